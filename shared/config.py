@@ -1,0 +1,85 @@
+"""Every setting the connector reads, read from the environment in one place.
+
+Each field names its environment variable and its default; `SETTING_NAMES` lists them so tests can check
+that infra/ and local.settings.sample.json set exactly these. A field without a default must be set.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+_REQUIRED = object()
+
+
+def _setting(env: str, default: Any = _REQUIRED) -> Any:
+    return field(metadata={"env": env, "default": default})
+
+
+class MissingSettingError(RuntimeError):
+    """A setting without a default is not set: the message names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Storage: a connection string locally; in Azure the identity-based
+    # AzureWebJobsStorage__queueServiceUri / __tableServiceUri pair (no account keys).
+    storage_connection: str = _setting("AzureWebJobsStorage", "")
+    storage_queue_uri: str = _setting("AzureWebJobsStorage__queueServiceUri", "")
+    storage_table_uri: str = _setting("AzureWebJobsStorage__tableServiceUri", "")
+    invoice_queue: str = _setting("INVOICE_QUEUE", "invoice-push")
+    reference_queue: str = _setting("REFERENCE_QUEUE", "reference-refresh")
+    reference_refresh_schedule: str = _setting("REFERENCE_REFRESH_SCHEDULE", "0 0 */6 * * *")
+    table_prefix: str = _setting("TABLE_PREFIX", "dxc")
+    # Where the browser reaches this app (OAuth redirect URIs and links in e-mails are built from it).
+    public_base_url: str = _setting("PUBLIC_BASE_URL", "http://127.0.0.1:7071")
+    # Xero: login (authorize), identity (token, revocation) and api (connections, accounting) hosts.
+    xero_client_id: str = _setting("XERO_CLIENT_ID", "")
+    xero_client_secret: str = _setting("XERO_CLIENT_SECRET", "")
+    xero_login_url: str = _setting("XERO_LOGIN_URL", "https://login.xero.com")
+    xero_identity_url: str = _setting("XERO_IDENTITY_URL", "https://identity.xero.com")
+    xero_api_url: str = _setting("XERO_API_URL", "https://api.xero.com")
+    # Microsoft Entra ID and Dataverse.
+    ms_client_id: str = _setting("MS_CLIENT_ID", "")
+    ms_client_secret: str = _setting("MS_CLIENT_SECRET", "")
+    ms_authority_host: str = _setting("MS_AUTHORITY_HOST", "https://login.microsoftonline.com")
+    ms_tenant: str = _setting("MS_TENANT", "organizations")
+    dataverse_discovery_url: str = _setting("DATAVERSE_DISCOVERY_URL", "https://globaldisco.crm.dynamics.com")
+    # A CA bundle to trust (the local sandboxes' certificate); empty means the system's store.
+    tls_ca_bundle: str = _setting("TLS_CA_BUNDLE", "")
+    # Secrets: "kid:base64key" pairs, comma separated, the first one encrypts; a random signing secret.
+    token_encryption_keys: str = _setting("TOKEN_ENCRYPTION_KEYS", "")
+    session_secret: str = _setting("SESSION_SECRET", "")
+    http_timeout_seconds: float = _setting("HTTP_TIMEOUT_SECONDS", 20.0)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            name, default = f.metadata["env"], f.metadata["default"]
+            raw = env.get(name)
+            if raw is None or raw == "":
+                if default is _REQUIRED:
+                    raise MissingSettingError(f"setting {name} is not set")
+                values[f.name] = default
+            elif isinstance(default, bool):
+                values[f.name] = raw.strip().lower() in ("1", "true", "yes", "on")
+            elif isinstance(default, float):
+                values[f.name] = float(raw)
+            elif isinstance(default, int):
+                values[f.name] = int(raw)
+            else:
+                values[f.name] = raw
+        return cls(**values)
+
+
+SETTING_NAMES: tuple[str, ...] = tuple(f.metadata["env"] for f in fields(Settings))
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The settings of this worker process, read once."""
+    return Settings.from_env(os.environ)

@@ -29,7 +29,9 @@ class ServerThread:
         self.port = int(self._server.server_port)
         scheme = "https" if ssl_context else "http"
         self.url = f"{scheme}://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name=f"sandbox-{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name=f"sandbox-{self.port}", daemon=True
+        )
 
     def start(self) -> ServerThread:
         self._thread.start()

@@ -1,0 +1,106 @@
+"""The local host: index the app, then serve HTTP, queue and timer triggers until stopped."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from werkzeug.serving import BaseWSGIServer
+
+from local.host.app_settings import apply_settings
+from local.host.errors import HostStartupError
+from local.host.host_json import HostConfig, load_host_config
+from local.host.http_routes import Route, build_route
+from local.host.http_server import HttpTriggerApp, make_http_server
+from local.host.index import FunctionSpec, index_functions, load_app
+from local.host.invoker import Invoker
+from local.host.queue_listener import QueueListener
+from local.host.timers import TimerRunner
+
+log = logging.getLogger("local.host")
+DEFAULT_PORT = 7071
+
+
+@dataclass
+class Host:
+    project_root: Path
+    app_target: str = "function_app:app"
+    port: int = DEFAULT_PORT
+    host_json: Path | None = None
+    config: HostConfig = field(init=False)
+    functions: list[FunctionSpec] = field(init=False, default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.invoker = Invoker()
+        self._server: BaseWSGIServer | None = None
+        self._server_thread: threading.Thread | None = None
+        self._listeners: list[QueueListener] = []
+        self._timers: list[TimerRunner] = []
+
+    def prepare(self) -> None:
+        """Everything that can fail at start: settings, host.json, indexing, bindings, routes."""
+        apply_settings(self.project_root)
+        self.config = load_host_config(self.host_json or self.project_root / "host.json")
+        app = load_app(self.app_target, self.project_root)
+        self.functions = index_functions(app)
+        routes: list[Route] = []
+        for spec in self.functions:
+            if spec.trigger_type == "httpTrigger":
+                try:
+                    routes.append(build_route(spec, self.config.route_prefix))
+                except ValueError as error:
+                    raise HostStartupError(f"{spec.source}: function {spec.name}: {error}") from None
+            elif spec.trigger_type == "queueTrigger":
+                self._listeners.append(
+                    QueueListener(spec, self.config.queues, self.invoker, self.config.function_timeout)
+                )
+            else:
+                self._timers.append(TimerRunner(spec, self.invoker))
+        server = make_http_server(HttpTriggerApp(routes, self.invoker), self.port)
+        self.port = int(server.server_port)
+        self._server = server
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        assert self._server is not None, "prepare() first"
+        self._server_thread = threading.Thread(target=self._server.serve_forever, name="http", daemon=True)
+        self._server_thread.start()
+        for listener in self._listeners:
+            listener.start()
+        for timer in self._timers:
+            timer.start()
+        for spec in self.functions:
+            log.info(
+                "Function %s: %s", spec.name, _describe_trigger(spec, self.config.route_prefix, self.url)
+            )
+        log.info("Host started (pid %s): %s", os.getpid(), self.url)
+
+    def stop(self, grace_seconds: float = 30.0) -> None:
+        """Stop taking work, let in-flight invocations finish, then close."""
+        if self._server is not None:
+            self._server.shutdown()
+        for timer in self._timers:
+            timer.stop()
+        for listener in self._listeners:
+            listener.stop()
+        if not self.invoker.wait_idle(grace_seconds):
+            log.warning("stopping with invocations still running after %.0f s", grace_seconds)
+        if self._server is not None:
+            self._server.server_close()
+        log.info("Host stopped")
+
+
+def _describe_trigger(spec: FunctionSpec, prefix: str, url: str) -> str:
+    trigger = spec.trigger
+    if spec.trigger_type == "httpTrigger":
+        methods = ",".join(trigger.get("methods") or ["*"])
+        return f"[{methods}] {url}/{prefix}/{trigger.get('route') or spec.name}".replace("//api", "/api")
+    if spec.trigger_type == "queueTrigger":
+        return f"queueTrigger {trigger.get('queueName')}"
+    return f"timerTrigger {trigger.get('schedule')}"

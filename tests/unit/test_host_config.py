@@ -1,0 +1,69 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from local.host.errors import HostStartupError
+from local.host.host_json import load_host_config, parse_timespan
+from local.host.http_routes import compile_template
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_project_host_json_is_read_as_the_host_reads_it() -> None:
+    config = load_host_config(ROOT / "host.json")
+    document = json.loads((ROOT / "host.json").read_text())["extensions"]["queues"]
+    assert config.route_prefix == "api"
+    assert config.queues.max_dequeue_count == document["maxDequeueCount"]
+    assert config.queues.batch_size == document["batchSize"]
+    assert config.queues.visibility_timeout == parse_timespan(document["visibilityTimeout"])
+    assert config.queues.message_encoding == "base64"
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("00:00:30", 30), ("01:02:03", 3723), ("1.00:00:00", 86400), ("00:00:00.5", 0.5)]
+)
+def test_timespans(text: str, seconds: float) -> None:
+    assert parse_timespan(text) == seconds
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ({"version": "1.0"}, '"version" must be "2.0"'),
+        (
+            {"version": "2.0", "extensions": {"queues": {"batchSize": 64}}},
+            "batchSize must be a whole number from 1 to 32",
+        ),
+        ({"version": "2.0", "extensions": {"queues": {"visibilityTimeout": "soon"}}}, "visibilityTimeout"),
+        ({"version": "2.0", "extensions": {"queues": {"messageEncoding": "xml"}}}, "messageEncoding"),
+        ({"version": "2.0", "extensions": {"http": []}}, "extensions.http must be an object"),
+    ],
+)
+def test_bad_host_json_names_file_and_problem(tmp_path: Path, document: dict, message: str) -> None:
+    path = tmp_path / "host.json"
+    path.write_text(json.dumps(document))
+    with pytest.raises(HostStartupError) as error:
+        load_host_config(path)
+    assert str(path) in str(error.value) and message in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("template", "path", "expected"),
+    [
+        ("api/items/{id:int}", "/api/items/7", {"id": "7"}),
+        ("api/items/{id:int}", "/api/items/x", None),
+        ("api/Items/{name?}", "/api/items", {}),
+        ("api/files/{*rest}", "/api/files/a/b/c", {"rest": "a/b/c"}),
+        (
+            "api/x/{id:guid}",
+            "/api/x/6f9619ff-8b86-d011-b42d-00c04fc964ff",
+            {"id": "6f9619ff-8b86-d011-b42d-00c04fc964ff"},
+        ),
+    ],
+)
+def test_route_templates(template: str, path: str, expected: dict | None) -> None:
+    found = compile_template(template).fullmatch(path)
+    assert (
+        None if found is None else {k: v for k, v in found.groupdict().items() if v is not None}
+    ) == expected

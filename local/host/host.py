@@ -100,7 +100,8 @@ def _describe_trigger(spec: FunctionSpec, prefix: str, url: str) -> str:
     trigger = spec.trigger
     if spec.trigger_type == "httpTrigger":
         methods = ",".join(trigger.get("methods") or ["*"])
-        return f"[{methods}] {url}/{prefix}/{trigger.get('route') or spec.name}".replace("//api", "/api")
+        path = "/".join(part for part in (prefix, trigger.get("route") or spec.name) if part)
+        return f"[{methods}] {url}/{path}"
     if spec.trigger_type == "queueTrigger":
         return f"queueTrigger {trigger.get('queueName')}"
     return f"timerTrigger {trigger.get('schedule')}"

@@ -16,6 +16,9 @@ INVOICE_XERO_STATUS = "dxc_xerostatus"
 INVOICE_XERO_URL = "dxc_xerourl"
 INVOICE_SYNCED_ON = "dxc_syncedon"
 INVOICE_SYNC_ERROR = "dxc_syncerror"
+# A digest of what was last sent to Xero: an event whose invoice maps to the same digest needs no Xero call
+# (duplicate deliveries, our own write-back, changes to columns Xero does not carry).
+INVOICE_SYNC_DIGEST = "dxc_syncdigest"
 INVOICE_WRITE_BACK_COLUMNS = (
     INVOICE_XERO_ID,
     INVOICE_XERO_NUMBER,
@@ -23,6 +26,7 @@ INVOICE_WRITE_BACK_COLUMNS = (
     INVOICE_XERO_URL,
     INVOICE_SYNCED_ON,
     INVOICE_SYNC_ERROR,
+    INVOICE_SYNC_DIGEST,
 )
 # A column the customer sets (eligibility rule "send to Xero"); it does fire the webhook.
 INVOICE_SEND_TO_XERO = "dxc_sendtoxero"

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_project_host_json_is_read_as_the_host_reads_it() -> None:
     config = load_host_config(ROOT / "host.json")
     document = json.loads((ROOT / "host.json").read_text())["extensions"]["queues"]
-    assert config.route_prefix == "api"
+    assert config.route_prefix == ""  # routes name their own /api/... (the portal's pages live at /)
     assert config.queues.max_dequeue_count == document["maxDequeueCount"]
     assert config.queues.batch_size == document["batchSize"]
     assert config.queues.visibility_timeout == parse_timespan(document["visibilityTimeout"])

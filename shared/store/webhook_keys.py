@@ -1,0 +1,30 @@
+"""Dynamics webhook keys: the installer generates a key, gives it to Dynamics, and the connector keeps only
+an HMAC-SHA256 of it (keyed with SESSION_SECRET, bound to the connection id). A leaked table therefore does
+not let anyone post invoices in a customer's name."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from shared.store.models import Connection
+
+
+def new_webhook_key() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def webhook_key_hash(connection_id: str, key: str, secret: str) -> str:
+    if not secret:
+        raise RuntimeError("SESSION_SECRET is not set: webhook keys cannot be hashed")
+    message = f"{connection_id}\x1f{key}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def verify_webhook_key(connection: Connection, presented: str, secret: str) -> bool:
+    """Constant-time check of the key Dynamics presented; False when no key was ever registered."""
+    stored = connection.dynamics.webhook_key_hash
+    if not stored or not presented:
+        return False
+    return hmac.compare_digest(stored, webhook_key_hash(connection.id, presented, secret))

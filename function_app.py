@@ -2,7 +2,9 @@
 
 import azure.functions as func
 
-from functions import health
+from functions import dynamics_webhook, health, invoice_push
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 app.register_functions(health.bp)
+app.register_functions(dynamics_webhook.bp)
+app.register_functions(invoice_push.bp)

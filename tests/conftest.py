@@ -46,3 +46,35 @@ def reference_dir() -> Path:
     if not (REFERENCE_DIR / "xero" / "xero_accounting.yaml").exists():
         pytest.fail(f"reference material not found at {REFERENCE_DIR}; set REFERENCE_DIR")
     return REFERENCE_DIR
+
+
+def reset_process_caches() -> None:
+    """Forget the settings and every per-process collaborator, as a fresh worker would."""
+    from shared import bootstrap
+    from shared.config import get_settings
+
+    get_settings.cache_clear()
+    for value in vars(bootstrap).values():
+        if hasattr(value, "cache_clear"):
+            value.cache_clear()
+
+
+@pytest.fixture
+def app_env(
+    storage_connection: str, unique_name: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[dict[str, str]]:
+    """The app's settings for one test: real Azurite, its own tables and queues, fresh secrets."""
+    from shared.crypto import generate_key
+
+    env = {
+        "TABLE_PREFIX": unique_name,
+        "INVOICE_QUEUE": f"{unique_name}-invoices",
+        "REFERENCE_QUEUE": f"{unique_name}-reference",
+        "TOKEN_ENCRYPTION_KEYS": generate_key("t1"),
+        "SESSION_SECRET": "test-session-secret-" + unique_name,
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    reset_process_caches()
+    yield {**env, "AzureWebJobsStorage": storage_connection}
+    reset_process_caches()

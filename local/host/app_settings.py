@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 from local.host.errors import HostStartupError
@@ -38,11 +39,17 @@ def apply_settings(project_root: Path) -> dict[str, str]:
     return {name: os.environ[name] for name in values}
 
 
+_EXPRESSION = re.compile(r"%([A-Za-z0-9_.:-]+)%")
+
+
 def resolve_setting_expression(value: str) -> str:
-    """`%NAME%` in a binding means "the app setting NAME" (as in the Functions host)."""
-    if len(value) > 2 and value.startswith("%") and value.endswith("%"):
-        name = value[1:-1]
+    """`%NAME%` in a binding means "the app setting NAME" (as in the Functions host), also inside a
+    longer value such as `%INVOICE_QUEUE%-poison`."""
+
+    def setting(match: re.Match[str]) -> str:
+        name = match.group(1)
         if name not in os.environ:
             raise HostStartupError(f"binding expression {value}: app setting {name} is not set")
         return os.environ[name]
-    return value
+
+    return _EXPRESSION.sub(setting, value)

@@ -67,3 +67,14 @@ def test_route_templates(template: str, path: str, expected: dict | None) -> Non
     assert (
         None if found is None else {k: v for k, v in found.groupdict().items() if v is not None}
     ) == expected
+
+
+def test_setting_expressions_resolve_inside_longer_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    from local.host.app_settings import resolve_setting_expression
+
+    monkeypatch.setenv("SOME_QUEUE", "invoices")
+    assert resolve_setting_expression("%SOME_QUEUE%-poison") == "invoices-poison"
+    assert resolve_setting_expression("plain") == "plain"
+    monkeypatch.delenv("SOME_QUEUE")
+    with pytest.raises(HostStartupError, match="app setting SOME_QUEUE is not set"):
+        resolve_setting_expression("%SOME_QUEUE%")

@@ -9,3 +9,23 @@ def test_health_is_an_anonymous_get() -> None:
     assert trigger["route"] == "api/health"
     assert trigger["methods"] == ["GET"]
     assert trigger["authLevel"] == "ANONYMOUS"
+
+
+def test_dynamics_webhook_is_an_anonymous_post_checked_by_its_own_key() -> None:
+    trigger = triggers()["dynamics_webhook"]
+    assert (trigger["type"], trigger["route"], trigger["methods"]) == (
+        "httpTrigger",
+        "api/dynamics/webhook",
+        ["POST"],
+    )
+    assert trigger["authLevel"] == "ANONYMOUS"
+
+
+def test_invoice_queue_and_its_poison_queue_are_served() -> None:
+    push, poison = triggers()["invoice_push"], triggers()["invoice_push_poison"]
+    assert (push["type"], push["queueName"], push["connection"]) == (
+        "queueTrigger",
+        "%INVOICE_QUEUE%",
+        "AzureWebJobsStorage",
+    )
+    assert poison["queueName"] == "%INVOICE_QUEUE%-poison"

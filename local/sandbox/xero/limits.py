@@ -1,0 +1,104 @@
+"""Xero's rate limits: per app+organisation 60 calls a minute, 5,000 a day and 5 at once; per app
+10,000 a minute across organisations. Windows are rolling and measured on the sandbox clock;
+refused calls do not count against the windows."""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import defaultdict, deque
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from local.sandbox.xero.clock import SandboxClock
+
+MINUTE = 60.0
+DAY = 24 * 3600.0
+
+
+@dataclass
+class LimitSettings:
+    enabled: bool = True
+    minute: int = 60
+    day: int = 5000
+    concurrent: int = 5
+    app_minute: int = 10000
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Admission:
+    allowed: bool
+    headers: dict[str, str]
+    problem: str = ""  # value of X-Rate-Limit-Problem when refused
+    retry_after: int = 0  # real seconds
+
+
+@dataclass
+class RateLimiter:
+    clock: SandboxClock
+    settings: LimitSettings = field(default_factory=LimitSettings)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _minute: dict[tuple[str, str], deque[float]] = field(default_factory=lambda: defaultdict(deque))
+    _day: dict[tuple[str, str], deque[float]] = field(default_factory=lambda: defaultdict(deque))
+    _app: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
+    _in_flight: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+
+    def reset(self) -> None:
+        with self._lock:
+            self._minute.clear()
+            self._day.clear()
+            self._app.clear()
+
+    def enter(self, client_id: str, tenant_id: str) -> Admission:
+        """Admit one call (remember to `leave`) or refuse it with the limit that was hit."""
+        key = (client_id, tenant_id)
+        with self._lock:
+            now = self.clock.now()
+            minute, day, app = self._minute[key], self._day[key], self._app[client_id]
+            _trim(minute, now - MINUTE)
+            _trim(day, now - DAY)
+            _trim(app, now - MINUTE)
+            s = self.settings
+            refusal = self._refusal(key, minute, day, app, now) if s.enabled else None
+            if refusal is None:
+                minute.append(now)
+                day.append(now)
+                app.append(now)
+                self._in_flight[key] += 1
+            headers = {
+                "X-MinLimit-Remaining": str(max(0, s.minute - len(minute))),
+                "X-DayLimit-Remaining": str(max(0, s.day - len(day))),
+                "X-AppMinLimit-Remaining": str(max(0, s.app_minute - len(app))),
+            }
+            if refusal is None:
+                return Admission(True, headers)
+            problem, wait = refusal
+            retry = max(1, math.ceil(self.clock.to_real_seconds(wait)))
+            headers.update({"Retry-After": str(retry), "X-Rate-Limit-Problem": problem})
+            return Admission(False, headers, problem, retry)
+
+    def _refusal(
+        self, key: tuple[str, str], minute: deque[float], day: deque[float], app: deque[float], now: float
+    ) -> tuple[str, float] | None:
+        s = self.settings
+        if self._in_flight[key] >= s.concurrent:
+            return "concurrent", 1.0
+        if len(day) >= s.day:
+            return "day", day[len(day) - s.day] + DAY - now
+        if len(minute) >= s.minute:
+            return "minute", minute[len(minute) - s.minute] + MINUTE - now
+        if len(app) >= s.app_minute:
+            return "appminute", app[len(app) - s.app_minute] + MINUTE - now
+        return None
+
+    def leave(self, client_id: str, tenant_id: str) -> None:
+        with self._lock:
+            self._in_flight[(client_id, tenant_id)] -= 1
+
+
+def _trim(window: deque[float], older_than: float) -> None:
+    while window and window[0] <= older_than:
+        window.popleft()

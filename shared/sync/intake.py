@@ -1,0 +1,93 @@
+"""The webhook's whole job: check the key, read ids from the body, enqueue, answer — in milliseconds.
+
+Nothing else happens on this path (no Dataverse, no Xero): Dynamics gives a webhook 60 s and retries only
+502/503/504, so owning the retrying means getting the event onto our queue and answering at once."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from shared.dataverse.values import WebhookError, is_guid
+from shared.dataverse.webhook import Ignored, classify, parse_context
+from shared.store.models import Connection
+from shared.sync.events import InvoiceEvent
+
+log = logging.getLogger(__name__)
+MAX_BODY_BYTES = 1024 * 1024
+
+
+class Connections(Protocol):
+    def get(self, connection_id: str) -> Connection | None: ...
+
+    def verify_webhook_key(self, connection: Connection, presented: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: dict[str, Any] = field(default_factory=dict)
+
+
+def connection_id_of(key: str) -> str:
+    """Webhook keys are `<connection id>.<secret>`: the id finds the row, the whole key is verified."""
+    connection_id, _, secret = key.partition(".")
+    return connection_id.lower() if secret and is_guid(connection_id) else ""
+
+
+def accept_webhook(
+    body: bytes,
+    headers: Mapping[str, str],
+    presented_key: str,
+    connections: Connections,
+    enqueue: Callable[[InvoiceEvent], object],
+    now: Callable[[], datetime],
+) -> Answer:
+    if len(body) > MAX_BODY_BYTES:
+        return Answer(413, {"error": "the body is over 1 MB", "field": "body"})
+    connection = _authenticated(presented_key, connections)
+    if connection is None:
+        return Answer(401, {"error": "missing or wrong webhook key"})
+    try:
+        context = parse_context(body, headers)
+    except WebhookError as error:
+        return Answer(400, {"error": error.message, "field": error.field})
+    expected = connection.dynamics.organisation_id.lower()
+    if not expected or context.organization_id.lower() != expected:
+        log.warning("webhook for connection %s came from another organisation", connection.id)
+        return Answer(
+            403, {"error": "this key belongs to another Dynamics organisation", "field": "OrganizationId"}
+        )
+    if connection.status == "disconnected":
+        return Answer(202, {"status": "ignored", "reason": "the connection is disconnected"})
+    change = classify(context)
+    if isinstance(change, Ignored):
+        return Answer(202, {"status": "ignored", "reason": change.reason})
+    event = InvoiceEvent(
+        connection_id=connection.id,
+        invoice_id=change.invoice_id,
+        line_id=change.line_id,
+        version=change.version,
+        correlation_id=context.correlation_id,
+        received_at=now().isoformat(),
+    )
+    enqueue(event)
+    log.info(
+        "queued invoice %s (line %s) for connection %s, correlation %s",
+        event.invoice_id, event.line_id, connection.id, event.correlation_id,
+    )  # fmt: skip
+    return Answer(202, {"status": "queued", "invoice_id": event.invoice_id})
+
+
+def _authenticated(presented_key: str, connections: Connections) -> Connection | None:
+    connection_id = connection_id_of(presented_key or "")
+    if not connection_id or len(presented_key) > 512:
+        return None
+    connection = connections.get(connection_id)
+    # A missing connection and a wrong key look the same from outside.
+    if connection is None or not connections.verify_webhook_key(connection, presented_key):
+        return None
+    return connection

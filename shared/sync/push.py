@@ -1,0 +1,215 @@
+"""Push one Dynamics invoice to Xero: read it in one GET, create the contact and items it needs, create
+or update the Xero invoice, and write the result back where the Dynamics user sees it.
+
+Exactly-once effect under at-least-once delivery: every Xero write carries an Idempotency-Key made of
+(connection, invoice, version, step); an invoice already in Xero is found by the id written back on it,
+or — after a lost answer — by its number; and an invoice whose mapped content has not changed since
+the last push (digest) costs no Xero call at all."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from shared.dataverse import schema
+from shared.dataverse.invoice_query import invoice_query, line_query
+from shared.errors import FatalError, ReconnectRequired
+from shared.store.activity import ActivityLog
+from shared.store.models import Connection
+from shared.sync.contacts import resolve_contact
+from shared.sync.eligibility import STATE_CANCELLED, ineligible_reason
+from shared.sync.events import InvoiceEvent
+from shared.sync.idempotency import idempotency_key
+from shared.sync.item_catalog import ItemCatalog
+from shared.sync.mapping_contact import map_contact
+from shared.sync.mapping_invoice import map_invoice
+from shared.sync.mapping_items import wanted_items
+from shared.sync.mapping_status import can_update, cancel_action
+from shared.sync.settings import Numbering
+from shared.sync.write_back import SKIPPED, Dataverse, problem_values, success_values, write_back
+from shared.sync.xero_errors import explain
+from shared.xero.accounting import XeroAccounting, XeroValidationError
+
+log = logging.getLogger(__name__)
+Outcome = Literal["pushed", "unchanged", "skipped", "failed"]
+_DUPLICATE_NUMBER = "must be unique"
+
+
+@dataclass(frozen=True)
+class PushResult:
+    outcome: Outcome
+    invoice_id: str
+    invoice_number: str = ""
+    message: str = ""
+    xero_invoice_id: str = ""
+
+
+@dataclass
+class Push:
+    """One invoice's push with its collaborators; `run()` does it."""
+
+    event: InvoiceEvent
+    connection: Connection
+    dataverse: Dataverse
+    xero: XeroAccounting
+    catalog: ItemCatalog
+    activity: ActivityLog
+    now: Callable[[], datetime]
+
+    def run(self) -> PushResult:
+        doc = self.read()
+        number = str(doc.get("invoicenumber") or doc.get("name") or "")
+        try:
+            result = self._push(doc, number)
+        except ReconnectRequired as error:
+            if error.side == "xero":  # Dynamics still answers: tell the user on the invoice
+                write_back(self.dataverse, doc, problem_values(doc, _reconnect_message(error), self.now()))
+            result = PushResult("failed", str(doc["invoiceid"]), number, _reconnect_message(error))
+        except XeroValidationError as error:
+            message = explain(error.messages)
+            write_back(self.dataverse, doc, problem_values(doc, message, self.now()))
+            result = PushResult("failed", str(doc["invoiceid"]), number, message)
+        except FatalError as error:
+            write_back(self.dataverse, doc, problem_values(doc, str(error), self.now()))
+            result = PushResult("failed", str(doc["invoiceid"]), number, str(error))
+        self.activity.record(self.connection.id, result.invoice_id, number, result.outcome, result.message)
+        return result
+
+    # -- reading ---------------------------------------------------------------------------------------
+    def read(self) -> dict[str, Any]:
+        """The invoice with its lines, products, currency and customer: ONE Dataverse GET."""
+        invoice_id = self.event.invoice_id
+        if invoice_id is None and self.event.line_id:
+            line = self.dataverse.get(line_query(self.event.line_id))
+            invoice_id = str(line.get("_invoiceid_value") or "")
+            if not invoice_id:
+                raise FatalError(f"invoice line {self.event.line_id} belongs to no invoice")
+        return self.dataverse.get(invoice_query(str(invoice_id)))
+
+    # -- the push --------------------------------------------------------------------------------------
+    def _push(self, doc: dict[str, Any], number: str) -> PushResult:
+        invoice_id, settings = str(doc["invoiceid"]), self.connection.sync
+        reason = ineligible_reason(doc, settings)
+        if reason:
+            status = None if doc.get(schema.INVOICE_XERO_ID) else SKIPPED
+            write_back(self.dataverse, doc, problem_values(doc, reason, self.now(), status))
+            return PushResult("skipped", invoice_id, number, reason)
+        if doc.get("statecode") == STATE_CANCELLED:
+            return self._cancel(doc, number)
+        stored_status = str(doc.get(schema.INVOICE_XERO_STATUS) or "")
+        if doc.get(schema.INVOICE_XERO_ID):
+            allowed, why = can_update(stored_status, 0)
+            if not allowed:
+                write_back(self.dataverse, doc, problem_values(doc, f"left alone: {why}", self.now()))
+                return PushResult("skipped", invoice_id, number, why)
+        plan = map_contact(doc)
+        contact = resolve_contact(plan, settings, self.xero, self.connection.id)
+        known = self._items(doc)
+        existing = _existing(doc)
+        payload = map_invoice(
+            doc, settings, {"ContactID": contact.contact_id}, existing, known_item_codes=known
+        )
+        digest = _digest(payload)
+        if (
+            existing
+            and doc.get(schema.INVOICE_SYNC_DIGEST) == digest
+            and not doc.get(schema.INVOICE_SYNC_ERROR)
+        ):
+            return PushResult("unchanged", invoice_id, number, xero_invoice_id=str(existing["InvoiceID"]))
+        invoice = self._write_invoice(doc, payload, existing)
+        write_back(self.dataverse, doc, success_values(invoice, digest, self.now()), (plan, contact))
+        return PushResult("pushed", invoice_id, number, xero_invoice_id=str(invoice.get("InvoiceID", "")))
+
+    def _items(self, doc: dict[str, Any]) -> frozenset[str]:
+        wanted = wanted_items(doc, self.connection.sync)
+        writes_key = idempotency_key(self.connection.id, _digest(wanted)[:36], 1, "items")
+        outcome = self.catalog.ensure(
+            self.connection.xero.tenant_id,
+            self.xero,
+            wanted,
+            self.connection.sync.create_missing_items,
+            writes_key,
+        )
+        for problem in outcome.problems:
+            log.warning("invoice %s: %s (its lines go without an item code)", doc.get("invoiceid"), problem)
+        return outcome.known_codes
+
+    def _write_invoice(
+        self, doc: dict[str, Any], payload: dict[str, Any], existing: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        invoice_id, version = str(doc["invoiceid"]), doc.get("versionnumber") or self.event.version or 0
+        key = idempotency_key(self.connection.id, invoice_id, version, "invoice")
+        if existing is None and self.connection.sync.numbering == Numbering.XERO:
+            # Xero numbers it: nothing makes a second create fail, so look for an earlier one first.
+            existing = self._find(
+                "Invoices", {"where": f'Reference=="{_quoted(payload.get("Reference", ""))}"'}
+            )
+            if existing:
+                payload = {**payload, "InvoiceID": existing["InvoiceID"]}
+        result = self.xero.write("POST" if existing else "PUT", "Invoices", "Invoices", [payload], key)[0]
+        if result.ok:
+            return result.element
+        if existing is None and any(_DUPLICATE_NUMBER in m for m in result.errors):
+            # An earlier attempt created it and its answer was lost: update that one instead.
+            found = self._find("Invoices", {"InvoiceNumbers": payload.get("InvoiceNumber", "")})
+            if found:
+                allowed, why = can_update(str(found.get("Status", "")), found.get("AmountPaid"))
+                if not allowed:
+                    raise FatalError(f"left alone: {why}")
+                retry = self.xero.write(
+                    "POST", "Invoices", "Invoices", [{**payload, "InvoiceID": found["InvoiceID"]}], key + "-u"
+                )[0]
+                if retry.ok:
+                    return retry.element
+                raise XeroValidationError(retry.errors)
+        raise XeroValidationError(result.errors)
+
+    def _cancel(self, doc: dict[str, Any], number: str) -> PushResult:
+        invoice_id, xero_id = str(doc["invoiceid"]), str(doc[schema.INVOICE_XERO_ID])
+        action = cancel_action(str(doc.get(schema.INVOICE_XERO_STATUS) or ""))
+        if action is None:
+            return PushResult("unchanged", invoice_id, number, xero_invoice_id=xero_id)
+        key = idempotency_key(self.connection.id, invoice_id, doc.get("versionnumber") or 0, "cancel")
+        result = self.xero.write(
+            "POST", "Invoices", "Invoices", [{"InvoiceID": xero_id, "Status": action}], key
+        )[0]
+        if not result.ok:
+            raise XeroValidationError(result.errors)
+        digest = str(doc.get(schema.INVOICE_SYNC_DIGEST) or "")
+        write_back(self.dataverse, doc, success_values(result.element, digest, self.now()))
+        return PushResult("pushed", invoice_id, number, xero_invoice_id=xero_id)
+
+    def _find(self, resource: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        found = self.xero.get(resource, params).get(resource, [])
+        live = [f for f in found if f.get("Status") not in ("DELETED", "VOIDED")]
+        return live[0] if live else None
+
+
+def _existing(doc: dict[str, Any]) -> dict[str, Any] | None:
+    xero_id = doc.get(schema.INVOICE_XERO_ID)
+    if not xero_id:
+        return None
+    return {
+        "InvoiceID": xero_id,
+        "Status": doc.get(schema.INVOICE_XERO_STATUS) or "",
+        "InvoiceNumber": doc.get(schema.INVOICE_XERO_NUMBER) or "",
+    }
+
+
+def _digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+
+def _quoted(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _reconnect_message(error: ReconnectRequired) -> str:
+    if error.side == "xero":
+        return f"Xero says: {error.reason} — fix: open the connector and choose Reconnect to Xero"
+    return f"Dynamics: {error.reason} — fix: open the connector and sign in to Dynamics again"

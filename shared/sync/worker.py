@@ -1,0 +1,129 @@
+"""The queue side of the invoice push: what each outcome means for the message.
+
+- done, skipped or failed with its reason written back: the message completes;
+- a rate limit (RetriableError with retry_after): a copy goes back on the queue, invisible for that long,
+  and this one completes — never a sleep inside the function;
+- any other retriable trouble (5xx, timeouts, a dropped connection): raise, and the host redelivers after
+  host.json's visibilityTimeout; after maxDequeueCount tries the poison function writes the reason back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from shared.errors import ReconnectRequired, RetriableError
+from shared.store.activity import ActivityLog
+from shared.store.activity import Outcome as ActivityOutcome
+from shared.store.models import Connection
+from shared.sync.events import BadEvent, InvoiceEvent
+from shared.sync.item_catalog import ItemCatalog
+from shared.sync.push import Push, PushResult
+from shared.sync.write_back import Dataverse, problem_values, write_back
+from shared.xero.accounting import XeroAccounting
+
+log = logging.getLogger(__name__)
+MAX_DEFER_SECONDS = 7 * 24 * 3600 - 60  # a queue message may stay invisible for at most 7 days
+MIN_DEFER_SECONDS = 1
+
+
+class Connections(Protocol):
+    def get(self, connection_id: str) -> Connection | None: ...
+
+
+@dataclass
+class Collaborators:
+    connections: Connections
+    dataverse_for: Callable[[Connection], Dataverse]
+    xero_for: Callable[[Connection], XeroAccounting]
+    catalog: ItemCatalog
+    activity: ActivityLog
+    requeue: Callable[[str, int], Any]  # (message body, visibility delay in seconds)
+    now: Callable[[], datetime]
+
+
+def handle_invoice_message(body: str, dequeue_count: int, invocation_id: str, parts: Collaborators) -> str:
+    """Process one queue message; returns what happened (for the log line and tests)."""
+    try:
+        event = InvoiceEvent.from_json(body)
+    except BadEvent as error:
+        # Nothing can make it valid; completing it is the only way not to poison the queue. Loudly.
+        log.error("invocation %s: dropped a message that is not an invoice event: %s", invocation_id, error)
+        return "bad-message"
+    context = f"connection {event.connection_id} invoice {event.invoice_id or event.line_id}"
+    context += f" invocation {invocation_id} dequeue_count {dequeue_count}"
+    connection = parts.connections.get(event.connection_id)
+    if connection is None or connection.status == "disconnected":
+        log.warning("%s: the connection is gone or disconnected; nothing to push", context)
+        return "no-connection"
+    try:
+        result = Push(
+            event, connection, parts.dataverse_for(connection), parts.xero_for(connection),
+            parts.catalog, parts.activity, parts.now,
+        ).run()  # fmt: skip
+    except RetriableError as error:
+        if error.retry_after is not None:
+            delay = int(min(max(error.retry_after, MIN_DEFER_SECONDS), MAX_DEFER_SECONDS))
+            parts.requeue(body, delay)
+            log.info("%s: deferred %s s: %s", context, delay, error)
+            return "deferred"
+        _remember(parts, event, str(error))
+        log.warning("%s: will retry: %s", context, error)
+        raise
+    except ReconnectRequired as error:
+        # Dynamics refused us: nothing can be written on the invoice. The portal's light says it.
+        _remember(parts, event, str(error), outcome="failed")
+        log.error("%s: %s", context, error)
+        return "reconnect"
+    _log_result(context, result)
+    return result.outcome
+
+
+def _remember(
+    parts: Collaborators, event: InvoiceEvent, message: str, outcome: ActivityOutcome = "retrying"
+) -> None:
+    """Keep the latest transient reason so the poison function can say why the retries ran out."""
+    try:
+        invoice = event.invoice_id or event.line_id or ""
+        parts.activity.record(event.connection_id, invoice, "", outcome, message)
+    except Exception as error:  # the activity log must never turn a retriable failure into another one
+        log.warning("could not record the failure: %s", type(error).__name__)
+
+
+def _log_result(context: str, result: PushResult) -> None:
+    if result.outcome == "failed":
+        log.warning("%s: failed (written back): %s", context, result.message)
+    else:
+        log.info("%s: %s %s", context, result.outcome, result.xero_invoice_id)
+
+
+def handle_poison_message(body: str, invocation_id: str, parts: Collaborators) -> str:
+    """The retries ran out: say so on the invoice, with the last reason we saw, so nothing fails silently."""
+    try:
+        event = InvoiceEvent.from_json(body)
+    except BadEvent as error:
+        log.error("invocation %s: a poison message that is not an invoice event: %s", invocation_id, error)
+        return "bad-message"
+    connection = parts.connections.get(event.connection_id)
+    if connection is None:
+        log.error("poison message for a connection that no longer exists: %s", event.connection_id)
+        return "no-connection"
+    dataverse = parts.dataverse_for(connection)
+    push = Push(
+        event, connection, dataverse, parts.xero_for(connection), parts.catalog, parts.activity, parts.now
+    )
+    doc = push.read()
+    invoice_id, number = str(doc["invoiceid"]), str(doc.get("invoicenumber") or "")
+    last = parts.activity.latest(connection.id, event.invoice_id or event.line_id or invoice_id)
+    why = last.message if last and last.message else "Xero or Dynamics did not answer"
+    message = (
+        f"The connector could not send this invoice to Xero after several tries ({why}) — fix: save the "
+        "invoice again in Dynamics, or press Retry failed in the connector"
+    )
+    write_back(dataverse, doc, problem_values(doc, message, parts.now()))
+    parts.activity.record(connection.id, invoice_id, number, "failed", message)
+    log.error("connection %s invoice %s: retries exhausted, reason written back", connection.id, invoice_id)
+    return "failed"

@@ -2,9 +2,11 @@
 
 import azure.functions as func
 
-from functions import dynamics_webhook, health, invoice_push
+from functions import dynamics_webhook, health, invoice_push, portal_accounts, reference_refresh
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 app.register_functions(health.bp)
 app.register_functions(dynamics_webhook.bp)
 app.register_functions(invoice_push.bp)
+app.register_functions(reference_refresh.bp)
+app.register_functions(portal_accounts.bp)

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     import requests
     from azure.storage.queue import QueueClient
 
+    from shared.reference.worker import RefreshParts
     from shared.store.activity import ActivityLog
     from shared.store.connections import ConnectionStore
     from shared.store.models import Connection
@@ -97,7 +98,7 @@ def xero_for(connection: Connection) -> XeroAccounting:
 
 
 def dataverse_for(connection: Connection) -> Dataverse:
-    from shared.connections.dynamics_connect import dataverse_client_for
+    from shared.connections.dynamics_access import dataverse_client_for
 
     return dataverse_client_for(connection, connections(), get_settings(), session())
 
@@ -115,5 +116,29 @@ def invoice_worker() -> Collaborators:
         catalog=ItemCatalog(),
         activity=activity(),
         requeue=lambda body, delay: queue.send_message(body, visibility_timeout=delay),
+        now=utc_now,
+    )
+
+
+@functools.cache
+def reference_queue() -> QueueClient:
+    from shared.storage import queue_client
+
+    settings = get_settings()
+    client = queue_client(settings, settings.reference_queue)
+    _create_if_missing(client)
+    return client
+
+
+@functools.cache
+def reference_worker() -> RefreshParts:
+    from shared.reference.worker import RefreshParts
+
+    queue = reference_queue()
+    return RefreshParts(
+        connections=connections(),
+        dataverse_for=dataverse_for,  # type: ignore[arg-type]
+        xero_for=xero_for,
+        send=lambda body, delay: queue.send_message(body, visibility_timeout=delay or None),
         now=utc_now,
     )

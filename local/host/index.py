@@ -50,6 +50,10 @@ def load_app(target: str, project_root: Path) -> Any:
 
 
 def index_functions(app: Any) -> list[FunctionSpec]:
+    # get_functions() remembers the names it saw and calls a second indexing in one process (a test
+    # that starts the host twice) duplicates; the Functions host indexes once, so start from clean.
+    if hasattr(app, "functions_bindings"):
+        app.functions_bindings = None
     try:
         functions = app.get_functions()
     except Exception as error:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from shared.errors import ReconnectRequired, RetriableError
+from shared.errors import FatalError, ReconnectRequired, RetriableError
 from shared.store.activity import ActivityLog
 from shared.store.activity import Outcome as ActivityOutcome
 from shared.store.models import Connection
@@ -78,6 +78,12 @@ def handle_invoice_message(body: str, dequeue_count: int, invocation_id: str, pa
         _remember(parts, event, str(error), outcome="failed")
         log.error("%s: %s", context, error)
         return "reconnect"
+    except FatalError as error:
+        # Dynamics refused to give us the invoice (gone, no access): retrying cannot help, and there is no
+        # invoice to write on. The portal's activity shows it.
+        _remember(parts, event, str(error), outcome="failed")
+        log.error("%s: could not read the invoice: %s", context, error)
+        return "failed"
     _log_result(context, result)
     return result.outcome
 

@@ -1,0 +1,152 @@
+"""One WSGI app for the whole sandbox Dataverse, and `DataverseSandbox` to run it in-process over HTTPS.
+
+Routing order: the identity stand-in (Entra ID endpoints and Global Discovery), then /_sandbox/ (UI and
+control API), then /env/{name}/api/data/v9.2/…; anything else is Dataverse's 404. No request ever
+answers with a traceback."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from werkzeug.wrappers import Request, Response
+
+from local.sandbox.common import FaultSettings, RequestCounter, ServerThread
+
+from . import demo, errors
+from .control import ControlApi
+from .identity import IdentityService
+from .limits import Limits, Throttle
+from .store import EnvironmentState, SandboxState
+from .system_rows import install_system_rows
+from .tls import make_certificate
+from .ui import UiPages
+from .webapi import WebApi, error_response, path_template
+from .webhooks import WebhookDispatcher
+
+log = logging.getLogger(__name__)
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
+DEFAULT_CERT_DIR = PROJECT_ROOT / ".local" / "sandbox-certs"
+_API_PATH = re.compile(r"^/env/(?P<env>[^/]+)/api/data/v9\.[0-9]/?(?P<rest>.*)$")
+
+
+class DataverseSandbox:
+    def __init__(self, cert_dir: Path | None = None, *, time_scale: float = 1.0, seed: bool = True) -> None:
+        self.cert_dir = Path(cert_dir) if cert_dir else DEFAULT_CERT_DIR
+        self.url = ""
+        self.ca_path: Path | None = None
+        self.seed_on_reset = seed
+        self.limits = Limits(time_scale=time_scale)
+        self.faults = FaultSettings()
+        self.counter = RequestCounter()
+        self.identity = IdentityService(lambda: self.url, clock=_scaled_clock(time_scale))
+        self.state = SandboxState()
+        self.webhooks = WebhookDispatcher(self.limits, lambda: urlparse(self.url).hostname or "127.0.0.1")
+        self.throttle = Throttle(self.limits)
+        self.webapi = WebApi(
+            self.state,
+            self.identity,
+            self.webhooks,
+            self.throttle,
+            self.faults,
+            self.counter,
+            lambda: self.url,
+        )
+        self.control = ControlApi(
+            self.state,
+            self.faults,
+            self.limits,
+            self.counter,
+            self.webhooks,
+            self.reset,
+            self.seed,
+            self.identity.users,
+            self.identity.expire_all_access_tokens,
+        )
+        self.ui = UiPages(self.state, self.webhooks)
+        self._server: ServerThread | None = None
+        self._build_environments()
+        if seed:
+            self.seed()
+
+    # -- lifecycle ------------------------------------------------------------------------------------
+    def start(self, port: int = 0) -> DataverseSandbox:
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no per-request log lines
+        certificate = make_certificate(self.cert_dir)
+        self.ca_path = certificate.ca_path
+        self._server = ServerThread(self.wsgi, port=port, ssl_context=certificate.ssl_context()).start()
+        self.url = self._server.url
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        self.webhooks.reset()
+
+    def env_url(self, url_name: str) -> str:
+        return f"{self.url}/env/{url_name}"
+
+    def reset(self) -> None:
+        """Back to a fresh start: system rows only (plus demo data when seeding is on)."""
+        self.webhooks.reset()
+        self.identity.reset()
+        self.counter.reset()
+        self.throttle.reset()
+        self.faults.update({k: v for k, v in FaultSettings().as_dict().items() if k != "seed"})
+        self.limits.update({k: v for k, v in Limits().as_dict().items() if k != "time_scale"})
+        self._build_environments()
+        if self.seed_on_reset:
+            self.seed()
+
+    def seed(self) -> None:
+        demo.seed(self.state.environments[demo.DEMO_ENVIRONMENT])
+
+    def _build_environments(self) -> None:
+        self.state.environments.clear()
+        for env in self.identity.environments:
+            state = EnvironmentState(env.url_name, env.id, env.unique_name, env.friendly_name)
+            install_system_rows(state, self.identity)
+            self.state.add(state)
+
+    # -- WSGI -----------------------------------------------------------------------------------------
+    def wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        request = Request(environ)
+        try:
+            response = self._dispatch(request)
+        except Exception:
+            log.exception("sandbox Dataverse failed on %s %s", request.method, request.path)
+            response = error_response(errors.unexpected())
+        return response(environ, start_response)
+
+    def _dispatch(self, request: Request) -> Response:
+        path = request.path
+        if path.startswith("/_sandbox/ui/"):
+            return self.ui.handle(request, path[len("/_sandbox/ui/") :])
+        if path.startswith("/_sandbox/"):
+            return self.control.handle(request, path[len("/_sandbox/") :])
+        match = _API_PATH.match(path)
+        if match:
+            return self.webapi.handle(request, match.group("env"), match.group("rest"))
+        identity_response = self.identity.handle(request)
+        if identity_response is not None:
+            self.counter.add(request.method, path_template(path))
+            return identity_response
+        self.counter.add(request.method, path_template(path))
+        return Response(
+            json.dumps(errors.not_found_segment(path.strip("/").split("/")[0]).body()),
+            status=404,
+            content_type="application/json",
+        )
+
+
+def _scaled_clock(time_scale: float) -> Callable[[], float]:
+    """Identity lifetimes run faster by `time_scale` (an hour-long token lasts a minute at 60)."""
+    start = time.time()
+    return lambda: start + (time.time() - start) * time_scale

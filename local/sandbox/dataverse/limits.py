@@ -1,0 +1,68 @@
+"""Service protection (per user: 6,000 requests per 5-minute window → 429 with Retry-After) and the
+other timing settings, all changeable through PUT /_sandbox/limits. Windows and delays are divided by
+the time scale, so `--time-scale 60` turns five minutes into five seconds."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from . import errors
+
+
+@dataclass
+class Limits:
+    requests_per_window: int = 6000
+    window_seconds: float = 300.0
+    time_scale: float = 1.0
+    webhook_delay_seconds: float = 0.0  # before the first attempt (async steps run shortly after the save)
+    webhook_retry_delay_seconds: float = 1.0
+    webhook_timeout_seconds: float = 60.0
+    webhook_max_body_bytes: int = 256 * 1024
+    webhook_max_depth: int = 8  # deeper chains are stopped like Dataverse's infinite-loop protection
+
+    def update(self, values: dict[str, Any]) -> None:
+        known = {f.name: f.type for f in fields(self)}
+        for key, value in values.items():
+            if key not in known:
+                raise ValueError(f"unknown limit {key!r}")
+            setattr(self, key, type(getattr(self, key))(value))
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def scaled(self, seconds: float) -> float:
+        return seconds / max(self.time_scale, 1e-9)
+
+
+@dataclass
+class Throttle:
+    limits: Limits
+    clock: Callable[[], float] = time.monotonic
+    _calls: dict[str, deque[float]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def check(self, user_id: str) -> int:
+        """Count one request; raise 429 over the limit. Returns how many requests remain."""
+        window = self.limits.scaled(self.limits.window_seconds)
+        now = self.clock()
+        with self._lock:
+            calls = self._calls.setdefault(user_id, deque())
+            while calls and calls[0] <= now - window:
+                calls.popleft()
+            if len(calls) >= self.limits.requests_per_window:
+                retry_after = max(1, math.ceil(calls[0] + window - now))
+                raise errors.too_many_requests(
+                    self.limits.requests_per_window, int(self.limits.window_seconds), retry_after
+                )
+            calls.append(now)
+            return self.limits.requests_per_window - len(calls)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._calls.clear()

@@ -1,0 +1,141 @@
+"""The whole product on one machine, in-process, with one connection onboarded through the real
+services: Azurite, the sandbox Xero, the sandbox Dataverse and the local Functions host. Used by the
+end-to-end tests and the benchmarks (never deployed)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from local.azurite import Azurite, start_azurite
+from local.host.host import Host
+from local.sandbox.dataverse import DataverseSandbox
+from local.sandbox.xero import XeroSandbox
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENV = "contoso"
+MS_CLIENT, MS_SECRET = "sandbox-ms-client", "sandbox-ms-secret"
+XERO_CLIENT, XERO_SECRET = "sandbox-xero-client", "sandbox-xero-secret"
+
+
+@dataclass
+class LocalStack:
+    """start() → settings in os.environ, sandboxes and host running; onboard() → a ready connection."""
+
+    prefix: str = "stack"
+    azurite: Azurite | None = None
+    xero_seed: str = "demo"
+    work_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="dxc-stack-")))
+    own_azurite: bool = False
+    env: dict[str, str] = field(default_factory=dict)
+
+    def start(self, with_host: bool = True) -> LocalStack:
+        from shared.crypto import generate_key
+
+        if self.azurite is None:
+            self.azurite, self.own_azurite = start_azurite(log_path=self.work_dir / "azurite.log"), True
+        self.xero = XeroSandbox(seed=self.xero_seed).start(port=0)
+        self.dataverse = DataverseSandbox(cert_dir=self.work_dir / "certs").start(port=0)
+        self.env = {
+            "AzureWebJobsStorage": self.azurite.connection_string,
+            "TABLE_PREFIX": self.prefix,
+            "INVOICE_QUEUE": f"{self.prefix}-invoices",
+            "REFERENCE_QUEUE": f"{self.prefix}-reference",
+            "XERO_CLIENT_ID": XERO_CLIENT, "XERO_CLIENT_SECRET": XERO_SECRET,
+            "XERO_LOGIN_URL": self.xero.url, "XERO_IDENTITY_URL": self.xero.url, "XERO_API_URL": self.xero.url,
+            "MS_CLIENT_ID": MS_CLIENT, "MS_CLIENT_SECRET": MS_SECRET,
+            "MS_AUTHORITY_HOST": self.dataverse.url, "DATAVERSE_DISCOVERY_URL": self.dataverse.url,
+            "TLS_CA_BUNDLE": str(self.dataverse.ca_path),
+            "TOKEN_ENCRYPTION_KEYS": generate_key("stack"),
+            "SESSION_SECRET": "stack-session-secret-" + self.prefix,
+            "HTTP_TIMEOUT_SECONDS": "10",
+        }  # fmt: skip
+        os.environ.update(self.env)
+        self._forget_process_state()
+        self.host: Host | None = None
+        if with_host:
+            self.host = Host(PROJECT_ROOT, "function_app:app", port=0)
+            self.host.prepare()
+            os.environ["PUBLIC_BASE_URL"] = self.env["PUBLIC_BASE_URL"] = self.host.url
+            self._forget_process_state()
+            self.host.start()
+        return self
+
+    def stop(self) -> None:
+        if self.host is not None:
+            self.host.stop(grace_seconds=10)
+        self.xero.stop()
+        self.dataverse.stop()
+        if self.own_azurite and self.azurite is not None:
+            self.azurite.stop()
+
+    @staticmethod
+    def _forget_process_state() -> None:
+        from shared import bootstrap
+        from shared.config import get_settings
+
+        get_settings.cache_clear()
+        for value in vars(bootstrap).values():
+            if hasattr(value, "cache_clear"):
+                value.cache_clear()
+
+    # -- onboarding -----------------------------------------------------------------------------------
+    def tenant_id(self, name: str = "Demo Company (NZ)") -> str:
+        orgs = requests.get(f"{self.xero.url}/_sandbox/orgs", timeout=10).json()
+        return str(next(o["tenantId"] for o in orgs if o["name"] == name))
+
+    def onboard(self, account_id: str = "account-1", organisation: str = "Demo Company (NZ)", **sync: Any) -> Any:
+        """A connection wired to both sandboxes, installed into Dynamics and active."""
+        from shared import bootstrap
+        from shared.config import get_settings
+        from shared.connections.connections import activate, create_connection
+        from shared.connections.dynamics_connect import DynamicsConnect
+        from shared.connections.dynamics_access import dataverse_client_for
+        from shared.connections.install_service import install_into_dynamics
+        from shared.crypto import KeyRing
+        from shared.store.models import utc_now
+        from shared.store.oauth_state import OAuthStateStore
+        from shared.sync.settings import SyncSettings
+        from shared.xero.oauth import XeroOAuth
+
+        settings, store, session = get_settings(), bootstrap.connections(), bootstrap.session()
+        connection = create_connection(store, account_id, "Stack connection", "trial", utc_now)
+        tenant = self.tenant_id(organisation)
+        grant = requests.post(f"{self.xero.url}/_sandbox/tokens", json={"tenants": [tenant]}, timeout=10).json()
+        oauth = XeroOAuth(session, settings)
+        tokens = _token_set(grant)
+        chosen = next(t for t in oauth.list_connections(tokens.access_token) if t.tenant_id == tenant)
+        bootstrap.xero_tokens().save_grant(connection.id, tokens, chosen)
+        environment = next(e for e in self.dataverse.identity.environments if e.url_name == ENV)
+        connect = DynamicsConnect(store, OAuthStateStore.from_settings(settings), KeyRing.from_setting(
+            settings.token_encryption_keys), settings, session)  # fmt: skip
+        connected = connect.use_app_credentials(
+            account_id, connection.id, self.dataverse.env_url(ENV), environment.tenant_id, MS_CLIENT, MS_SECRET
+        )
+        assert not hasattr(connected, "message"), connected
+        connection = store.require(connection.id)
+        client = dataverse_client_for(connection, store, settings, session)
+        outcome = install_into_dynamics(store, connection, client, settings)
+        assert not outcome.missing_privileges, outcome
+        if sync:
+            store.update(connection.id, lambda c: setattr(c, "sync", SyncSettings(**{**vars(c.sync), **sync})))
+        return activate(store, account_id, connection.id, utc_now)
+
+
+def _token_set(grant: dict[str, Any]) -> Any:
+    from datetime import timedelta
+
+    from shared.store.models import utc_now
+    from shared.xero.oauth import TokenSet
+
+    return TokenSet(
+        access_token=grant["access_token"],
+        refresh_token=grant["refresh_token"],
+        expires_at=utc_now() + timedelta(seconds=int(grant.get("expires_in", 1800))),
+        scopes=tuple(str(grant.get("scope", "")).split()),
+    )

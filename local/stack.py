@@ -33,6 +33,7 @@ class LocalStack:
     work_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="dxc-stack-")))
     own_azurite: bool = False
     env: dict[str, str] = field(default_factory=dict)
+    host_json: Path | None = None  # e.g. a test's faster retry policy; default: the project's host.json
 
     def start(self, with_host: bool = True) -> LocalStack:
         from shared.crypto import generate_key
@@ -59,7 +60,7 @@ class LocalStack:
         self._forget_process_state()
         self.host: Host | None = None
         if with_host:
-            self.host = Host(PROJECT_ROOT, "function_app:app", port=0)
+            self.host = Host(PROJECT_ROOT, "function_app:app", port=0, host_json=self.host_json)
             self.host.prepare()
             os.environ["PUBLIC_BASE_URL"] = self.env["PUBLIC_BASE_URL"] = self.host.url
             self._forget_process_state()

@@ -4,8 +4,10 @@ error in function_app.py would hide every function, and heavy imports slow every
 from __future__ import annotations
 
 import functools
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from shared.config import get_settings
 
@@ -23,32 +25,50 @@ if TYPE_CHECKING:
     from shared.xero.tokens import XeroTokens
 
 
+T = TypeVar("T")
+_building = threading.RLock()  # re-entrant: one collaborator's factory asks for others
+
+
+def once(factory: Callable[[], T]) -> Callable[[], T]:
+    """functools.cache, but built once even when a batch of invocations asks at the same moment (a
+    second ItemCatalog or token service would defeat the point of having one per worker)."""
+    cached = functools.cache(factory)
+
+    @functools.wraps(factory)
+    def get() -> T:
+        with _building:
+            return cached()
+
+    get.cache_clear = cached.cache_clear  # type: ignore[attr-defined]
+    return get
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-@functools.cache
+@once
 def session() -> requests.Session:
     from shared.http import make_session
 
     return make_session(get_settings())
 
 
-@functools.cache
+@once
 def connections() -> ConnectionStore:
     from shared.store.connections import ConnectionStore
 
     return ConnectionStore.from_settings(get_settings())
 
 
-@functools.cache
+@once
 def activity() -> ActivityLog:
     from shared.store.activity import ActivityLog
 
     return ActivityLog.from_settings(get_settings())
 
 
-@functools.cache
+@once
 def invoice_queue() -> QueueClient:
     from shared.storage import queue_client
 
@@ -67,7 +87,7 @@ def _create_if_missing(client: QueueClient) -> None:
         pass
 
 
-@functools.cache
+@once
 def xero_tokens() -> XeroTokens:
     from shared.xero.oauth import XeroOAuth
     from shared.xero.tokens import XeroTokens
@@ -75,7 +95,7 @@ def xero_tokens() -> XeroTokens:
     return XeroTokens(connections(), XeroOAuth(session(), get_settings()))
 
 
-@functools.cache
+@once
 def _rate_gate() -> object:
     from shared.xero.pacing import RateGate
 
@@ -103,7 +123,7 @@ def dataverse_for(connection: Connection) -> Dataverse:
     return dataverse_client_for(connection, connections(), get_settings(), session())
 
 
-@functools.cache
+@once
 def invoice_worker() -> Collaborators:
     from shared.sync.item_catalog import ItemCatalog
     from shared.sync.worker import Collaborators
@@ -120,7 +140,7 @@ def invoice_worker() -> Collaborators:
     )
 
 
-@functools.cache
+@once
 def reference_queue() -> QueueClient:
     from shared.storage import queue_client
 
@@ -130,7 +150,7 @@ def reference_queue() -> QueueClient:
     return client
 
 
-@functools.cache
+@once
 def reference_worker() -> RefreshParts:
     from shared.reference.worker import RefreshParts
 

@@ -34,7 +34,8 @@ INVOICE_SEND_TO_XERO = "dxc_sendtoxero"
 # Column added to account and contact: the Xero contact they map to.
 CUSTOMER_XERO_CONTACT_ID = "dxc_xerocontactid"
 
-# Invoice columns whose change is worth a push (the Update step's filteringattributes).
+# Invoice columns whose change is worth a push (the Update step's filteringattributes). Totals are left out on
+# purpose: Dynamics recalculates them after every line change, and the line's own event already covers it.
 INVOICE_TRIGGER_COLUMNS = (
     "name",
     "invoicenumber",
@@ -45,7 +46,6 @@ INVOICE_TRIGGER_COLUMNS = (
     "discountamount",
     "discountpercentage",
     "freightamount",
-    "totalamount",
     "statecode",
     "statuscode",
     "description",

@@ -17,7 +17,7 @@ from shared.store.models import utc_now
 from shared.store.tables import table_client
 
 ACTIVITY = "activity"
-Outcome = Literal["pushed", "unchanged", "skipped", "failed", "retrying"]
+Outcome = Literal["pushed", "unchanged", "skipped", "failed", "retrying", "covered"]
 MESSAGE_LIMIT = 1000
 
 

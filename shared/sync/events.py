@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
 from shared.dataverse.values import is_guid
@@ -21,7 +22,15 @@ class InvoiceEvent:
     version: int | str | None = None
     correlation_id: str | None = None
     received_at: str = ""  # ISO 8601 UTC
+    received_by: str = ""  # the process that took the webhook (see coalesce.py)
     kind: str = "invoice"
+
+    @property
+    def received_time(self) -> datetime | None:
+        try:
+            return datetime.fromisoformat(self.received_at) if self.received_at else None
+        except ValueError:
+            return None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))
@@ -53,4 +62,5 @@ class InvoiceEvent:
             if isinstance(data.get("correlation_id"), str)
             else None,
             received_at=str(data.get("received_at") or ""),
+            received_by=str(data.get("received_by") or ""),
         )

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from shared.dataverse.values import WebhookError, is_guid
 from shared.dataverse.webhook import Ignored, classify, parse_context
 from shared.store.models import Connection
+from shared.sync.coalesce import PROCESS
 from shared.sync.events import InvoiceEvent
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,7 @@ def accept_webhook(
         version=change.version,
         correlation_id=context.correlation_id,
         received_at=now().isoformat(),
+        received_by=PROCESS,
     )
     enqueue(event)
     log.info(

@@ -21,6 +21,7 @@ from shared.dataverse.invoice_query import invoice_query, line_query
 from shared.errors import FatalError, ReconnectRequired
 from shared.store.activity import ActivityLog
 from shared.store.models import Connection
+from shared.sync.coalesce import InvoiceGate
 from shared.sync.contacts import resolve_contact
 from shared.sync.eligibility import STATE_CANCELLED, ineligible_reason
 from shared.sync.events import InvoiceEvent
@@ -36,7 +37,7 @@ from shared.sync.xero_errors import explain
 from shared.xero.accounting import XeroAccounting, XeroValidationError
 
 log = logging.getLogger(__name__)
-Outcome = Literal["pushed", "unchanged", "skipped", "failed"]
+Outcome = Literal["pushed", "unchanged", "skipped", "failed", "covered"]
 _DUPLICATE_NUMBER = "must be unique"
 
 
@@ -60,9 +61,21 @@ class Push:
     catalog: ItemCatalog
     activity: ActivityLog
     now: Callable[[], datetime]
+    gate: InvoiceGate
 
     def run(self) -> PushResult:
-        doc = self.read()
+        invoice_id = self.invoice_id()
+        with self.gate.serial(self.connection.id, invoice_id):
+            if self.gate.covered(
+                self.connection.id, invoice_id, self.event.received_time, self.event.received_by
+            ):
+                return PushResult("covered", invoice_id)
+            read_at = self.now()
+            result = self._run(self.dataverse.get(invoice_query(invoice_id)))
+            self.gate.pushed(self.connection.id, invoice_id, read_at)
+            return result
+
+    def _run(self, doc: dict[str, Any]) -> PushResult:
         number = str(doc.get("invoicenumber") or doc.get("name") or "")
         try:
             result = self._push(doc, number)
@@ -81,15 +94,19 @@ class Push:
         return result
 
     # -- reading ---------------------------------------------------------------------------------------
+    def invoice_id(self) -> str:
+        """The event's invoice; a line-only event (size-exceeded webhook) costs one GET to find it."""
+        if self.event.invoice_id:
+            return self.event.invoice_id
+        line = self.dataverse.get(line_query(str(self.event.line_id)))
+        invoice_id = str(line.get("_invoiceid_value") or "")
+        if not invoice_id:
+            raise FatalError(f"invoice line {self.event.line_id} belongs to no invoice")
+        return invoice_id
+
     def read(self) -> dict[str, Any]:
         """The invoice with its lines, products, currency and customer: ONE Dataverse GET."""
-        invoice_id = self.event.invoice_id
-        if invoice_id is None and self.event.line_id:
-            line = self.dataverse.get(line_query(self.event.line_id))
-            invoice_id = str(line.get("_invoiceid_value") or "")
-            if not invoice_id:
-                raise FatalError(f"invoice line {self.event.line_id} belongs to no invoice")
-        return self.dataverse.get(invoice_query(str(invoice_id)))
+        return self.dataverse.get(invoice_query(self.invoice_id()))
 
     # -- the push --------------------------------------------------------------------------------------
     def _push(self, doc: dict[str, Any], number: str) -> PushResult:

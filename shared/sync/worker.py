@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -19,6 +19,7 @@ from shared.errors import FatalError, ReconnectRequired, RetriableError
 from shared.store.activity import ActivityLog
 from shared.store.activity import Outcome as ActivityOutcome
 from shared.store.models import Connection
+from shared.sync.coalesce import InvoiceGate
 from shared.sync.events import BadEvent, InvoiceEvent
 from shared.sync.item_catalog import ItemCatalog
 from shared.sync.push import Push, PushResult
@@ -43,6 +44,7 @@ class Collaborators:
     activity: ActivityLog
     requeue: Callable[[str, int], Any]  # (message body, visibility delay in seconds)
     now: Callable[[], datetime]
+    gate: InvoiceGate = field(default_factory=InvoiceGate)
 
 
 def handle_invoice_message(body: str, dequeue_count: int, invocation_id: str, parts: Collaborators) -> str:
@@ -60,10 +62,7 @@ def handle_invoice_message(body: str, dequeue_count: int, invocation_id: str, pa
         log.warning("%s: the connection is gone or disconnected; nothing to push", context)
         return "no-connection"
     try:
-        result = Push(
-            event, connection, parts.dataverse_for(connection), parts.xero_for(connection),
-            parts.catalog, parts.activity, parts.now,
-        ).run()  # fmt: skip
+        result = _push(event, connection, parts).run()
     except RetriableError as error:
         if error.retry_after is not None:
             delay = int(min(max(error.retry_after, MIN_DEFER_SECONDS), MAX_DEFER_SECONDS))
@@ -86,6 +85,13 @@ def handle_invoice_message(body: str, dequeue_count: int, invocation_id: str, pa
         return "failed"
     _log_result(context, result)
     return result.outcome
+
+
+def _push(event: InvoiceEvent, connection: Connection, parts: Collaborators) -> Push:
+    return Push(
+        event, connection, parts.dataverse_for(connection), parts.xero_for(connection),
+        parts.catalog, parts.activity, parts.now, parts.gate,
+    )  # fmt: skip
 
 
 def _remember(
@@ -117,11 +123,8 @@ def handle_poison_message(body: str, invocation_id: str, parts: Collaborators) -
     if connection is None:
         log.error("poison message for a connection that no longer exists: %s", event.connection_id)
         return "no-connection"
-    dataverse = parts.dataverse_for(connection)
-    push = Push(
-        event, connection, dataverse, parts.xero_for(connection), parts.catalog, parts.activity, parts.now
-    )
-    doc = push.read()
+    push = _push(event, connection, parts)
+    dataverse, doc = push.dataverse, push.read()
     invoice_id, number = str(doc["invoiceid"]), str(doc.get("invoicenumber") or "")
     last = parts.activity.latest(connection.id, event.invoice_id or event.line_id or invoice_id)
     why = last.message if last and last.message else "Xero or Dynamics did not answer"

@@ -49,6 +49,9 @@ def create_row(
         {table.primary_id: row_id, "createdon": now, "modifiedon": now, "createdby": user, "modifiedby": user}
     )
     row["versionnumber"] = env.next_version()
+    if table.logical_name == "invoice" and not row.get("invoicenumber"):
+        # Dynamics numbers invoices itself (auto-number "INV-01001-B7K2Q9")
+        row["invoicenumber"] = f"INV-{1000 + len(env.rows['invoice']) + 1:05d}-{row_id[:6].upper()}"
     _apply_state(table, row, values)
     _apply_rules(env, table, row, None)
     _check_keys(env, table, row)

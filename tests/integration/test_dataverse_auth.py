@@ -1,0 +1,264 @@
+"""Dynamics sign-in through MSAL against the sandbox Dataverse over real TLS: the auth-code round trip,
+Global Discovery, silent tokens from the stored cache, a forced refresh after a 401, app-only tokens.
+
+The plain helpers here (settings_for, sign_in, signed_in) are shared with the client and install tests."""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterator
+from html import unescape
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urljoin, urlsplit
+
+import pytest
+import requests
+
+from local.sandbox.dataverse import DataverseSandbox
+from shared.config import Settings
+from shared.dataverse.auth import SignInError, SignInResult, begin_sign_in, complete_sign_in
+from shared.dataverse.client import DataverseClient
+from shared.dataverse.discovery import list_environments
+from shared.dataverse.token_registry import TokenRegistry
+from shared.dataverse.tokens import AppOnlyTokens, DelegatedTokens
+from shared.errors import ReconnectRequired
+from shared.http import make_session
+
+REDIRECT_URI = "http://127.0.0.1:7071/api/oauth/dynamics/callback"
+ADMIN, LIMITED = "admin@contoso.example", "limited@contoso.example"
+
+
+def settings_for(sb: DataverseSandbox) -> Settings:
+    return Settings.from_env(
+        {
+            "MS_CLIENT_ID": "sandbox-ms-client",
+            "MS_CLIENT_SECRET": "sandbox-ms-secret",
+            "MS_AUTHORITY_HOST": sb.url,
+            "MS_TENANT": "organizations",
+            "DATAVERSE_DISCOVERY_URL": sb.url,
+            "TLS_CA_BUNDLE": str(sb.ca_path),
+            "HTTP_TIMEOUT_SECONDS": "5",
+        }
+    )
+
+
+def sign_in(
+    sb: DataverseSandbox, settings: Settings, session: requests.Session, upn: str, action: str = "accept"
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Drives the sandbox's sign-in page like a browser: MSAL's flow and what the redirect hands back."""
+    flow = begin_sign_in(settings, session, REDIRECT_URI, state=f"state-{upn}")
+    page = session.get(flow["auth_uri"], allow_redirects=False)
+    assert page.status_code == 200, page.text
+    request_id = unescape(re.search(r'name="request" value="([^"]+)"', page.text).group(1))  # type: ignore[union-attr]
+    form = unescape(re.search(r'<form method="post" action="([^"]+)"', page.text).group(1))  # type: ignore[union-attr]
+    user = next(u for u in sb.identity.users() if u["upn"] == upn)
+    answer = session.post(
+        urljoin(sb.url, form),
+        data={"request": request_id, "action": action, "user": user["object_id"]},
+        allow_redirects=False,
+    )
+    assert answer.status_code == 302, answer.text
+    location = answer.headers["Location"]
+    assert location.startswith(REDIRECT_URI)
+    return flow, dict(parse_qsl(urlsplit(location).query))
+
+
+def signed_in(sb: DataverseSandbox, settings: Settings, session: requests.Session, upn: str) -> SignInResult:
+    flow, auth_response = sign_in(sb, settings, session, upn)
+    return complete_sign_in(settings, session, flow, auth_response)
+
+
+def token_requests(sb: DataverseSandbox) -> int:
+    return sum(r["count"] for r in sb.counter.as_list() if r["path"].endswith("/oauth2/v2.0/token"))
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DataverseSandbox]:
+    sb = DataverseSandbox(cert_dir=Path(tmp_path_factory.mktemp("dataverse-auth"))).start(port=0)
+    yield sb
+    sb.stop()
+
+
+@pytest.fixture
+def sb(sandbox: DataverseSandbox) -> DataverseSandbox:
+    sandbox.reset()
+    return sandbox
+
+
+@pytest.fixture
+def settings(sb: DataverseSandbox) -> Settings:
+    return settings_for(sb)
+
+
+@pytest.fixture
+def session(settings: Settings) -> requests.Session:
+    return make_session(settings)
+
+
+def test_sign_in_lists_environments_and_gives_a_silent_token_for_the_chosen_one(
+    sb: DataverseSandbox, settings: Settings, session: requests.Session
+) -> None:
+    # GIVEN the admin signed in for Global Discovery only
+    result = signed_in(sb, settings, session, ADMIN)
+    assert result.username == ADMIN
+    assert result.tenant_id == sb.identity.environments[0].tenant_id
+    assert result.cache_blob and result.home_account_id
+    # WHEN the connector lists the environments with a token from the stored cache
+    environments = list_environments(settings, session, result.cache_blob, result.home_account_id)
+    # THEN both sandbox environments are offered, with the URLs tokens are asked for
+    assert sorted(e.url_name for e in environments) == ["contoso", "contoso-sandbox"]
+    chosen = next(e for e in environments if e.url_name == "contoso-sandbox")
+    assert chosen.url == sb.env_url("contoso-sandbox") and chosen.friendly_name == "Contoso (Sandbox)"
+    assert chosen.tenant_id == result.tenant_id and chosen.version
+    # AND the same refresh token gives, silently, a token that works in the chosen environment
+    tokens = DelegatedTokens(
+        settings, session, result.cache_blob, result.home_account_id, tenant=result.tenant_id
+    )
+    me = DataverseClient(chosen.url, tokens.for_org(chosen.url), session).whoami()
+    admin = next(u for u in sb.identity.users() if u["upn"] == ADMIN)
+    assert me.user_id == admin["systemuserids"]["contoso-sandbox"]
+
+
+def test_a_cancelled_sign_in_is_refused_in_words(
+    sb: DataverseSandbox, settings: Settings, session: requests.Session
+) -> None:
+    flow, auth_response = sign_in(sb, settings, session, ADMIN, action="cancel")
+    with pytest.raises(SignInError) as refused:
+        complete_sign_in(settings, session, flow, auth_response)
+    assert refused.value.code == "access_denied" and "cancelled" in refused.value.message
+
+
+def test_an_answer_for_another_sign_in_is_refused(
+    sb: DataverseSandbox, settings: Settings, session: requests.Session
+) -> None:
+    flow, auth_response = sign_in(sb, settings, session, ADMIN)
+    with pytest.raises(SignInError) as refused:
+        complete_sign_in(settings, session, flow, {**auth_response, "state": "forged"})
+    assert refused.value.code == "state_mismatch" and "forged" not in str(refused.value)
+
+
+def test_a_code_redeemed_twice_is_refused(
+    sb: DataverseSandbox, settings: Settings, session: requests.Session
+) -> None:
+    flow, auth_response = sign_in(sb, settings, session, ADMIN)
+    complete_sign_in(settings, session, copy.deepcopy(flow), auth_response)
+    with pytest.raises(SignInError) as refused:
+        complete_sign_in(settings, session, copy.deepcopy(flow), auth_response)
+    assert refused.value.code == "invalid_grant" and "sign in to Dynamics again" in refused.value.message
+
+
+def test_tokens_are_reused_then_refreshed_once_after_a_401(
+    sb: DataverseSandbox, settings: Settings, session: requests.Session
+) -> None:
+    # GIVEN a signed-in connection whose provider reports cache changes to the store
+    result = signed_in(sb, settings, session, ADMIN)
+    saved: list[str] = []
+    tokens = DelegatedTokens(
+        settings,
+        session,
+        result.cache_blob,
+        result.home_account_id,
+        tenant=result.tenant_id,
+        on_cache_changed=saved.append,
+    )
+    env_url = sb.env_url("contoso")
+    client = DataverseClient(env_url, tokens.for_org(env_url), session)
+    client.whoami()
+    # WHEN five more requests are made
+    before = token_requests(sb)
+    for _ in range(5):
+        client.whoami()
+    # THEN none of them asked the identity service for a token
+    assert token_requests(sb) == before
+    # WHEN every access token dies early (Dataverse answers 401) and the connector calls again
+    sb.identity.expire_all_access_tokens()
+    saved.clear()
+    me = client.whoami()
+    # THEN exactly one forced refresh happened, the call succeeded, and the new cache was handed over
+    assert token_requests(sb) == before + 1
+    admin = next(u for u in sb.identity.users() if u["upn"] == ADMIN)
+    assert me.user_id == admin["systemuserids"]["contoso"]
+    assert len(saved) == 1 and saved[0] != result.cache_blob
+
+
+def test_a_revoked_sign_in_asks_the_customer_to_reconnect(
+    sb: DataverseSandbox, settings: Settings, session: requests.Session
+) -> None:
+    # GIVEN a connection whose user's sessions were revoked (like a password reset)
+    result = signed_in(sb, settings, session, ADMIN)
+    tokens = DelegatedTokens(
+        settings, session, result.cache_blob, result.home_account_id, tenant=result.tenant_id
+    )
+    env_url = sb.env_url("contoso")
+    token = tokens.token_for(env_url)
+    sb.identity.revoke_refresh_tokens(ADMIN)
+    sb.identity.expire_all_access_tokens()
+    # WHEN the connector calls Dataverse
+    with pytest.raises(ReconnectRequired) as refused:
+        DataverseClient(env_url, tokens.for_org(env_url), session).whoami()
+    # THEN the Dynamics side must be reconnected, and no token is in the message
+    assert refused.value.side == "dynamics" and "sign in to Dynamics again" in refused.value.reason
+    assert token not in str(refused.value)
+
+
+def test_app_only_tokens_act_as_the_application_user_and_survive_expiry(
+    sb: DataverseSandbox, settings: Settings, session: requests.Session
+) -> None:
+    # GIVEN the connector's app registration in the customer's tenant
+    tenant_id = sb.identity.environments[0].tenant_id
+    env_url = sb.env_url("contoso")
+    client = DataverseClient(env_url, AppOnlyTokens(settings, session, tenant_id).for_org(env_url), session)
+    # WHEN it calls Dataverse, before and after every token expired
+    first = client.whoami()
+    sb.identity.expire_all_access_tokens()
+    second = client.whoami()
+    # THEN both calls ran as the environment's application user
+    app_user = sb.identity.application_users()[0]["systemuserids"]["contoso"]
+    assert first.user_id == second.user_id == app_user
+
+
+def test_a_wrong_app_secret_is_a_reconnect(
+    sb: DataverseSandbox, settings: Settings, session: requests.Session
+) -> None:
+    tenant_id = sb.identity.environments[0].tenant_id
+    tokens = AppOnlyTokens(settings, session, tenant_id, client_id="sandbox-ms-client", client_secret="wrong")
+    with pytest.raises(ReconnectRequired) as refused:
+        tokens.token_for(sb.env_url("contoso"))
+    assert refused.value.side == "dynamics" and "wrong" not in str(refused.value)
+
+
+def test_the_worker_registry_keeps_providers_and_their_tokens_between_messages(
+    sb: DataverseSandbox, settings: Settings, session: requests.Session
+) -> None:
+    # GIVEN a worker's registry, a signed-in connection (its cache as the store holds it) and app-only access
+    registry = TokenRegistry(settings, session)
+    result = signed_in(sb, settings, session, ADMIN)
+    tenant_id, env_url = result.tenant_id, sb.env_url("contoso")
+    store: dict[str, Any] = {"blob": result.cache_blob, "saves": 0}
+
+    def save(blob: str) -> None:
+        store["blob"], store["saves"] = blob, store["saves"] + 1
+
+    def message() -> DelegatedTokens:
+        """What each queue message does: look the providers up with the stored cache, call Dataverse."""
+        tokens = registry.delegated("conn-1", str(store["blob"]), result.home_account_id, tenant_id, save)
+        DataverseClient(env_url, tokens.for_org(env_url), session).whoami()
+        DataverseClient(env_url, registry.app_only(tenant_id).for_org(env_url), session).whoami()
+        return tokens
+
+    first = message()
+    assert store["saves"] == 1  # the first token for this environment went into the cache
+    before = token_requests(sb)
+    # WHEN more messages arrive
+    assert message() is first and message() is first
+    # THEN no token was requested for them
+    assert token_requests(sb) == before
+    # WHEN tokens die, the provider refreshes and saves the new cache
+    sb.identity.expire_all_access_tokens()
+    assert message() is first and store["saves"] == 2
+    # THEN the provider is kept for the cache it saved, replaced for one it did not write (a reconnect)
+    assert message() is first
+    store["blob"] = result.cache_blob
+    assert message() is not first

@@ -1,0 +1,264 @@
+"""Install into Dynamics against the sandbox: everything created once, nothing changed the second time,
+the webhook firing (with its key) for invoice changes but never for the connector's own write-back,
+repairs, key rotation, and privileges named in words."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from werkzeug.wrappers import Request, Response
+
+from local.sandbox.common import ServerThread
+from local.sandbox.dataverse import DataverseSandbox
+from shared.config import Settings
+from shared.dataverse import install_plan as plan
+from shared.dataverse import schema
+from shared.dataverse.client import DataverseClient
+from shared.dataverse.install import MissingPrivilegesError, install
+from shared.dataverse.invoice_query import invoice_query
+from shared.dataverse.privileges import check_privileges
+from shared.dataverse.tokens import AppOnlyTokens, DelegatedTokens
+from shared.http import make_session
+
+from .test_dataverse_auth import ADMIN, LIMITED, settings_for, signed_in
+
+KEY, NEW_KEY = "first-webhook-key-0123456789", "rotated-webhook-key-9876543210"
+
+
+class Receiver:
+    """The connector's webhook endpoint, reduced to recording what Dataverse POSTs."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self.server = ServerThread(self._app).start()
+        self.url = f"{self.server.url}/api/dynamics/webhook/conn-1"
+
+    def _app(self, environ: dict[str, Any], start_response: Any) -> Any:
+        request = Request(environ)
+        with self._lock:
+            self.calls.append(
+                {
+                    "args": request.args.to_dict(),
+                    "headers": dict(request.headers),
+                    "json": request.get_json(silent=True),
+                }
+            )
+        return Response("", status=202)(environ, start_response)
+
+    def taken(self, sb: DataverseSandbox) -> list[dict[str, Any]]:
+        assert sb.webhooks.wait_idle(5.0)
+        with self._lock:
+            calls, self.calls = self.calls, []
+        return calls
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DataverseSandbox]:
+    sb = DataverseSandbox(cert_dir=Path(tmp_path_factory.mktemp("dataverse-install"))).start(port=0)
+    yield sb
+    sb.stop()
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[Receiver]:
+    server = Receiver()
+    yield server
+    server.server.stop()
+
+
+@pytest.fixture
+def sb(sandbox: DataverseSandbox, receiver: Receiver) -> DataverseSandbox:
+    sandbox.reset()
+    receiver.calls.clear()
+    return sandbox
+
+
+@pytest.fixture
+def settings(sb: DataverseSandbox) -> Settings:
+    return settings_for(sb)
+
+
+@pytest.fixture
+def session(settings: Settings) -> requests.Session:
+    return make_session(settings)
+
+
+def delegated_client(
+    sb: DataverseSandbox, settings: Settings, session: requests.Session, upn: str
+) -> DataverseClient:
+    result = signed_in(sb, settings, session, upn)
+    tokens = DelegatedTokens(
+        settings, session, result.cache_blob, result.home_account_id, tenant=result.tenant_id
+    )
+    return DataverseClient(sb.env_url("contoso"), tokens.for_org(sb.env_url("contoso")), session)
+
+
+@pytest.fixture
+def admin(sb: DataverseSandbox, settings: Settings, session: requests.Session) -> DataverseClient:
+    return delegated_client(sb, settings, session, ADMIN)
+
+
+def stored(sb: DataverseSandbox, entity_set: str) -> list[dict[str, Any]]:
+    return sb.state.rows("contoso", entity_set)
+
+
+def test_install_creates_everything_once_and_changes_nothing_the_second_time(
+    sb: DataverseSandbox, admin: DataverseClient, receiver: Receiver
+) -> None:
+    # WHEN the admin installs into a fresh environment
+    started = time.monotonic()
+    first = install(admin, receiver.url, KEY)
+    # THEN the columns, tables, keys, webhook and steps exist in the environment's definitions and rows
+    env = sb.state.environments["contoso"]
+    invoice = env.tables["invoice"].attributes
+    assert {*schema.INVOICE_WRITE_BACK_COLUMNS, schema.INVOICE_SEND_TO_XERO} <= set(invoice)
+    assert (
+        invoice[schema.INVOICE_SYNC_ERROR].type == "Memo"
+        and (invoice[schema.INVOICE_SYNC_ERROR].max_length or 0) >= 2000
+    )
+    assert invoice[schema.INVOICE_SEND_TO_XERO].type == "Boolean"
+    for customer in ("account", "contact"):
+        assert env.tables[customer].attributes[schema.CUSTOMER_XERO_CONTACT_ID].type == "String"
+    for name in (*schema.REFERENCE_TABLES, schema.SETTINGS_TABLE):
+        assert (
+            env.tables[name].ownership == "OrganizationOwned" and env.tables[name].primary_name == "dxc_name"
+        )
+    for name in schema.REFERENCE_TABLES:
+        table = env.tables[name]
+        assert {"dxc_xeroid", "dxc_code", "dxc_status", "dxc_isactive"} <= set(table.attributes)
+        assert table.keys[schema.REFERENCE_KEY_NAME].attributes == (schema.REFERENCE_ID_COLUMN,)
+    assert env.tables[schema.TAX_RATE_TABLE].attributes["dxc_rate"].type == "Decimal"
+    (endpoint,) = stored(sb, "serviceendpoints")
+    assert (endpoint["name"], endpoint["url"], endpoint["authvalue"]) == (
+        plan.ENDPOINT_NAME,
+        receiver.url,
+        KEY,
+    )
+    assert (endpoint["contract"], endpoint["authtype"], endpoint["messageformat"]) == (8, 4, 2)
+    steps = stored(sb, "sdkmessageprocessingsteps")
+    assert len(steps) == 5 and all(s["eventhandler"].id == endpoint["serviceendpointid"] for s in steps)
+    assert all((s["stage"], s["mode"], s["asyncautodelete"]) == (40, 1, True) for s in steps)
+    assert first.key_written and first.problems == [] and len(first.changes) > 40
+    # WHEN it runs again
+    second = install(admin, receiver.url, NEW_KEY)
+    # THEN nothing changed, the key Dynamics holds is still the first one, and it was quick
+    assert second.changes == [] and second.problems == [] and not second.key_written
+    assert len(second.unchanged) == len(first.changes)
+    assert (
+        stored(sb, "serviceendpoints")[0]["authvalue"] == KEY
+        and len(stored(sb, "sdkmessageprocessingsteps")) == 5
+    )
+    assert time.monotonic() - started < 10
+
+
+def test_the_webhook_fires_for_invoice_changes_but_not_for_the_write_back(
+    sb: DataverseSandbox, admin: DataverseClient, receiver: Receiver
+) -> None:
+    # GIVEN the connector installed
+    install(admin, receiver.url, KEY)
+    # WHEN someone creates an invoice in Dynamics
+    invoice_id = admin.create("invoices", {"name": "Webhook test"})
+    # THEN Dataverse POSTs it to the connector with the key in ?code=
+    (created,) = receiver.taken(sb)
+    assert created["args"] == {"code": KEY}
+    assert created["headers"]["X-Ms-Dynamics-Entity-Name"] == "invoice"
+    assert created["json"]["MessageName"] == "Create" and created["json"]["PrimaryEntityId"] == invoice_id
+    # WHEN the connector writes only its own write-back columns
+    admin.update(
+        "invoices", invoice_id, {schema.INVOICE_XERO_NUMBER: "INV-0042", schema.INVOICE_SYNC_ERROR: ""}
+    )
+    # THEN no webhook fires
+    assert receiver.taken(sb) == []
+    # WHEN a person changes a column that matters
+    admin.update("invoices", invoice_id, {"name": "Webhook test (changed)"})
+    # THEN it fires again
+    (updated,) = receiver.taken(sb)
+    assert updated["json"]["MessageName"] == "Update"
+
+
+def test_install_repairs_a_disabled_step_and_rotates_the_key_only_when_asked(
+    sb: DataverseSandbox, admin: DataverseClient, receiver: Receiver
+) -> None:
+    # GIVEN an installation whose invoice Update step an administrator switched off and narrowed
+    install(admin, receiver.url, KEY)
+    step = next(s for s in stored(sb, "sdkmessageprocessingsteps") if s["filteringattributes"])
+    admin.update(
+        "sdkmessageprocessingsteps",
+        step["sdkmessageprocessingstepid"],
+        {"statecode": 1, "statuscode": 2, "filteringattributes": "name"},
+    )
+    # WHEN install runs again, asked to rotate the key
+    report = install(admin, receiver.url, NEW_KEY, rotate_key=True)
+    # THEN exactly that step was repaired and the new key written
+    assert report.key_written
+    assert report.changes == [
+        "Gave the webhook a new key",
+        "Repaired the step Update of invoice: filteringattributes, statecode, statuscode",
+    ]
+    repaired = next(
+        s
+        for s in stored(sb, "sdkmessageprocessingsteps")
+        if s["sdkmessageprocessingstepid"] == step["sdkmessageprocessingstepid"]
+    )
+    assert repaired["statecode"] == 0 and set(repaired["filteringattributes"].split(",")) == set(
+        schema.INVOICE_TRIGGER_COLUMNS
+    )
+    # AND Dynamics now presents the new key
+    admin.create("invoices", {"name": "After rotation"})
+    (call,) = receiver.taken(sb)
+    assert call["args"] == {"code": NEW_KEY}
+
+
+def test_the_push_query_reads_an_invoice_after_install(
+    sb: DataverseSandbox,
+    settings: Settings,
+    session: requests.Session,
+    admin: DataverseClient,
+    receiver: Receiver,
+) -> None:
+    # GIVEN an installed environment and the connector's app-only identity
+    install(admin, receiver.url, KEY)
+    tokens = AppOnlyTokens(settings, session, sb.identity.environments[0].tenant_id)
+    app = DataverseClient(sb.env_url("contoso"), tokens.for_org(sb.env_url("contoso")), session)
+    (row,) = app.get_all("invoices?$select=invoiceid&$filter=invoicenumber eq 'INV-00002'")
+    # WHEN the push reads its one invoice document (shared.dataverse.invoice_query)
+    document = app.get(invoice_query(row["invoiceid"]))
+    # THEN the write-back columns are there (empty) beside the lines and the contact
+    assert document[schema.INVOICE_XERO_ID] is None and document[schema.INVOICE_SEND_TO_XERO] is False
+    assert document["customerid_contact"]["emailaddress1"] == "ana.bauer@example.com"
+    assert len(document["invoice_details"]) == 2
+    assert check_privileges(app) == []
+
+
+def test_the_limited_user_is_told_which_privileges_are_missing(
+    sb: DataverseSandbox,
+    settings: Settings,
+    session: requests.Session,
+    admin: DataverseClient,
+    receiver: Receiver,
+) -> None:
+    limited = delegated_client(sb, settings, session, LIMITED)
+    # WHEN the limited user tries to install
+    with pytest.raises(MissingPrivilegesError) as refused:
+        install(limited, receiver.url, KEY)
+    # THEN nothing was created and the missing install privileges are named in words
+    assert stored(sb, "serviceendpoints") == []
+    assert {"Create Entity", "Create Attribute", "Create Service Endpoint"} <= {
+        m.name for m in refused.value.missing
+    }
+    assert "Create Service Endpoint — needed to register the webhook" in str(refused.value)
+    # WHEN the admin installed and the limited user's privileges are checked for running the sync
+    install(admin, receiver.url, KEY)
+    missing = {m.privilege: str(m) for m in check_privileges(limited)}
+    # THEN writing invoices and accounts and using the connector's tables are missing; reading is not
+    assert missing["prvWriteInvoice"] == "Write Invoice — needed to write the Xero number back on invoices"
+    assert "prvWriteAccount" in missing and "prvReaddxc_XeroTaxRate" in missing
+    assert not {"prvReadInvoice", "prvReadProduct", "prvReadAccount", "prvWriteContact"} & set(missing)
+    assert check_privileges(admin) == []

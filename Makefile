@@ -27,6 +27,15 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	.venv-worker/bin/python -m pip install --quiet azure-functions-runtime==1.3.0 -r requirements.txt
 	@touch $@
 
+# checkov (checks infra/'s Bicep) lives in its own virtualenv so its many dependencies cannot move the
+# app's pinned ones. The stamp names the version: changing the pin reinstalls.
+CHECKOV_VERSION := 3.3.30
+CHECKOV_STAMP := .venv-checkov/.installed-$(CHECKOV_VERSION)
+$(CHECKOV_STAMP):
+	@test -x .venv-checkov/bin/python || $(BASE_PY) -m venv .venv-checkov
+	.venv-checkov/bin/python -m pip install --quiet checkov==$(CHECKOV_VERSION)
+	@touch $@
+
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
@@ -48,7 +57,7 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy
 
-pytest: deps .venv-worker/.installed /usr/bin/chromium
+pytest: deps .venv-worker/.installed $(CHECKOV_STAMP) /usr/bin/chromium
 	$(VENV)/bin/pytest
 
 test: lint typecheck pytest

@@ -43,7 +43,9 @@ class DynamicsUser:
     def invoice(self, invoice_id: str) -> dict[str, Any]:
         return self.get(f"invoices({invoice_id})")
 
-    def wait_for(self, invoice_id: str, done: Callable[[dict[str, Any]], bool], timeout: float = 30) -> dict[str, Any]:
+    def wait_for(
+        self, invoice_id: str, done: Callable[[dict[str, Any]], bool], timeout: float = 30
+    ) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while True:
             row = self.invoice(invoice_id)

@@ -1,5 +1,6 @@
-"""`make run`: Azurite, the sandbox Xero and Dataverse (when no real credentials are configured), and the
-local Functions host, each a child process; Ctrl-C or SIGTERM stops them all, by PID, newest first."""
+"""`make run`: Azurite, the sandbox Xero and Dataverse (when no real credentials are configured), the SMTP
+sink (the development mailbox) and the local Functions host, each a child process; Ctrl-C or SIGTERM
+stops them all, by PID, newest first."""
 
 from __future__ import annotations
 
@@ -82,6 +83,10 @@ def main() -> int:
                 str(STATE / "sandbox-certs"),
             ]
             children.append(_spawn("sandbox Dataverse", args, port, "dataverse.log"))
+        smtp_port = int(settings.get("SMTP_PORT") or 7025)
+        mailbox = settings.get("DEV_MAILBOX_DIR") or str(STATE / "mailbox")
+        sink_args = ["-m", "local.smtp_sink", "--port", str(smtp_port), "--dir", mailbox]
+        children.append(_spawn("SMTP sink", sink_args, smtp_port, "smtp.log"))
         host_port = int(os.environ.get("LOCAL_HOST_PORT", "7071"))
         children.append(
             _spawn("functions host", ["-m", "local.host", "--port", str(host_port)], host_port, "host.log")

@@ -48,7 +48,8 @@ class LocalStack:
             "INVOICE_QUEUE": f"{self.prefix}-invoices",
             "REFERENCE_QUEUE": f"{self.prefix}-reference",
             "XERO_CLIENT_ID": XERO_CLIENT, "XERO_CLIENT_SECRET": XERO_SECRET,
-            "XERO_LOGIN_URL": self.xero.url, "XERO_IDENTITY_URL": self.xero.url, "XERO_API_URL": self.xero.url,
+            "XERO_LOGIN_URL": self.xero.url, "XERO_IDENTITY_URL": self.xero.url,
+            "XERO_API_URL": self.xero.url,
             "MS_CLIENT_ID": MS_CLIENT, "MS_CLIENT_SECRET": MS_SECRET,
             "MS_AUTHORITY_HOST": self.dataverse.url, "DATAVERSE_DISCOVERY_URL": self.dataverse.url,
             "TLS_CA_BUNDLE": str(self.dataverse.ca_path),
@@ -56,6 +57,7 @@ class LocalStack:
             "SESSION_SECRET": "stack-session-secret-" + self.prefix,
             "HTTP_TIMEOUT_SECONDS": "10",
         }  # fmt: skip
+        self._saved_env = {name: os.environ.get(name) for name in [*self.env, "PUBLIC_BASE_URL"]}
         os.environ.update(self.env)
         self._forget_process_state()
         self.host: Host | None = None
@@ -74,6 +76,12 @@ class LocalStack:
         self.dataverse.stop()
         if self.own_azurite and self.azurite is not None:
             self.azurite.stop()
+        for name, value in self._saved_env.items():  # leave the process as it was found
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._forget_process_state()
 
     @staticmethod
     def _forget_process_state() -> None:
@@ -90,41 +98,48 @@ class LocalStack:
         orgs = requests.get(f"{self.xero.url}/_sandbox/orgs", timeout=10).json()
         return str(next(o["tenantId"] for o in orgs if o["name"] == name))
 
-    def onboard(self, account_id: str = "account-1", organisation: str = "Demo Company (NZ)", **sync: Any) -> Any:
-        """A connection wired to both sandboxes, installed into Dynamics and active."""
+    def onboard(
+        self,
+        account_id: str = "account-1",
+        organisation: str = "Demo Company (NZ)",
+        dynamics_env: str = ENV,
+        **sync: Any,
+    ) -> Any:
+        """A connection wired to both sandboxes, installed into Dynamics (environment `dynamics_env`:
+        "contoso" or "contoso-sandbox") and active."""
         from shared import bootstrap
         from shared.config import get_settings
         from shared.connections.connections import activate, create_connection
-        from shared.connections.dynamics_connect import DynamicsConnect
         from shared.connections.dynamics_access import dataverse_client_for
+        from shared.connections.dynamics_app_only import use_app_credentials
         from shared.connections.install_service import install_into_dynamics
-        from shared.crypto import KeyRing
         from shared.store.models import utc_now
-        from shared.store.oauth_state import OAuthStateStore
         from shared.sync.settings import SyncSettings
         from shared.xero.oauth import XeroOAuth
 
         settings, store, session = get_settings(), bootstrap.connections(), bootstrap.session()
         connection = create_connection(store, account_id, "Stack connection", "trial", utc_now)
         tenant = self.tenant_id(organisation)
-        grant = requests.post(f"{self.xero.url}/_sandbox/tokens", json={"tenants": [tenant]}, timeout=10).json()
+        grant = requests.post(
+            f"{self.xero.url}/_sandbox/tokens", json={"tenants": [tenant]}, timeout=10
+        ).json()
         oauth = XeroOAuth(session, settings)
         tokens = _token_set(grant)
         chosen = next(t for t in oauth.list_connections(tokens.access_token) if t.tenant_id == tenant)
         bootstrap.xero_tokens().save_grant(connection.id, tokens, chosen)
-        environment = next(e for e in self.dataverse.identity.environments if e.url_name == ENV)
-        connect = DynamicsConnect(store, OAuthStateStore.from_settings(settings), KeyRing.from_setting(
-            settings.token_encryption_keys), settings, session)  # fmt: skip
-        connected = connect.use_app_credentials(
-            account_id, connection.id, self.dataverse.env_url(ENV), environment.tenant_id, MS_CLIENT, MS_SECRET
-        )
+        environment = next(e for e in self.dataverse.identity.environments if e.url_name == dynamics_env)
+        form = {"org_url": self.dataverse.env_url(dynamics_env), "tenant_id": environment.tenant_id,
+                "client_id": MS_CLIENT, "client_secret": MS_SECRET}  # fmt: skip
+        connected = use_app_credentials(store, settings, session, account_id, connection.id, form)
         assert not hasattr(connected, "message"), connected
         connection = store.require(connection.id)
         client = dataverse_client_for(connection, store, settings, session)
         outcome = install_into_dynamics(store, connection, client, settings)
         assert not outcome.missing_privileges, outcome
         if sync:
-            store.update(connection.id, lambda c: setattr(c, "sync", SyncSettings(**{**vars(c.sync), **sync})))
+            store.update(
+                connection.id, lambda c: setattr(c, "sync", SyncSettings(**{**vars(c.sync), **sync}))
+            )
         return activate(store, account_id, connection.id, utc_now)
 
 

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     import requests
     from azure.storage.queue import QueueClient
 
+    from shared.dataverse.token_registry import TokenRegistry
     from shared.reference.worker import RefreshParts
     from shared.store.activity import ActivityLog
     from shared.store.connections import ConnectionStore
@@ -99,7 +100,7 @@ def xero_tokens() -> XeroTokens:
 def _rate_gate() -> object:
     from shared.xero.pacing import RateGate
 
-    return RateGate()
+    return RateGate(minute=get_settings().xero_minute_seconds)
 
 
 def xero_for(connection: Connection) -> XeroAccounting:
@@ -117,10 +118,18 @@ def xero_for(connection: Connection) -> XeroAccounting:
     )
 
 
+@once
+def token_registry() -> TokenRegistry:
+    from shared.dataverse.token_registry import TokenRegistry
+
+    return TokenRegistry(get_settings(), session())
+
+
 def dataverse_for(connection: Connection) -> Dataverse:
+    """A Web API client; its token provider is kept per worker (no token call per message)."""
     from shared.connections.dynamics_access import dataverse_client_for
 
-    return dataverse_client_for(connection, connections(), get_settings(), session())
+    return dataverse_client_for(connection, connections(), get_settings(), session(), token_registry())
 
 
 @once

@@ -54,6 +54,20 @@ class Settings:
     token_encryption_keys: str = _setting("TOKEN_ENCRYPTION_KEYS", "")
     session_secret: str = _setting("SESSION_SECRET", "")
     http_timeout_seconds: float = _setting("HTTP_TIMEOUT_SECONDS", 20.0)
+    # Xero's rate window (a minute). Only a sandbox running on a faster clock sets it shorter.
+    xero_minute_seconds: float = _setting("XERO_MINUTE_SECONDS", 60.0)
+    # E-mail (verification and reset links): "smtp", or "acs" (Azure Communication Services, REST API).
+    email_mode: str = _setting("EMAIL_MODE", "smtp")
+    email_from: str = _setting("EMAIL_FROM", "no-reply@localhost")
+    smtp_host: str = _setting("SMTP_HOST", "127.0.0.1")
+    smtp_port: int = _setting("SMTP_PORT", 7025)
+    smtp_username: str = _setting("SMTP_USERNAME", "")
+    smtp_password: str = _setting("SMTP_PASSWORD", "")
+    smtp_starttls: bool = _setting("SMTP_STARTTLS", False)
+    acs_endpoint: str = _setting("ACS_ENDPOINT", "")
+    acs_access_key: str = _setting("ACS_ACCESS_KEY", "")
+    # Development only: the folder the local SMTP sink writes to, shown at /dev/mailbox. Never set in Azure.
+    dev_mailbox_dir: str = _setting("DEV_MAILBOX_DIR", "")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:

@@ -58,6 +58,10 @@ def index_functions(app: Any) -> list[FunctionSpec]:
         functions = app.get_functions()
     except Exception as error:
         raise HostStartupError(f"the function app could not be indexed: {error}") from None
+    finally:
+        # ...and leave it clean, so whoever indexes next in this process (tests/app_index.py) can too.
+        if hasattr(app, "functions_bindings"):
+            app.functions_bindings = None
     return [_describe(fn) for fn in functions]
 
 

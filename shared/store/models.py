@@ -143,4 +143,9 @@ class Account:
     billing: Billing = field(default_factory=Billing)
     failed_sign_ins: int = 0
     last_failed_sign_in_at: datetime | None = None
+    # Raised to invalidate every session cookie issued before (password reset, sign out everywhere).
+    session_version: int = 0
+    # The nonce of the one e-mail link of each kind still valid; cleared when the link is used.
+    verify_link_nonce: str = field(default="", repr=False)
+    reset_link_nonce: str = field(default="", repr=False)
     etag: str | None = field(default=None, compare=False, metadata={"stored": False})

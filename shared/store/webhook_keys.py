@@ -8,11 +8,25 @@ import hashlib
 import hmac
 import secrets
 
+from shared.dataverse.values import is_guid
 from shared.store.models import Connection
+
+_SEPARATOR = "."  # never in a UUID nor in token_urlsafe's alphabet
 
 
 def new_webhook_key() -> str:
     return secrets.token_urlsafe(32)
+
+
+def connection_webhook_key(connection_id: str) -> str:
+    """`<connection id>.<random>`: the webhook finds the connection from the key alone, then verifies it."""
+    return f"{connection_id}{_SEPARATOR}{new_webhook_key()}"
+
+
+def connection_id_from_key(key: str) -> str:
+    """The connection a presented key claims to belong to ("" unless it has our shape)."""
+    connection_id, separator, rest = (key or "").partition(_SEPARATOR)
+    return connection_id.lower() if separator and rest and is_guid(connection_id) else ""
 
 
 def webhook_key_hash(connection_id: str, key: str, secret: str) -> str:

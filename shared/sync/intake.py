@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from shared.dataverse.values import WebhookError, is_guid
+from shared.dataverse.values import WebhookError
 from shared.dataverse.webhook import Ignored, classify, parse_context
 from shared.store.models import Connection
+from shared.store.webhook_keys import connection_id_from_key
 from shared.sync.coalesce import PROCESS
 from shared.sync.events import InvoiceEvent
 
@@ -31,12 +32,6 @@ class Connections(Protocol):
 class Answer:
     status: int
     body: dict[str, Any] = field(default_factory=dict)
-
-
-def connection_id_of(key: str) -> str:
-    """Webhook keys are `<connection id>.<secret>`: the id finds the row, the whole key is verified."""
-    connection_id, _, secret = key.partition(".")
-    return connection_id.lower() if secret and is_guid(connection_id) else ""
 
 
 def accept_webhook(
@@ -85,7 +80,7 @@ def accept_webhook(
 
 
 def _authenticated(presented_key: str, connections: Connections) -> Connection | None:
-    connection_id = connection_id_of(presented_key or "")
+    connection_id = connection_id_from_key(presented_key)
     if not connection_id or len(presented_key) > 512:
         return None
     connection = connections.get(connection_id)

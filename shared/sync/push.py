@@ -39,6 +39,15 @@ from shared.xero.accounting import XeroAccounting, XeroValidationError
 log = logging.getLogger(__name__)
 Outcome = Literal["pushed", "unchanged", "skipped", "failed", "covered"]
 _DUPLICATE_NUMBER = "must be unique"
+_LOCKED = "not of valid status for modification"
+
+
+class LeftAlone(FatalError):
+    """Xero holds the invoice in a state the connector must not change (paid, voided, deleted)."""
+
+    def __init__(self, reason: str, status: str) -> None:
+        super().__init__(reason)
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -83,6 +92,10 @@ class Push:
             if error.side == "xero":  # Dynamics still answers: tell the user on the invoice
                 write_back(self.dataverse, doc, problem_values(doc, _reconnect_message(error), self.now()))
             result = PushResult("failed", str(doc["invoiceid"]), number, _reconnect_message(error))
+        except LeftAlone as error:
+            message = f"left alone: {error}"
+            write_back(self.dataverse, doc, problem_values(doc, message, self.now(), error.status))
+            result = PushResult("skipped", str(doc["invoiceid"]), number, message)
         except XeroValidationError as error:
             message = explain(error.messages)
             write_back(self.dataverse, doc, problem_values(doc, message, self.now()))
@@ -122,8 +135,7 @@ class Push:
         if doc.get(schema.INVOICE_XERO_ID):
             allowed, why = can_update(stored_status, 0)
             if not allowed:
-                write_back(self.dataverse, doc, problem_values(doc, f"left alone: {why}", self.now()))
-                return PushResult("skipped", invoice_id, number, why)
+                raise LeftAlone(why, stored_status)
         plan = map_contact(doc)
         contact = resolve_contact(plan, settings, self.xero, self.connection.id)
         known = self._items(doc)
@@ -171,13 +183,15 @@ class Push:
         result = self.xero.write("POST" if existing else "PUT", "Invoices", "Invoices", [payload], key)[0]
         if result.ok:
             return result.element
+        if existing and any(_LOCKED in m for m in result.errors):
+            self._explain_lock(str(existing["InvoiceID"]))
         if existing is None and any(_DUPLICATE_NUMBER in m for m in result.errors):
             # An earlier attempt created it and its answer was lost: update that one instead.
             found = self._find("Invoices", {"InvoiceNumbers": payload.get("InvoiceNumber", "")})
             if found:
                 allowed, why = can_update(str(found.get("Status", "")), found.get("AmountPaid"))
                 if not allowed:
-                    raise FatalError(f"left alone: {why}")
+                    raise LeftAlone(why, str(found.get("Status", "")))
                 retry = self.xero.write(
                     "POST", "Invoices", "Invoices", [{**payload, "InvoiceID": found["InvoiceID"]}], key + "-u"
                 )[0]
@@ -185,6 +199,13 @@ class Push:
                     return retry.element
                 raise XeroValidationError(retry.errors)
         raise XeroValidationError(result.errors)
+
+    def _explain_lock(self, xero_id: str) -> None:
+        """Xero refused to change an invoice it holds: find out why (paid, voided...) and say it in words."""
+        current = self.xero.get(f"Invoices/{xero_id}").get("Invoices", [{}])[0]
+        allowed, why = can_update(str(current.get("Status", "")), current.get("AmountPaid"))
+        if not allowed:
+            raise LeftAlone(why, str(current.get("Status", "")))
 
     def _cancel(self, doc: dict[str, Any], number: str) -> PushResult:
         invoice_id, xero_id = str(doc["invoiceid"]), str(doc[schema.INVOICE_XERO_ID])

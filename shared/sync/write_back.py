@@ -14,6 +14,7 @@ from shared.sync.mapping_contact import ContactPlan
 
 XERO_WEB_URL = "https://go.xero.com"
 NOT_SENT = "NOT SENT"
+READ_ONLY_STATES = (2, 3)  # Paid, Canceled
 SKIPPED = "SKIPPED"
 
 
@@ -62,6 +63,9 @@ def write_back(
     contact: tuple[ContactPlan, ContactChoice] | None = None,
 ) -> int:
     """Write the changed columns; the number of Dataverse calls made (0 or 1)."""
+    if doc.get("statecode") in READ_ONLY_STATES:
+        # Dynamics refuses every change to a paid or cancelled invoice; the portal's activity shows it.
+        return 0
     changed = {k: v for k, v in values.items() if k == schema.INVOICE_SYNCED_ON or doc.get(k) != v}
     if set(changed) <= {schema.INVOICE_SYNCED_ON}:
         return 0  # nothing the user would see changed: leave the row (and its version) alone

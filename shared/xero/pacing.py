@@ -21,15 +21,19 @@ RESERVE = 2
 @dataclass
 class _Budget:
     remaining: int
-    observed_at: float
+    renews_at: float  # by then a rolling minute has passed since we saw `remaining`
 
 
 class RateGate:
     def __init__(
-        self, clock: Callable[[], float] = time.monotonic, max_in_flight: int = MAX_IN_FLIGHT
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        max_in_flight: int = MAX_IN_FLIGHT,
+        minute: float = MINUTE,
     ) -> None:
         self._clock = clock
         self._max = max_in_flight
+        self.minute = minute  # Xero's rate window; shorter only against a sandbox on a fast clock
         self._lock = threading.Lock()
         self._slots: dict[str, threading.BoundedSemaphore] = {}
         self._budgets: dict[str, _Budget] = {}
@@ -38,7 +42,7 @@ class RateGate:
         remaining = headers.get("X-MinLimit-Remaining")
         if remaining is not None and remaining.strip().lstrip("-").isdigit():
             with self._lock:
-                self._budgets[tenant_id] = _Budget(int(remaining), self._clock())
+                self._budgets[tenant_id] = _Budget(int(remaining), self._clock() + self.minute)
 
     def before_call(self, tenant_id: str) -> None:
         """Raise RetriableError (defer) when this organisation's minute budget is spent."""
@@ -46,13 +50,10 @@ class RateGate:
             budget = self._budgets.get(tenant_id)
         if budget is None:
             return
-        elapsed = self._clock() - budget.observed_at
-        if elapsed >= MINUTE:
-            return
-        if budget.remaining <= RESERVE:
+        wait = budget.renews_at - self._clock()
+        if wait > 0 and budget.remaining <= RESERVE:
             raise RetriableError(
-                "Xero's per-minute limit for this organisation is nearly used up",
-                retry_after=MINUTE - elapsed,
+                "Xero's per-minute limit for this organisation is nearly used up", retry_after=wait
             )
 
     @contextmanager

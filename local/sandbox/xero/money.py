@@ -22,8 +22,12 @@ def price_line(line: dict[str, Any], rate_percent: Decimal, amount_types: str, u
         unit = (given_amount / quantity) if (given_amount is not None and quantity) else ZERO
     quantity, unit = money(quantity, 4), money(unit, unit_places)
     discount_rate = line.get("DiscountRate") or ZERO
+    discount_amount = line.get("DiscountAmount") if not discount_rate else None
     gross = money(quantity * unit)
-    line_amount = money(quantity * unit * (Decimal(100) - discount_rate) / Decimal(100))
+    if discount_amount:  # Xero takes either a rate or an amount off the line
+        line_amount = gross - money(min(max(Decimal(discount_amount), ZERO), gross))
+    else:
+        line_amount = money(quantity * unit * (Decimal(100) - discount_rate) / Decimal(100))
     if amount_types == "NoTax":
         tax = ZERO
     elif amount_types == "Inclusive":
@@ -33,6 +37,8 @@ def price_line(line: dict[str, Any], rate_percent: Decimal, amount_types: str, u
     line.update({"Quantity": quantity, "UnitAmount": unit, "LineAmount": line_amount, "TaxAmount": tax})
     if discount_rate:
         line["DiscountRate"] = money(discount_rate)
+        line["DiscountAmount"] = gross - line_amount
+    elif discount_amount:
         line["DiscountAmount"] = gross - line_amount
     else:
         line.pop("DiscountAmount", None)

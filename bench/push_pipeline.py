@@ -168,6 +168,9 @@ class Bench:
         dataverse = self.session.get(f"{self.dv_url}/_sandbox/requests", timeout=10).json()["requests"]
         xero_calls = sum(c["count"] for c in xero if c["path"].startswith("/api.xro/"))
         dv_calls = sum(c["count"] for c in dataverse if "/api/data/" in c["path"]) - user_calls
+        if os.environ.get("BENCH_VERBOSE"):
+            for c in [*xero, *dataverse]:
+                print(f"  {c['method']:6} {c['path']:60} {c['count']}")
         n = len(self.invoices)
         return {
             "xero": xero_calls / n,
@@ -196,6 +199,10 @@ class Bench:
             written = xero.get(row.get("dxc_xeroinvoiceid") or "")
             if invoice in arrived and written:
                 self.latencies.append((_epoch(written["UpdatedDateUTC"]) - arrived[invoice]) * 1000)
+                if os.environ.get("BENCH_VERBOSE"):
+                    print(
+                        f"  {message} {invoice[:8]} arrived {arrived[invoice]:.3f} written {written['UpdatedDateUTC']}"
+                    )
 
     def outcome(self) -> tuple[int, int]:
         xero = requests.get(f"{self.xero_url}/_sandbox/orgs/{self.tenant}/Invoices", timeout=30).json()

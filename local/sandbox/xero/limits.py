@@ -68,11 +68,16 @@ class RateLimiter:
                 day.append(now)
                 app.append(now)
                 self._in_flight[key] += 1
-            headers = {
-                "X-MinLimit-Remaining": str(max(0, s.minute - len(minute))),
-                "X-DayLimit-Remaining": str(max(0, s.day - len(day))),
-                "X-AppMinLimit-Remaining": str(max(0, s.app_minute - len(app))),
-            }
+            # With limits off (a benchmark of something else) there is no budget to report.
+            headers = (
+                {
+                    "X-MinLimit-Remaining": str(max(0, s.minute - len(minute))),
+                    "X-DayLimit-Remaining": str(max(0, s.day - len(day))),
+                    "X-AppMinLimit-Remaining": str(max(0, s.app_minute - len(app))),
+                }
+                if s.enabled
+                else {}
+            )
             if refusal is None:
                 return Admission(True, headers)
             problem, wait = refusal

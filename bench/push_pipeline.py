@@ -201,7 +201,8 @@ class Bench:
                 self.latencies.append((_epoch(written["UpdatedDateUTC"]) - arrived[invoice]) * 1000)
                 if os.environ.get("BENCH_VERBOSE"):
                     print(
-                        f"  {message} {invoice[:8]} arrived {arrived[invoice]:.3f} written {written['UpdatedDateUTC']}"
+                        f"  {message} {invoice[:8]} arrived {arrived[invoice]:.3f} "
+                        f"written {written['UpdatedDateUTC']}"
                     )
 
     def outcome(self) -> tuple[int, int]:

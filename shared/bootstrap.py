@@ -71,21 +71,20 @@ def activity() -> ActivityLog:
 
 @once
 def invoice_queue() -> QueueClient:
-    from shared.storage import queue_client
-
-    settings = get_settings()
-    client = queue_client(settings, settings.invoice_queue)
-    _create_if_missing(client)
-    return client
+    return _queue(get_settings().invoice_queue)
 
 
-def _create_if_missing(client: QueueClient) -> None:
+def _queue(name: str) -> QueueClient:
     from azure.core.exceptions import ResourceExistsError
 
+    from shared.storage import queue_client
+
+    client = queue_client(get_settings(), name)
     try:
         client.create_queue()
     except ResourceExistsError:
         pass
+    return client
 
 
 @once
@@ -151,12 +150,7 @@ def invoice_worker() -> Collaborators:
 
 @once
 def reference_queue() -> QueueClient:
-    from shared.storage import queue_client
-
-    settings = get_settings()
-    client = queue_client(settings, settings.reference_queue)
-    _create_if_missing(client)
-    return client
+    return _queue(get_settings().reference_queue)
 
 
 @once

@@ -53,9 +53,11 @@ def entity_set_of(dataverse: Dataverse, table: str) -> str:
 
 def _sync_table(dataverse: Dataverse, kind: Kind, entity_set: str, wanted: list[Row]) -> int:
     columns = ",".join(kind.columns)
+    # A row without a Xero id was not made by the connector (someone added it by hand): not ours to touch.
     current = {
-        str(r.get(schema.REFERENCE_ID_COLUMN)): r
+        str(r[schema.REFERENCE_ID_COLUMN]): r
         for r in dataverse.get_all(f"{entity_set}?$select={columns}")
+        if r.get(schema.REFERENCE_ID_COLUMN)
     }
     writes = 0
     seen = set()

@@ -58,7 +58,7 @@ def handle_refresh_message(body: str, invocation_id: str, parts: RefreshParts) -
         log.error("invocation %s: dropped a message that is not a reference refresh", invocation_id)
         return "bad-message"
     connection = parts.connections.get(connection_id)
-    if connection is None or connection.status == "disconnected":
+    if connection is None or connection.status != "active":  # a draft or disconnected one: nothing to do
         return "no-connection"
     try:
         sets = parts.entity_sets.setdefault(connection.dynamics.org_url, {})

@@ -3,14 +3,10 @@ choosing an environment, app-only credentials, and the client that background wo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from local.sandbox.dataverse import DataverseSandbox
-from local.sandbox.xero import XeroSandbox
 from shared.connections.dynamics_access import dataverse_client_for, home_account_id
 from shared.connections.dynamics_app_only import APP_REFUSED
 from shared.connections.dynamics_connect import CODE_USED, DENIED, NOT_OFFERED
@@ -25,25 +21,8 @@ from tests.integration.connection_helpers import (
     PRODUCTION,
     SANDBOX_ENV,
     World,
-    fresh_world,
     microsoft_sign_in,
-    start_sandboxes,
 )
-
-
-@pytest.fixture(scope="module")
-def sandboxes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[XeroSandbox, DataverseSandbox]]:
-    xero, dataverse = start_sandboxes(Path(tmp_path_factory.mktemp("certs")))
-    yield xero, dataverse
-    xero.stop()
-    dataverse.stop()
-
-
-@pytest.fixture
-def world(
-    sandboxes: tuple[XeroSandbox, DataverseSandbox], storage_connection: str, unique_name: str
-) -> World:
-    return fresh_world(*sandboxes, storage_connection, unique_name)
 
 
 def _sign_in(world: World, connection_id: str, upn: str = ADMIN, action: str = "accept") -> dict[str, str]:

@@ -3,14 +3,10 @@ every way a callback can be wrong, choosing among several organisations, and dis
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
-from local.sandbox.dataverse import DataverseSandbox
-from local.sandbox.xero import XeroSandbox
 from shared.connections.lights import CONNECT_XERO, xero_light
 from shared.connections.results import STATE_EXPIRED, Connected, ConnectFailed, NeedsChoice
 from shared.connections.xero_connect import CODE_USED, DENIED, NOT_OFFERED
@@ -22,25 +18,8 @@ from tests.integration.connection_helpers import (
     UK,
     XERO_REDIRECT,
     World,
-    fresh_world,
-    start_sandboxes,
     xero_consent,
 )
-
-
-@pytest.fixture(scope="module")
-def sandboxes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[XeroSandbox, DataverseSandbox]]:
-    xero, dataverse = start_sandboxes(Path(tmp_path_factory.mktemp("certs")))
-    yield xero, dataverse
-    xero.stop()
-    dataverse.stop()
-
-
-@pytest.fixture
-def world(
-    sandboxes: tuple[XeroSandbox, DataverseSandbox], storage_connection: str, unique_name: str
-) -> World:
-    return fresh_world(*sandboxes, storage_connection, unique_name)
 
 
 def _granted(world: World, access_token: str) -> list[str]:

@@ -6,16 +6,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from azure.data.tables import TableServiceClient
 
-from local.sandbox.dataverse import DataverseSandbox
 from local.sandbox.dataverse.identity_directory import Client
-from local.sandbox.xero import XeroSandbox
 from shared.connections.connections import (
     NotReadyToActivate,
     activate,
@@ -39,26 +35,9 @@ from tests.integration.connection_helpers import (
     PRODUCTION,
     XERO_REDIRECT,
     World,
-    fresh_world,
     microsoft_sign_in,
-    start_sandboxes,
     xero_consent,
 )
-
-
-@pytest.fixture(scope="module")
-def sandboxes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[XeroSandbox, DataverseSandbox]]:
-    xero, dataverse = start_sandboxes(Path(tmp_path_factory.mktemp("certs")))
-    yield xero, dataverse
-    xero.stop()
-    dataverse.stop()
-
-
-@pytest.fixture
-def world(
-    sandboxes: tuple[XeroSandbox, DataverseSandbox], storage_connection: str, unique_name: str
-) -> World:
-    return fresh_world(*sandboxes, storage_connection, unique_name)
 
 
 def _connect_xero(world: World, connection_id: str, account: str = "acct-a") -> None:

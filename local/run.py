@@ -42,7 +42,7 @@ def _spawn(name: str, args: list[str], port: int, log_name: str) -> Child:
     except TimeoutError:
         process.kill()
         raise SystemExit(f"{name} did not start on port {port}: see {STATE / log_name}") from None
-    print(f"  {name:<18} pid {process.pid:<7} port {port}   log {STATE / log_name}")
+    print(f"  {name:<18} pid {process.pid:<7} port {port}   log {STATE / log_name}", flush=True)
     return Child(name, process)
 
 
@@ -92,11 +92,14 @@ def main() -> int:
             _spawn("functions host", ["-m", "local.host", "--port", str(host_port)], host_port, "host.log")
         )
         base = f"http://127.0.0.1:{host_port}"
-        print(f"\nOpen {base}/  (health: {base}/api/health). Ctrl-C stops everything.")
+        print(f"\nOpen {base}/  (health: {base}/api/health). Ctrl-C stops everything.", flush=True)
         while not stopping:
             for child in children:
                 if child.process.poll() is not None:
-                    print(f"{child.name} exited with code {child.process.returncode}; stopping the rest")
+                    print(
+                        f"{child.name} exited with code {child.process.returncode}; stopping the rest",
+                        flush=True,
+                    )
                     stopping = True
             time.sleep(0.5)
     finally:

@@ -17,22 +17,35 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
+from shared.errors import RetriableError
+
 SKEW_MARGIN = timedelta(seconds=2)
+BUSY_RETRY_SECONDS = 1.0
 REMEMBERED = 20_000
 PROCESS = f"{os.environ.get('WEBSITE_INSTANCE_ID', socket.gethostname())[:40]}:{os.getpid()}"
 
 
 class InvoiceGate:
-    def __init__(self, stripes: int = 256) -> None:
-        self._locks = tuple(threading.Lock() for _ in range(stripes))
+    def __init__(self) -> None:
+        self._busy: set[tuple[str, str]] = set()
         self._read_at: OrderedDict[tuple[str, str], datetime] = OrderedDict()
         self._memo_lock = threading.Lock()
 
     @contextmanager
     def serial(self, connection_id: str, invoice_id: str) -> Iterator[None]:
-        """One push of an invoice at a time in this worker (striped: bounded memory)."""
-        with self._locks[hash((connection_id, invoice_id)) % len(self._locks)]:
+        """One push of an invoice at a time in this worker. A second event of an invoice being pushed does
+        not wait (it would hold a worker thread that other invoices need): it comes back in a moment, when
+        the running push has most likely covered it."""
+        key = (connection_id, invoice_id)
+        with self._memo_lock:
+            if key in self._busy:
+                raise RetriableError("this invoice is being pushed right now", retry_after=BUSY_RETRY_SECONDS)
+            self._busy.add(key)
+        try:
             yield
+        finally:
+            with self._memo_lock:
+                self._busy.discard(key)
 
     def covered(
         self, connection_id: str, invoice_id: str, received_at: datetime | None, received_by: str

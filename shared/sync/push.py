@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -35,6 +36,7 @@ from shared.sync.settings import Numbering
 from shared.sync.write_back import SKIPPED, Dataverse, problem_values, success_values, write_back
 from shared.sync.xero_errors import explain
 from shared.xero.accounting import XeroAccounting, XeroValidationError
+from shared.xero.pacing import RateGate
 
 log = logging.getLogger(__name__)
 Outcome = Literal["pushed", "unchanged", "skipped", "failed", "covered"]
@@ -71,6 +73,7 @@ class Push:
     activity: ActivityLog
     now: Callable[[], datetime]
     gate: InvoiceGate
+    pacing: RateGate | None = None  # the worker's Xero pacing: checked before Dynamics is read
 
     def run(self) -> PushResult:
         invoice_id = self.invoice_id()
@@ -79,10 +82,16 @@ class Push:
                 self.connection.id, invoice_id, self.event.received_time, self.event.received_by
             ):
                 return PushResult("covered", invoice_id)
-            read_at = self.now()
-            result = self._run(self.dataverse.get(invoice_query(invoice_id)))
+            with self._budget():  # a message that must wait for Xero's minute costs no Dataverse call
+                read_at = self.now()
+                result = self._run(self.dataverse.get(invoice_query(invoice_id)))
             self.gate.pushed(self.connection.id, invoice_id, read_at)
             return result
+
+    def _budget(self) -> AbstractContextManager[None]:
+        if self.pacing is None:
+            return nullcontext()
+        return self.pacing.reserved(self.connection.xero.tenant_id)
 
     def _run(self, doc: dict[str, Any]) -> PushResult:
         number = str(doc.get("invoicenumber") or doc.get("name") or "")
@@ -143,7 +152,7 @@ class Push:
         payload = map_invoice(
             doc, settings, {"ContactID": contact.contact_id}, existing, known_item_codes=known
         )
-        digest = _digest(payload)
+        digest = _digest({k: v for k, v in payload.items() if k != "InvoiceID"})  # same for create and update
         if (
             existing
             and doc.get(schema.INVOICE_SYNC_DIGEST) == digest

@@ -132,7 +132,9 @@ def _rate_label(rate: dict[str, Any]) -> str:
 
 
 def _options(pairs: Any) -> list[Option] | None:
-    options = sorted({str(v): Option(str(v), str(label)) for v, label in pairs}.values(), key=lambda o: o.label)
+    options = sorted(
+        {str(v): Option(str(v), str(label)) for v, label in pairs}.values(), key=lambda o: o.label
+    )
     return options or None
 
 
@@ -147,8 +149,10 @@ def billing_problems(form: Mapping[str, str]) -> dict[str, str]:
     return errors
 
 
-def save_billing(update: Callable[[str, Callable[[Account], None]], Account], account_id: str,
-                 form: Mapping[str, str]) -> Account:  # fmt: skip
+AccountUpdate = Callable[[str, Callable[[Account], None]], Account]
+
+
+def save_billing(update: AccountUpdate, account_id: str, form: Mapping[str, str]) -> Account:
     """Billing metadata on the account (ValidationFailed names wrong fields)."""
     errors = billing_problems(form)
     if errors:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from shared.connections import lights as light_keys
@@ -166,14 +167,50 @@ def when_text(moment: datetime | None, time_zone: str) -> str:
 
 
 def privilege_texts(names: list[str]) -> list[str]:
-    """"Write Invoice — needed to …" for each missing privilege the connection remembers by name."""
+    """ "Write Invoice — needed to …" for each missing privilege the connection remembers by name."""
     from shared.dataverse.privileges import INSTALL, RUNTIME
 
     why = {needed.name: needed.what_for for needed in (*INSTALL, *RUNTIME)}
     return [f"{name} — {why[name]}" if name in why else name for name in names]
 
 
+_COUNTED = {
+    "taxrates": ("tax rate", "tax rates"),
+    "accounts": ("account code", "account codes"),
+    "brandingthemes": ("branding theme", "branding themes"),
+    "trackingcategories": ("tracking category", "tracking categories"),
+    "currencies": ("currency", "currencies"),
+}
+
+
 def reference_counts(counts: Mapping[str, int]) -> list[str]:
-    words = {kind: words for kind, _, words in REFERENCE_KINDS}
-    words.update({"trackingcategories": "tracking categories", "currencies": "currencies"})
-    return [f"{count} {words.get(kind, kind)}" for kind, count in counts.items()]
+    def words(kind: str, count: int) -> str:
+        one, many = _COUNTED.get(kind, (kind, kind))
+        return one if count == 1 else many
+
+    return [f"{count} {words(kind, count)}" for kind, count in counts.items()]
+
+
+Pairs = list[tuple[str, str]]
+_LIST_FIELDS = (
+    ("default_account_code", "accounts", "Choose an account"),
+    ("default_tax_type", "tax_types", "Xero's default for the account"),
+    ("branding_theme_id", "branding_themes", "Xero's default theme"),
+)
+
+
+def list_choices(lists: Any, values: Mapping[str, str]) -> dict[str, Pairs | None]:
+    """Select options per list field of the defaults form; None where the list is not in Dynamics yet
+    (the form shows a text field then). A stored value no longer in the list stays selectable."""
+    choices: dict[str, Pairs | None] = {}
+    for name, attribute, blank in _LIST_FIELDS:
+        options = getattr(lists, attribute)
+        if options is None:
+            choices[name] = None
+            continue
+        pairs: Pairs = [("", blank), *((o.value, o.label) for o in options)]
+        value = values.get(name, "")
+        if value not in {v for v, _ in pairs}:
+            pairs.insert(1, (value, f"{value} (current value)"))
+        choices[name] = pairs
+    return choices

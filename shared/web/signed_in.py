@@ -40,7 +40,9 @@ def not_found_page(page: Page) -> func.HttpResponse:
         "message.html",
         404,
         title="Connection not found",
-        lines=["There is no such connection in your account. It may have been deleted, or the link is wrong."],
+        lines=[
+            "There is no such connection in your account. It may have been deleted, or the link is wrong."
+        ],
         link={"href": "/connections", "text": "See your connections"},
     )
 

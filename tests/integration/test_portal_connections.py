@@ -1,0 +1,504 @@
+"""The connection pages over real HTTP: the local Functions host in this process on the full local stack
+(Azurite, sandbox Xero, sandbox Dataverse). A "browser without JavaScript" walks our pages and the
+sandboxes' consent and sign-in pages. The host's queue workers listen on the stack's queues while the
+portal sends to queues of its own, so a test sees exactly what the portal enqueued."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import asdict
+from datetime import timedelta
+from html import unescape
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from local.azurite import Azurite
+from local.stack import LocalStack
+from shared import bootstrap
+from shared.config import get_settings
+from shared.connections.connections import create_connection
+from shared.reference.worker import handle_refresh_message, refresh_message
+from shared.store.accounts import AccountStore
+from shared.store.models import Account, Connection, utc_now
+from shared.sync.events import InvoiceEvent
+from shared.sync.settings import InvoiceStatus, Numbering, TaxMode
+from shared.web.passwords import hash_password
+
+PASSWORD = "correct horse 42 battery"
+NZ, AU, UK = "Demo Company (NZ)", "Demo Company (AU)", "Demo Company (UK)"
+ADMIN, LIMITED, PRODUCTION = "admin@contoso.example", "limited@contoso.example", "Contoso (Production)"
+MARKUP = "<script>alert(1)</script>"
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture(scope="module")
+def stack(azurite: Azurite, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    work = Path(tmp_path_factory.mktemp("portal-connections"))
+    stack = LocalStack(prefix="pc" + uuid.uuid4().hex[:8], azurite=azurite, work_dir=work).start()
+    os.environ["INVOICE_QUEUE"] = f"{stack.prefix}-portal-invoices"
+    os.environ["REFERENCE_QUEUE"] = f"{stack.prefix}-portal-reference"
+    stack._forget_process_state()  # the portal's next queue client is built with the names above
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture(scope="module")
+def password_hash(stack: LocalStack) -> str:
+    return hash_password(PASSWORD)  # once: argon2 is slow on purpose
+
+
+class Visitor:
+    """A signed-in browser without JavaScript: keeps cookies, sends each form's CSRF token back."""
+
+    def __init__(self, stack: LocalStack, account: Account) -> None:
+        assert stack.host is not None
+        self.base, self.account = stack.host.url, account
+        self.http = requests.Session()
+        self.http.trust_env = False
+        self.http.headers["X-Forwarded-For"] = f"10.9.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
+        self.token = ""
+        self.get("/signin")
+        signed_in = self.post("/signin", {"email": account.email, "password": PASSWORD})
+        assert signed_in.status_code == 303, signed_in.text
+        self.get("/connections")  # signing in gave the session a new CSRF secret
+
+    def get(self, path: str) -> requests.Response:
+        url = path if path.startswith("http") else self.base + path
+        answer = self.http.get(url, allow_redirects=False, timeout=15)
+        found = _CSRF.search(answer.text)
+        if found:
+            self.token = found.group(1)
+        return answer
+
+    def post(self, path: str, data: dict[str, str], with_token: bool = True) -> requests.Response:
+        body = {"csrf_token": self.token, **data} if with_token else data
+        return self.http.post(self.base + path, data=body, allow_redirects=False, timeout=30)
+
+    def follow(self, answer: requests.Response) -> requests.Response:
+        assert answer.status_code == 303, (answer.status_code, answer.text[:500])
+        return self.get(answer.headers["Location"])
+
+
+def _account(password_hash: str, company: str = "Kiwi Ltd") -> Account:
+    store = AccountStore.from_settings(get_settings())
+    email = f"ana.{uuid.uuid4().hex[:8]}@example.com"
+    return store.create(email, password_hash, "Ana", company, "trial", utc_now() + timedelta(days=14))
+
+
+def _visitor(stack: LocalStack, password_hash: str, company: str = "Kiwi Ltd") -> Visitor:
+    return Visitor(stack, _account(password_hash, company))
+
+
+def _draft(account: Account, name: str = "Main") -> Connection:
+    return create_connection(bootstrap.connections(), account.id, name, "trial", utc_now)
+
+
+def _messages(queue: Any, connection_id: str) -> list[str]:
+    bodies = [str(m.content) for m in queue.peek_messages(max_messages=32)]
+    return [body for body in bodies if connection_id in body]
+
+
+# --- walking the sandboxes' pages ----------------------------------------------------------------------
+
+
+def _xero_consent(
+    stack: LocalStack, authorize_url: str, organisations: list[str], decision: str = "allow"
+) -> str:
+    """Tick `organisations` on the sandbox's consent page and press Allow (or Cancel): where Xero sends
+    the browser back to."""
+    browser = requests.Session()
+    browser.trust_env = False
+    page = browser.get(authorize_url, timeout=10)
+    assert page.status_code == 200, page.text
+    hidden = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text)
+    boxes = re.findall(r'name="tenant" value="([^"]+)">\s*<label for="[^"]+">([^<]+)</label>', page.text)
+    ticked = [tenant for tenant, label in boxes if unescape(label) in organisations]
+    assert len(ticked) == len(organisations), boxes
+    form = [*((k, unescape(v)) for k, v in hidden), *(("tenant", t) for t in ticked), ("decision", decision)]
+    answer = browser.post(f"{stack.xero.url}/identity/connect/authorize", data=form, allow_redirects=False)
+    assert answer.status_code == 302, answer.text
+    return str(answer.headers["Location"])
+
+
+def _microsoft_sign_in(stack: LocalStack, authorize_url: str, upn: str = ADMIN) -> str:
+    browser = requests.Session()
+    browser.trust_env = False
+    browser.verify = str(stack.dataverse.ca_path)
+    page = browser.get(authorize_url, allow_redirects=False, timeout=10)
+    assert page.status_code == 200, page.text
+    request_id = _attribute(page.text, r'name="request" value="([^"]+)"')
+    label_for = _attribute(page.text, rf'<label for="([^"]+)">[^<]*\({re.escape(upn)}\)</label>')
+    user = _attribute(page.text, rf'id="{re.escape(label_for)}" name="user" value="([^"]+)"')
+    action = _attribute(page.text, r'<form method="post" action="([^"]+)"')
+    post_url = authorize_url.split("/", 3)[:3]
+    answer = browser.post(
+        "/".join(post_url) + action,
+        data={"request": request_id, "user": user, "action": "accept"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert answer.status_code == 302, answer.text
+    return str(answer.headers["Location"])
+
+
+def _attribute(html: str, pattern: str) -> str:
+    match = re.search(pattern, html)
+    assert match, f"{pattern} not in the page"
+    return unescape(match.group(1))
+
+
+def _choose_form(html: str) -> tuple[dict[str, str], dict[str, str]]:
+    """(hidden fields, {label: value}) of our choose page."""
+    hidden = {
+        name: unescape(value)
+        for name, value in re.findall(r'type="hidden" name="(pick_token|offered)" value="([^"]*)"', html)
+    }
+    radios = re.findall(
+        r'name="choice" value="([^"]+)">\s*<label for="[^"]+">([^<]+?)(?: <span|</label>)', html
+    )
+    return hidden, {unescape(label): value for value, label in radios}
+
+
+def _connect_xero(
+    visitor: Visitor, stack: LocalStack, connection_id: str, orgs: list[str]
+) -> requests.Response:
+    begun = visitor.post(f"/connections/{connection_id}/xero/connect", {})
+    assert begun.status_code == 303 and begun.headers["Location"].startswith(stack.xero.url)
+    return visitor.get(_xero_consent(stack, begun.headers["Location"], orgs))
+
+
+# --- tests -----------------------------------------------------------------------------------------
+
+
+def test_the_whole_onboarding_through_the_pages(stack: LocalStack, password_hash: str) -> None:
+    visitor = _visitor(stack, password_hash)
+    store = bootstrap.connections()
+
+    # GIVEN a new connection, created from the list page's form
+    assert "Create a new connection" in visitor.get("/connections").text
+    assert "Dynamics Xero Connector" in visitor.get("/connections/new").text
+    created = visitor.post(
+        "/connections/new", {"product": "dynamics-xero", "name": "Kiwi NZ", "plan": "trial"}
+    )
+    connection_id = created.headers["Location"].rsplit("/", 1)[1]
+    shown = visitor.follow(created)
+    page = shown.text
+    assert "Not connected to Xero" in page and "Not connected to Dynamics" in page
+    # CSP's form-action also governs where a posted form redirects: "Connect to ..." must reach both
+    form_action = re.search(r"form-action ([^;]+)", shown.headers["Content-Security-Policy"])
+    assert form_action and {"'self'", stack.xero.url, stack.dataverse.url} == set(
+        form_action.group(1).split()
+    )
+    assert _sync_buttons_disabled(page) == [True, True, True]
+    refused = visitor.follow(visitor.post(f"/connections/{connection_id}/reference", {"kind": "taxrates"}))
+    assert "Create the connection first" in refused.text
+    assert _messages(bootstrap.reference_queue(), connection_id) == []
+
+    # WHEN Xero is connected with two organisations allowed: the choose page, then a pick
+    choose = _connect_xero(visitor, stack, connection_id, [NZ, AU])
+    assert choose.status_code == 200 and "Choose the Xero organisation" in choose.text
+    hidden, offered = _choose_form(choose.text)
+    assert set(offered) == {NZ, AU}
+    unpicked = visitor.post("/oauth/xero/choose", hidden)
+    assert unpicked.status_code == 400 and "Choose an organisation." in unpicked.text
+    picked = visitor.post("/oauth/xero/choose", {**hidden, "choice": offered[NZ]})
+    assert picked.headers["Location"] == f"/connections/{connection_id}#xero"
+    page = visitor.follow(picked).text
+    assert f"Connected to Xero: {NZ}." in unescape(page) and f"Connected to {NZ}" in unescape(page)
+
+    # ... and Dynamics through the Microsoft sign-in, with the environment picked
+    begun = visitor.post(f"/connections/{connection_id}/dynamics/connect", {})
+    assert begun.headers["Location"].startswith(stack.dataverse.url)
+    choose = visitor.get(_microsoft_sign_in(stack, begun.headers["Location"]))
+    assert "Choose the Dynamics 365 environment" in choose.text
+    hidden, offered = _choose_form(choose.text)
+    page = visitor.follow(
+        visitor.post("/oauth/dynamics/choose", {**hidden, "choice": offered[PRODUCTION]})
+    ).text
+    assert f"{PRODUCTION}: not installed" in unescape(page)
+    early = visitor.follow(visitor.post(f"/connections/{connection_id}/activate", {}))
+    assert "Before this connection can start: Install into Dynamics." in early.text
+    assert store.require(connection_id).status == "draft"
+
+    # ... installed into Dynamics
+    installed = visitor.follow(visitor.post(f"/connections/{connection_id}/install", {}))
+    assert re.search(r"Installed into Dynamics: \d+ changes\.", installed.text)
+    assert f"Connected to {PRODUCTION}" in unescape(installed.text)
+
+    # ... defaults: every wrong field is named, nothing saved; then good values are saved
+    wrong = visitor.post(
+        f"/connections/{connection_id}/defaults",
+        {
+            "plan": "gold",
+            "time_zone": "Mars/Olympus",
+            "invoice_status": "paid",
+            "default_account_code": "1" * 11,
+        },
+    )
+    assert wrong.status_code == 400
+    for field, words in (
+        ("plan", "Choose a plan."),
+        ("time_zone", "is not a time zone we know"),
+        ("invoice_status", "Choose draft, submitted or authorised."),
+        ("default_account_code", "Use at most 10 characters."),
+    ):
+        assert re.search(rf'id="{field}-error">.*{re.escape(words)}', unescape(wrong.text)), field
+    assert store.require(connection_id).sync.time_zone == "UTC"
+    good = {
+        "plan": "starter",
+        "time_zone": "Pacific/Auckland",
+        "invoice_status": "authorised",
+        "numbering": "xero",
+        "tax_mode": "notax",
+        "create_missing_contacts": "true",
+        "create_missing_items": "false",
+        "require_send_flag": "false",
+        "default_account_code": "200",
+        "default_tax_type": "",
+        "branding_theme_id": "",
+    }
+    saved = visitor.post(f"/connections/{connection_id}/defaults", good)
+    assert saved.status_code == 303 and "Defaults saved." in visitor.follow(saved).text
+    connection = store.require(connection_id)
+    assert connection.plan == "starter" and connection.sync.time_zone == "Pacific/Auckland"
+    assert (
+        connection.sync.invoice_status is InvoiceStatus.AUTHORISED
+        and connection.sync.numbering is Numbering.XERO
+    )
+    assert connection.sync.tax_mode is TaxMode.NO_TAX
+    assert connection.sync.create_missing_contacts and not connection.sync.create_missing_items
+
+    # ... "Create connection": active, the sync buttons work and queue one refresh
+    started = visitor.follow(visitor.post(f"/connections/{connection_id}/activate", {}))
+    assert "The connection is running on Starter, free trial until" in started.text
+    assert store.require(connection_id).status == "active"
+    assert _sync_buttons_disabled(started.text) == [False, False, False]
+    queued = visitor.follow(visitor.post(f"/connections/{connection_id}/reference", {"kind": "accounts"}))
+    assert "Refresh queued" in queued.text
+    [message] = _messages(bootstrap.reference_queue(), connection_id)
+    assert message == refresh_message(connection_id)
+
+    # THEN once the refresh ran, the defaults offer Xero's lists from Dynamics
+    assert "sync the reference data first" in queued.text.lower()
+    assert handle_refresh_message(message, "test", bootstrap.reference_worker()) == "refreshed"
+    page = visitor.get(f"/connections/{connection_id}").text
+    assert '<select id="default_account_code"' in page and '<select id="default_tax_type"' in page
+    assert re.search(r'<option value="200" selected>200 — Sales</option>', page)
+    assert "sync the reference data first" not in page.lower()
+    listed = visitor.get("/connections").text
+    assert unescape(listed).count("✓") == 2 and "Active — syncing invoices" in listed
+
+
+def _sync_buttons_disabled(page: str) -> list[bool]:
+    buttons = re.findall(r'<button type="submit" class="button button-secondary" name="kind"[^>]*>', page)
+    assert len(buttons) == 3, buttons
+    return [" disabled" in button for button in buttons]
+
+
+def test_another_accounts_connection_is_not_found_on_every_page_and_form(
+    stack: LocalStack, password_hash: str
+) -> None:
+    owner = _account(password_hash)
+    theirs = _draft(owner, "Owner's")
+    stranger = _visitor(stack, password_hash)
+    stranger.get("/connections")
+    before = bootstrap.connections().require(theirs.id).etag
+
+    for connection_id in (theirs.id, str(uuid.uuid4()), "not-an-id"):
+        base = f"/connections/{connection_id}"
+        for path in (base, f"{base}/xero/disconnect", f"{base}/dynamics/app"):
+            answer = stranger.get(path)
+            assert answer.status_code == 404 and "Connection not found" in answer.text, path
+        for action in (
+            "defaults",
+            "install",
+            "activate",
+            "reference",
+            "retry",
+            "xero/connect",
+            "dynamics/connect",
+            "xero/disconnect",
+            "dynamics/app",
+        ):
+            answer = stranger.post(f"{base}/{action}", {"plan": "business", "org_url": "https://x.example"})
+            assert answer.status_code == 404 and "Connection not found" in answer.text, action
+
+    assert bootstrap.connections().require(theirs.id).etag == before
+    assert "Owner&#39;s" not in stranger.get("/connections").text
+
+
+def test_a_post_without_the_csrf_token_is_refused(stack: LocalStack, password_hash: str) -> None:
+    visitor = _visitor(stack, password_hash)
+    mine = _draft(visitor.account)
+    visitor.get("/connections")
+
+    created = visitor.post("/connections/new", {"name": "Sneaky", "plan": "trial"}, with_token=False)
+    changed = visitor.post(f"/connections/{mine.id}/defaults", {"plan": "business"}, with_token=False)
+
+    assert created.status_code == changed.status_code == 403
+    assert [c.name for c in bootstrap.connections().list_for_account(visitor.account.id)] == ["Main"]
+    assert bootstrap.connections().require(mine.id).plan == "trial"
+
+
+def test_a_signed_out_visitor_is_sent_to_sign_in_and_back(stack: LocalStack) -> None:
+    assert stack.host is not None
+    anonymous = requests.Session()
+    anonymous.trust_env = False
+
+    answer = anonymous.get(f"{stack.host.url}/connections/{uuid.uuid4()}", allow_redirects=False, timeout=10)
+    account = anonymous.get(f"{stack.host.url}/account", allow_redirects=False, timeout=10)
+
+    assert answer.status_code == 303 and answer.headers["Location"].startswith("/signin?next=/connections/")
+    assert account.headers["Location"] == "/signin?next=/account"
+
+
+def test_markup_in_company_connection_and_organisation_names_shows_as_text(
+    stack: LocalStack, password_hash: str
+) -> None:
+    visitor = _visitor(stack, password_hash, company=MARKUP)
+    org = stack.xero.state.org(UK)
+    real_name, org.name = org.name, f"{MARKUP} Ltd"
+    try:
+        created = visitor.post(
+            "/connections/new", {"product": "dynamics-xero", "name": MARKUP, "plan": "trial"}
+        )
+        connection_id = created.headers["Location"].rsplit("/", 1)[1]
+        connected = _connect_xero(visitor, stack, connection_id, [f"{MARKUP} Ltd"])
+        if connected.status_code == 200:  # Xero lists every organisation this Xero user connected before
+            assert (
+                MARKUP not in connected.text and "&lt;script&gt;alert(1)&lt;/script&gt; Ltd" in connected.text
+            )
+            hidden, offered = _choose_form(connected.text)
+            connected = visitor.post("/oauth/xero/choose", {**hidden, "choice": offered[f"{MARKUP} Ltd"]})
+        page = visitor.follow(connected).text
+    finally:
+        org.name = real_name
+
+    account_page = visitor.get("/account").text
+    listed = visitor.get("/connections").text
+    for html in (page, account_page, listed):
+        assert MARKUP not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; Ltd" in page  # the organisation, in the green light
+    assert "<h1>&lt;script&gt;alert(1)&lt;/script&gt;</h1>" in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in account_page and "&lt;script&gt;" in listed
+
+    # and disconnecting asks first, then turns the light red
+    assert "Disconnect from Xero?" in visitor.get(f"/connections/{connection_id}/xero/disconnect").text
+    gone = visitor.follow(visitor.post(f"/connections/{connection_id}/xero/disconnect", {}))
+    assert "Disconnected from Xero." in gone.text and "Not connected to Xero" in gone.text
+    assert bootstrap.connections().require(connection_id).xero.refresh_token == ""
+
+
+def test_cancelling_on_xero_says_so_and_offers_try_again(stack: LocalStack, password_hash: str) -> None:
+    visitor = _visitor(stack, password_hash)
+    mine = _draft(visitor.account)
+    begun = visitor.post(f"/connections/{mine.id}/xero/connect", {})
+
+    answer = visitor.get(_xero_consent(stack, begun.headers["Location"], [], decision="cancel"))
+
+    assert answer.status_code == 400
+    assert "You chose not to connect to Xero" in answer.text
+    assert (
+        f'action="/connections/{mine.id}/xero/connect"' in answer.text
+        and ">Try again</button>" in answer.text
+    )
+    again = visitor.post(f"/connections/{mine.id}/xero/connect", {})
+    assert again.status_code == 303 and again.headers["Location"].startswith(stack.xero.url)
+    # a callback whose state was used already is a page that says so, not an error
+    replay = visitor.get(f"/oauth/xero/callback?code=x&state={uuid.uuid4().hex}")
+    assert replay.status_code == 400 and "expired or was already used" in replay.text
+
+
+def test_the_app_only_form_names_missing_fields_then_connects(stack: LocalStack, password_hash: str) -> None:
+    visitor = _visitor(stack, password_hash)
+    mine = _draft(visitor.account)
+    visitor.get(f"/connections/{mine.id}/dynamics/app")
+
+    empty = visitor.post(f"/connections/{mine.id}/dynamics/app", {"org_url": "http://plain.example"})
+    environment = next(e for e in stack.dataverse.identity.environments if e.url_name == "contoso")
+    form = {
+        "org_url": stack.dataverse.env_url("contoso"),
+        "tenant_id": environment.tenant_id,
+        "client_id": "sandbox-ms-client",
+        "client_secret": "sandbox-ms-secret",
+    }
+    wrong = visitor.post(f"/connections/{mine.id}/dynamics/app", {**form, "client_secret": "nope"})
+    right = visitor.post(f"/connections/{mine.id}/dynamics/app", form)
+
+    assert empty.status_code == 400 and empty.text.count("This is needed.") >= 3
+    assert "Enter the environment&#39;s address" in empty.text
+    assert wrong.status_code == 400 and "Microsoft refused this client id and secret" in wrong.text
+    assert "sandbox-ms-secret" not in wrong.text and "nope" not in wrong.text
+    assert right.status_code == 303
+    assert bootstrap.connections().require(mine.id).dynamics.auth_mode == "app"
+
+
+def test_install_without_privileges_names_each_missing_one(stack: LocalStack, password_hash: str) -> None:
+    visitor = _visitor(stack, password_hash)
+    mine = _draft(visitor.account)
+    begun = visitor.post(f"/connections/{mine.id}/dynamics/connect", {})
+    choose = visitor.get(_microsoft_sign_in(stack, begun.headers["Location"], LIMITED))
+    hidden, offered = _choose_form(choose.text)
+    visitor.follow(visitor.post("/oauth/dynamics/choose", {**hidden, "choice": offered[PRODUCTION]}))
+
+    page = visitor.follow(visitor.post(f"/connections/{mine.id}/install", {})).text
+
+    assert "Install into Dynamics stopped: privileges are missing" in page
+    missing = re.findall(r"<li>([^<]+ — needed to [^<]+)</li>", unescape(page))
+    assert missing and all(re.match(r"^[A-Z][\w ]+ — needed to ", item) for item in missing)
+    assert bootstrap.connections().require(mine.id).dynamics.privileges_missing
+    assert f"{PRODUCTION}: privileges missing" in unescape(page)
+
+
+def test_activity_shows_the_day_and_retry_failed_enqueues_ids_only(
+    stack: LocalStack, password_hash: str
+) -> None:
+    visitor = _visitor(stack, password_hash)
+    mine = _draft(visitor.account)
+    failed = [str(uuid.uuid4()), str(uuid.uuid4())]
+    log = bootstrap.activity()
+    log.record(mine.id, failed[0], "INV-0001", "failed", "Xero says: the contact Bob Secret is archived")
+    log.record(mine.id, failed[1], "INV-0002", "failed", "Xero says: account code 999 is not valid")
+    log.record(mine.id, str(uuid.uuid4()), "INV-0003", "pushed")
+
+    page = visitor.get(f"/connections/{mine.id}").text
+    assert re.search(r'id="count-pushed">1<', page) and re.search(r'id="count-failed">2<', page)
+    assert "INV-0002" in page and "account code 999 is not valid" in page
+    retried = visitor.follow(visitor.post(f"/connections/{mine.id}/retry", {}))
+
+    assert "Retry queued for 2 invoices." in retried.text
+    bodies = _messages(bootstrap.invoice_queue(), mine.id)
+    events = [InvoiceEvent.from_json(body) for body in bodies]
+    assert sorted(e.invoice_id or "" for e in events) == sorted(failed)
+    for body, event in zip(bodies, events, strict=True):
+        assert set(json.loads(body)) == set(asdict(event)) and event.received_by == "portal"
+        assert "INV-" not in body and "Bob" not in body and event.received_time is not None
+
+
+def test_the_account_page_keeps_billing_details(stack: LocalStack, password_hash: str) -> None:
+    visitor = _visitor(stack, password_hash)
+    page = visitor.get("/account").text
+    assert "Free trial" in page and re.search(r"1[34] days left", page)
+
+    wrong = visitor.post("/account", {"name": "N" * 201, "address": "1 Queen St", "tax_number": "123"})
+    saved = visitor.post(
+        "/account", {"name": "Kiwi Ltd", "address": "1 Queen St\nAuckland", "tax_number": "GST 1"}
+    )
+
+    assert wrong.status_code == 400 and "Use at most 200 characters." in wrong.text
+    assert saved.status_code == 303 and "Billing details saved." in visitor.follow(saved).text
+    billing = AccountStore.from_settings(get_settings()).require(visitor.account.id).billing
+    assert (billing.name, billing.address, billing.tax_number) == (
+        "Kiwi Ltd",
+        "1 Queen St\nAuckland",
+        "GST 1",
+    )

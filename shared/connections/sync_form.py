@@ -2,7 +2,8 @@
 
 Values arrive as the browser sends them (strings); booleans may also come as bool. A field that is absent
 keeps its current value, so the page must send unchecked checkboxes explicitly ("false"): a hidden input
-before the checkbox does that. Fields the form does not know (a CSRF token) are ignored.
+after the checkbox does that (the first value of a repeated name wins). Fields the form does not know
+(a CSRF token) are ignored.
 """
 
 from __future__ import annotations

@@ -14,7 +14,6 @@ from shared.sync.settings import SyncSettings
 
 ConnectionStatus = Literal["draft", "active", "disconnected"]
 AuthMode = Literal["delegated", "app"]
-LAST_ERRORS_KEPT = 10
 
 
 def secret() -> Any:
@@ -76,35 +75,6 @@ class ReferenceRefresh:
 
 
 @dataclass
-class PushError:
-    invoice_id: str
-    invoice_number: str
-    message: str
-    at: datetime
-
-
-@dataclass
-class Activity:
-    day: str = ""  # YYYY-MM-DD the counters belong to
-    pushed_today: int = 0
-    failed_today: int = 0
-    last_errors: list[PushError] = field(default_factory=list)
-
-    def record_push(self, day: str) -> None:
-        self._roll_to(day)
-        self.pushed_today += 1
-
-    def record_failure(self, day: str, error: PushError) -> None:
-        self._roll_to(day)
-        self.failed_today += 1
-        self.last_errors = [error, *self.last_errors][:LAST_ERRORS_KEPT]
-
-    def _roll_to(self, day: str) -> None:
-        if day != self.day:
-            self.day, self.pushed_today, self.failed_today = day, 0, 0
-
-
-@dataclass
 class Connection:
     id: str
     account_id: str
@@ -117,7 +87,6 @@ class Connection:
     dynamics: DynamicsSide = field(default_factory=DynamicsSide)
     sync: SyncSettings = field(default_factory=SyncSettings)
     reference: ReferenceRefresh = field(default_factory=ReferenceRefresh)
-    activity: Activity = field(default_factory=Activity)
     # The row version this object was read at; every write is conditional on it.
     etag: str | None = field(default=None, compare=False, metadata={"stored": False})
 

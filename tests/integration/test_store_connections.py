@@ -13,7 +13,7 @@ from shared.crypto import generate_key
 from shared.errors import ConcurrencyError
 from shared.store.codec import CHUNK_CHARS
 from shared.store.connections import ConnectionStore
-from shared.store.models import Connection, Problem, PushError
+from shared.store.models import Connection, Problem
 from shared.store.tables import ACCOUNTS, CONNECTIONS, OAUTH_STATE, table_service
 from shared.store.webhook_keys import new_webhook_key
 from shared.sync.settings import InvoiceStatus, SyncSettings, TaxMode
@@ -62,8 +62,6 @@ def _fill(connection: Connection) -> None:
         moment,
         {"taxrates": 7, "accounts": 40},
     )
-    connection.activity.record_failure("2026-03-04", PushError("inv-1", "INV-001", "Contact missing", moment))
-    connection.activity.record_push("2026-03-04")
 
 
 def test_a_connection_round_trips_every_field(store: ConnectionStore) -> None:
@@ -78,7 +76,7 @@ def test_a_connection_round_trips_every_field(store: ConnectionStore) -> None:
     # THEN it is equal field by field (etag aside)
     assert loaded == created
     assert loaded.sync.tax_mode is TaxMode.INCLUSIVE
-    assert loaded.activity.last_errors[0].at == datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
+    assert loaded.reference.last_refresh_at == datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
     assert loaded.etag == created.etag
 
 
@@ -132,13 +130,16 @@ def test_a_stale_write_raises_concurrency_error_and_changes_nothing(store: Conne
 
 
 def test_update_reapplies_after_a_lost_race(store: ConnectionStore) -> None:
-    # GIVEN 8 threads each adding one push to the same counters
+    # GIVEN 8 threads each adding one to the same counter
     connection = store.create("account-1")
     start = threading.Barrier(8)
 
+    def count(c: Connection) -> None:
+        c.reference.counts["n"] = c.reference.counts.get("n", 0) + 1
+
     def push() -> None:
         start.wait()
-        store.update(connection.id, lambda c: c.activity.record_push("2026-03-04"), retries=20)
+        store.update(connection.id, count, retries=20)
 
     threads = [threading.Thread(target=push) for _ in range(8)]
     for thread in threads:
@@ -147,7 +148,7 @@ def test_update_reapplies_after_a_lost_race(store: ConnectionStore) -> None:
         thread.join()
 
     # THEN no increment was lost
-    assert store.require(connection.id).activity.pushed_today == 8
+    assert store.require(connection.id).reference.counts["n"] == 8
 
 
 def test_list_for_account_and_list_active(store: ConnectionStore) -> None:
@@ -174,19 +175,6 @@ def test_webhook_key_is_verified_but_never_stored(store: ConnectionStore) -> Non
     other = store.create("account-1")
     other.dynamics.webhook_key_hash = saved.dynamics.webhook_key_hash
     assert not store.verify_webhook_key(other, key)  # the hash is bound to its connection
-
-
-def test_activity_keeps_the_last_ten_errors_and_resets_daily() -> None:
-    connection = Connection(id="c", account_id="a")
-    at = datetime(2026, 1, 1, tzinfo=UTC)
-    for n in range(12):
-        connection.activity.record_failure("2026-01-01", PushError(f"i{n}", f"INV-{n}", "no", at))
-    assert [e.invoice_id for e in connection.activity.last_errors][:2] == ["i11", "i10"]
-    assert len(connection.activity.last_errors) == 10
-
-    connection.activity.record_push("2026-01-02")
-    assert (connection.activity.failed_today, connection.activity.pushed_today) == (0, 1)
-    assert connection.activity.last_errors  # the errors stay visible the next day
 
 
 def test_deleted_connection_is_gone(store: ConnectionStore) -> None:

@@ -26,15 +26,10 @@ _created_lock = threading.Lock()
 
 @functools.cache
 def table_service(settings: Settings) -> TableServiceClient:
-    from azure.data.tables import TableServiceClient
+    """One client per process and settings (shared.storage knows the local and the Azure way in)."""
+    from shared.storage import table_service as build
 
-    if settings.storage_connection:
-        return TableServiceClient.from_connection_string(settings.storage_connection)
-    if not settings.storage_table_uri:
-        raise RuntimeError("set AzureWebJobsStorage or AzureWebJobsStorage__tableServiceUri")
-    from azure.identity import DefaultAzureCredential
-
-    return TableServiceClient(endpoint=settings.storage_table_uri, credential=DefaultAzureCredential())
+    return build(settings)
 
 
 def table_name(settings: Settings, base: str) -> str:

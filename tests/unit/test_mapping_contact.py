@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.sync.mapping import ContactPlan, map_contact
+from shared.sync.mapping_contact import ContactPlan, map_contact
 from tests.unit.mapping_fixtures import ACCOUNT_ID, invoice_document
 
 CONTACT_ID = "9e8d7c6b-5a49-4382-9170-6f5e4d3c2b1a"

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from shared.sync.mapping import item_warnings, map_invoice
+from shared.sync.mapping_invoice import map_invoice
+from shared.sync.mapping_items import item_warnings
 from shared.sync.settings import InvoiceStatus, Numbering, SyncSettings, TaxMode
 from tests.unit.mapping_fixtures import CONTACT_REF, invoice_document, line
 

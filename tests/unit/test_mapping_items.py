@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.sync.mapping import items_to_write, wanted_items
+from shared.sync.mapping_items import items_to_write, wanted_items
 from shared.sync.settings import SyncSettings
 from tests.unit.mapping_fixtures import invoice_document, line
 

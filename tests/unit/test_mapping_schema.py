@@ -13,7 +13,9 @@ import pytest
 import yaml
 from openapi_schema_validator import OAS30WriteValidator, oas30_format_checker
 
-from shared.sync.mapping import map_contact, map_invoice, wanted_items
+from shared.sync.mapping_contact import map_contact
+from shared.sync.mapping_invoice import map_invoice
+from shared.sync.mapping_items import wanted_items
 from shared.sync.settings import SyncSettings, TaxMode
 from tests.unit.mapping_fixtures import CONTACT_REF, invoice_document
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.sync.mapping import can_update, cancel_action
+from shared.sync.mapping_status import can_update, cancel_action
 
 
 @pytest.mark.parametrize(

@@ -89,9 +89,9 @@ class Push:
             return result
 
     def _budget(self) -> AbstractContextManager[None]:
-        if self.pacing is None:
-            return nullcontext()
-        return self.pacing.reserved(self.connection.xero.tenant_id)
+        if self.pacing is not None:  # defers the message before anything is read when the minute is spent
+            self.pacing.before_call(self.connection.xero.tenant_id)
+        return nullcontext()
 
     def _run(self, doc: dict[str, Any]) -> PushResult:
         number = str(doc.get("invoicenumber") or doc.get("name") or "")

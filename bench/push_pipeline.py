@@ -45,7 +45,7 @@ def main() -> None:
     try:
         port = free_port()
         os.environ["PUBLIC_BASE_URL"] = stack.env["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port}"
-        stack._forget_process_state()
+        stack.forget_process_state()
         connection = stack.onboard()
         host = _start_host(port, stack.work_dir / "host.log")
         user = DynamicsUser(stack.dataverse)

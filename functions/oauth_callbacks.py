@@ -7,24 +7,16 @@ from typing import TYPE_CHECKING, Any
 
 import azure.functions as func
 
+from functions._signed_in import route_id as _id
+from functions._signed_in import serve as _serve
+
 if TYPE_CHECKING:
     from shared.store.models import Account
     from shared.web.connect_flows import Side
     from shared.web.pages import Page
-    from shared.web.signed_in import Handler
 
 bp = func.Blueprint()
 ANONYMOUS = func.AuthLevel.ANONYMOUS
-
-
-def _serve(req: func.HttpRequest, handler: "Handler") -> func.HttpResponse:
-    from shared.web.signed_in import serve_signed_in
-
-    return serve_signed_in(req, handler)
-
-
-def _id(req: func.HttpRequest) -> str:
-    return req.route_params.get("id", "")
 
 
 @bp.route(route="connections/{id}/xero/connect", methods=["POST"], auth_level=ANONYMOUS)

@@ -59,13 +59,13 @@ class LocalStack:
         }  # fmt: skip
         self._saved_env = {name: os.environ.get(name) for name in [*self.env, "PUBLIC_BASE_URL"]}
         os.environ.update(self.env)
-        self._forget_process_state()
+        self.forget_process_state()
         self.host: Host | None = None
         if with_host:
             self.host = Host(PROJECT_ROOT, "function_app:app", port=0, host_json=self.host_json)
             self.host.prepare()
             os.environ["PUBLIC_BASE_URL"] = self.env["PUBLIC_BASE_URL"] = self.host.url
-            self._forget_process_state()
+            self.forget_process_state()
             self.host.start()
         return self
 
@@ -81,10 +81,10 @@ class LocalStack:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-        self._forget_process_state()
+        self.forget_process_state()
 
     @staticmethod
-    def _forget_process_state() -> None:
+    def forget_process_state() -> None:
         from shared import bootstrap
         from shared.config import get_settings
 

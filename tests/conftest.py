@@ -50,13 +50,9 @@ def reference_dir() -> Path:
 
 def reset_process_caches() -> None:
     """Forget the settings and every per-process collaborator, as a fresh worker would."""
-    from shared import bootstrap
-    from shared.config import get_settings
+    from local.stack import LocalStack
 
-    get_settings.cache_clear()
-    for value in vars(bootstrap).values():
-        if hasattr(value, "cache_clear"):
-            value.cache_clear()
+    LocalStack.forget_process_state()
 
 
 @pytest.fixture

@@ -44,7 +44,7 @@ def stack(azurite: Azurite, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     stack = LocalStack(prefix="pc" + uuid.uuid4().hex[:8], azurite=azurite, work_dir=work).start()
     os.environ["INVOICE_QUEUE"] = f"{stack.prefix}-portal-invoices"
     os.environ["REFERENCE_QUEUE"] = f"{stack.prefix}-portal-reference"
-    stack._forget_process_state()  # the portal's next queue client is built with the names above
+    stack.forget_process_state()  # the portal's next queue client is built with the names above
     try:
         yield stack
     finally:

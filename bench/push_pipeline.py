@@ -13,23 +13,22 @@ import argparse
 import os
 import random
 import statistics
-import subprocess
 import sys
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import requests  # noqa: E402
-
-from local.dynamics_user import DynamicsUser  # noqa: E402
-from local.ports import free_port, wait_for_port  # noqa: E402
-from local.stack import LocalStack  # noqa: E402
+from bench.realpath import (  # noqa: E402
+    RealPath,
+    Users,
+    customers_and_products,
+    epoch,
+    invoice_body,
+    wait_until,
+)
 
 LATENCY_MS = 50
 CUSTOMERS, PRODUCTS, LINES = 20, 30, 3
@@ -40,100 +39,56 @@ def main() -> None:
     parser.add_argument("--invoices", type=int, default=200)
     parser.add_argument("--workers", type=int, default=8, help="users saving invoices at the same time")
     args = parser.parse_args()
-    stack = LocalStack(prefix="bench" + uuid.uuid4().hex[:6]).start(with_host=False)
-    host: subprocess.Popen[bytes] | None = None
+    path = RealPath(prefix="bench").start()
     try:
-        port = free_port()
-        os.environ["PUBLIC_BASE_URL"] = stack.env["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port}"
-        stack.forget_process_state()
-        connection = stack.onboard()
-        host = _start_host(port, stack.work_dir / "host.log")
-        user = DynamicsUser(stack.dataverse)
-        run = Bench(stack, user, connection.xero.tenant_id, args.workers)
+        connection = path.onboard()
+        path.start_host()
+        run = Bench(path, path.user(), connection.xero.tenant_id, args.workers)
         run.prepare()
         first = run.first_pass(args.invoices)
         second = run.update_pass()
         report(args.invoices, first, second, run)
     finally:
-        if host is not None:
-            host.terminate()
-            host.wait(timeout=60)
-        stack.stop()
-
-
-def _start_host(port: int, log: Path) -> subprocess.Popen[bytes]:
-    out = log.open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "local.host", "--port", str(port)],
-        cwd=ROOT,
-        stdout=out,
-        stderr=subprocess.STDOUT,
-    )
-    wait_for_port(port, timeout=60)
-    return process
+        path.stop()
 
 
 class Bench:
-    def __init__(self, stack: LocalStack, user: DynamicsUser, tenant: str, workers: int) -> None:
-        self.stack, self.user, self.tenant, self.workers = stack, user, tenant, workers
-        self.xero_url, self.dv_url = stack.xero.url, stack.dataverse.url
-        self.session = requests.Session()
-        self.session.trust_env = False
-        self.session.verify = str(stack.dataverse.ca_path)
+    def __init__(self, path: RealPath, users: Users, tenant: str, workers: int) -> None:
+        self.path, self.users, self.tenant, self.workers = path, users, tenant, workers
         self.latencies: list[float] = []
 
     def prepare(self) -> None:
-        tag = uuid.uuid4().hex[:4].upper()
-        self.customers = [
-            self._create("accounts", {"name": f"Bench customer {n} {tag}", "accountnumber": f"B{tag}{n:03d}"})
-            for n in range(CUSTOMERS)
-        ]
-        self.products = [
-            self._create(
-                "products", {"name": f"Bench product {n}", "productnumber": f"BP-{tag}-{n:03d}", "price": n}
-            )
-            for n in range(PRODUCTS)
-        ]
-        self.currency = self.user.first_id("transactioncurrencies", "isocurrencycode eq 'USD'")
-        requests.put(f"{self.xero_url}/_sandbox/limits", json={"enabled": False}, timeout=10)
-        for url in (self.xero_url, self.dv_url):
-            self.session.put(f"{url}/_sandbox/faults", json={"latency_ms": LATENCY_MS}, timeout=10)
-
-    def _create(self, entity_set: str, values: dict[str, Any]) -> str:
-        response = self.user.session.post(self.user.base + entity_set, json=values, timeout=30)
-        response.raise_for_status()
-        return response.headers["OData-EntityId"].rsplit("(", 1)[1].rstrip(")")
+        self.customers, self.products = customers_and_products(self.users, CUSTOMERS, PRODUCTS)
+        self.currency = self.users.currency("USD")
+        self.path.xero("PUT", "limits", {"enabled": False})
+        for control in (self.path.xero, self.path.dataverse):
+            control("PUT", "faults", {"latency_ms": LATENCY_MS})
 
     # -- passes -----------------------------------------------------------------------------------------
     def first_pass(self, count: int) -> dict[str, float]:
-        self._reset_counts()
+        self.path.reset_counts()
         started = time.time()
         rng = random.Random(7)
 
         def create(n: int) -> str:
-            lines = [{"product": rng.choice(self.products), "quantity": 1 + n % 5} for _ in range(LINES)]
-            return self._create(
-                "invoices",
-                _invoice_body(f"Bench invoice {n}", self.customers[n % CUSTOMERS], self.currency, lines),
-            )
+            lines = [(rng.choice(self.products), 1 + n % 5) for _ in range(LINES)]
+            body = invoice_body(f"Bench invoice {n}", self.customers[n % CUSTOMERS], self.currency, lines)
+            return self.users.create("invoices", body)
 
         with ThreadPoolExecutor(self.workers) as pool:
             self.invoices = list(pool.map(create, range(count)))
         self._wait(lambda row: bool(row.get("dxc_xeroinvoiceid") or row.get("dxc_syncerror")))
-        self.first_rows = self._rows()
+        self.first_rows = self.path.rows(self.invoices)
         self._latencies("Create", started)
         return self._counts(user_calls=count)
 
     def update_pass(self) -> dict[str, float]:
-        self._reset_counts()
+        self.path.reset_counts()
         before = {i: self.first_rows[i].get("dxc_syncdigest") for i in self.invoices}
         started = time.time()
 
         def update(invoice: str) -> None:
-            response = self.user.session.patch(
-                f"{self.user.base}invoices({invoice})", json={"name": f"Updated {invoice[:8]}"}, timeout=30
-            )
-            response.raise_for_status()
+            self.users.call("PATCH", f"invoices({invoice})", {"name": f"Updated {invoice[:8]}"})
 
         with ThreadPoolExecutor(self.workers) as pool:
             list(pool.map(update, self.invoices))
@@ -146,26 +101,17 @@ class Bench:
         return self._counts(user_calls=len(self.invoices))
 
     # -- measuring --------------------------------------------------------------------------------------
-    def _rows(self) -> dict[str, dict[str, Any]]:
-        rows = self.session.get(f"{self.dv_url}/_sandbox/rows/contoso/invoices", timeout=30).json()["value"]
-        return {r["invoiceid"]: r for r in rows if r["invoiceid"] in set(self.invoices)}
-
     def _wait(self, done: Any, timeout: float = 600) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            rows = self._rows()
-            if len(rows) == len(self.invoices) and all(done(r) for r in rows.values()):
-                time.sleep(1)  # let the stragglers' covered events finish before counting
-                return
-            time.sleep(0.5)
+        def finished() -> bool:
+            rows = self.path.rows(self.invoices)
+            return len(rows) == len(self.invoices) and all(done(r) for r in rows.values())
 
-    def _reset_counts(self) -> None:
-        for url in (self.xero_url, self.dv_url):
-            self.session.post(f"{url}/_sandbox/requests/reset", timeout=10)
+        if wait_until(finished, timeout):
+            time.sleep(1)  # let the stragglers' covered events finish before counting
 
     def _counts(self, user_calls: int) -> dict[str, float]:
-        xero = requests.get(f"{self.xero_url}/_sandbox/requests", timeout=10).json()
-        dataverse = self.session.get(f"{self.dv_url}/_sandbox/requests", timeout=10).json()["requests"]
+        xero = self.path.xero("GET", "requests")
+        dataverse = self.path.dataverse("GET", "requests")["requests"]
         xero_calls = sum(c["count"] for c in xero if c["path"].startswith("/api.xro/"))
         dv_calls = sum(c["count"] for c in dataverse if "/api/data/" in c["path"]) - user_calls
         if os.environ.get("BENCH_VERBOSE"):
@@ -181,9 +127,8 @@ class Bench:
 
     def _latencies(self, message: str, since: float) -> None:
         """Webhook arrival (the sandbox's delivery, answered 202) → the Xero invoice's last write."""
-        deliveries = self.session.get(f"{self.dv_url}/_sandbox/deliveries", timeout=30).json()["deliveries"]
         arrived: dict[str, float] = {}
-        for d in deliveries:
+        for d in self.path.deliveries():
             if (
                 d["entity"] == "invoice"
                 and d["message"] == message
@@ -191,14 +136,11 @@ class Bench:
                 and d.get("status") == 202
             ):
                 arrived.setdefault(d["primary_entity_id"], d["time"])
-        xero = {
-            i["InvoiceID"]: i
-            for i in requests.get(f"{self.xero_url}/_sandbox/orgs/{self.tenant}/Invoices", timeout=30).json()
-        }
-        for invoice, row in self._rows().items():
+        xero = {i["InvoiceID"]: i for i in self.path.xero_invoices(self.tenant)}
+        for invoice, row in self.path.rows(self.invoices).items():
             written = xero.get(row.get("dxc_xeroinvoiceid") or "")
             if invoice in arrived and written:
-                self.latencies.append((_epoch(written["UpdatedDateUTC"]) - arrived[invoice]) * 1000)
+                self.latencies.append((epoch(written["UpdatedDateUTC"]) - arrived[invoice]) * 1000)
                 if os.environ.get("BENCH_VERBOSE"):
                     print(
                         f"  {message} {invoice[:8]} arrived {arrived[invoice]:.3f} "
@@ -206,39 +148,15 @@ class Bench:
                     )
 
     def outcome(self) -> tuple[int, int]:
-        xero = requests.get(f"{self.xero_url}/_sandbox/orgs/{self.tenant}/Invoices", timeout=30).json()
         numbers = [
             i["InvoiceNumber"]
-            for i in xero
+            for i in self.path.xero_invoices(self.tenant)
             if str(i.get("Reference", "")).startswith(("Bench invoice", "Updated"))
         ]
         duplicates = len(numbers) - len(set(numbers))
-        rows = self._rows()
+        rows = self.path.rows(self.invoices)
         lost = sum(1 for i in self.invoices if not rows.get(i, {}).get("dxc_xeroinvoiceid"))
         return duplicates, lost
-
-
-def _invoice_body(name: str, customer: str, currency: str, lines: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "name": name,
-        "customerid_account@odata.bind": f"/accounts({customer})",
-        "transactioncurrencyid@odata.bind": f"/transactioncurrencies({currency})",
-        "invoice_details": [
-            {
-                "productid@odata.bind": f"/products({line['product']})",
-                "quantity": line["quantity"],
-                "lineitemnumber": n,
-            }
-            for n, line in enumerate(lines, start=1)
-        ],
-    }
-
-
-def _epoch(value: Any) -> float:
-    text = str(value)
-    if text.startswith("/Date("):
-        return int(text[6:].split("+")[0].split("-")[0].rstrip(")/")) / 1000
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).replace(tzinfo=UTC).timestamp()
 
 
 def report(count: int, first: dict[str, float], second: dict[str, float], run: Bench) -> None:

@@ -135,8 +135,10 @@ def dataverse_for(connection: Connection) -> Dataverse:
 def invoice_worker() -> Collaborators:
     from shared.sync.item_catalog import ItemCatalog
     from shared.sync.worker import Collaborators
+    from shared.xero.pacing import RateGate
 
-    queue = invoice_queue()
+    queue, gate = invoice_queue(), _rate_gate()
+    assert isinstance(gate, RateGate)
     return Collaborators(
         connections=connections(),
         dataverse_for=dataverse_for,
@@ -145,6 +147,7 @@ def invoice_worker() -> Collaborators:
         activity=activity(),
         requeue=lambda body, delay: queue.send_message(body, visibility_timeout=delay),
         now=utc_now,
+        pacing=gate,
     )
 
 

@@ -19,10 +19,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--app", default="function_app:app", help="module:attribute of the FunctionApp")
     parser.add_argument("--root", default=".", help="the function app's folder (host.json, settings)")
     parser.add_argument("--port", type=int, default=int(os.environ.get("LOCAL_HOST_PORT", DEFAULT_PORT)))
+    parser.add_argument("--host-json", default=None, help="another host.json (default: the root's)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("azure").setLevel(logging.WARNING)
-    host = Host(Path(args.root).resolve(), args.app, args.port)
+    host_json = Path(args.host_json).resolve() if args.host_json else None
+    host = Host(Path(args.root).resolve(), args.app, args.port, host_json=host_json)
     try:
         host.prepare()
     except HostStartupError as error:

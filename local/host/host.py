@@ -45,7 +45,7 @@ class Host:
         apply_settings(self.project_root)
         self.config = load_host_config(self.host_json or self.project_root / "host.json")
         app = load_app(self.app_target, self.project_root)
-        self.functions = index_functions(app)
+        self.functions = [spec for spec in index_functions(app) if not _disabled(spec.name)]
         routes: list[Route] = []
         for spec in self.functions:
             if spec.trigger_type == "httpTrigger":
@@ -81,6 +81,12 @@ class Host:
             )
         log.info("Host started (pid %s): %s", os.getpid(), self.url)
 
+    def close_unstarted(self) -> None:
+        """Release what prepare() took (the port) when the host is not going to start after all."""
+        if self._server is not None:
+            self._server.server_close()
+            self._server = None
+
     def stop(self, grace_seconds: float = 30.0) -> None:
         """Stop taking work, let in-flight invocations finish, then close."""
         if self._server is not None:
@@ -94,6 +100,15 @@ class Host:
         if self._server is not None:
             self._server.server_close()
         log.info("Host stopped")
+
+
+def _disabled(function_name: str) -> bool:
+    """The Functions host's app setting `AzureWebJobs.<name>.Disabled` (e.g. to keep a queue untouched)."""
+    value = os.environ.get(f"AzureWebJobs.{function_name}.Disabled", "")
+    if value.strip().lower() in ("1", "true", "yes"):
+        log.info("Function %s is disabled by its app setting", function_name)
+        return True
+    return False
 
 
 def _describe_trigger(spec: FunctionSpec, prefix: str, url: str) -> str:

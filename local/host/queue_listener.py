@@ -1,6 +1,7 @@
 """Queue triggers on Azure Storage (Azurite locally) with the Functions host's semantics:
 base64 bodies, batchSize / newBatchThreshold, visibilityTimeout after a failure, maxDequeueCount then
-`<queue>-poison`, and a polling interval that backs off up to maxPollingInterval when the queue is idle."""
+`<queue>-poison`, a polling interval that backs off up to maxPollingInterval when the queue is idle, and
+leases renewed while an invocation runs (leases.py)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from local.host.errors import HostStartupError
 from local.host.host_json import QueueOptions
 from local.host.index import FunctionSpec
 from local.host.invoker import Invoker
+from local.host.leases import Leases, lease_seconds
 
 log = logging.getLogger("local.host")
 MIN_POLL_SECONDS = 0.1
@@ -37,15 +39,16 @@ def _queue_client(connection_setting: str, queue_name: str) -> QueueClient:
 
 
 class QueueListener:
-    def __init__(self, spec: FunctionSpec, options: QueueOptions, invoker: Invoker, lease_seconds: float):
+    def __init__(self, spec: FunctionSpec, options: QueueOptions, invoker: Invoker, function_timeout: float):
         self.spec = spec
         self.options = options
         self.invoker = invoker
-        self.lease_seconds = max(1, int(lease_seconds))
+        self.lease_seconds = lease_seconds(function_timeout)
         self.queue_name = resolve_setting_expression(spec.trigger["queueName"]).lower()
         setting = spec.trigger.get("connection") or "AzureWebJobsStorage"
         self.queue = _queue_client(setting, self.queue_name)
         self.poison = _queue_client(setting, f"{self.queue_name}-poison")
+        self.leases = Leases(self.queue, self.lease_seconds)
         self._stop = threading.Event()
         self._in_flight = 0
         self._in_flight_lock = threading.Lock()
@@ -53,6 +56,9 @@ class QueueListener:
             max_workers=options.batch_size + options.threshold, thread_name_prefix=f"queue-{self.queue_name}"
         )
         self._thread = threading.Thread(target=self._run, name=f"poll-{self.queue_name}", daemon=True)
+        self._renewer = threading.Thread(
+            target=self.leases.run_renewals, args=(self._stop,), name=f"lease-{self.queue_name}", daemon=True
+        )
 
     def start(self) -> None:
         for client in (self.queue, self.poison):
@@ -61,12 +67,14 @@ class QueueListener:
             except ResourceExistsError:
                 pass
         self._thread.start()
+        self._renewer.start()
 
     def stop(self) -> None:
         """Stop fetching; invocations already running finish (the caller waits on the invoker)."""
         self._stop.set()
         self._thread.join(timeout=30)
         self._pool.shutdown(wait=True)
+        self._renewer.join(timeout=5)
 
     def _run(self) -> None:
         idle_wait = MIN_POLL_SECONDS
@@ -101,6 +109,7 @@ class QueueListener:
         with self._in_flight_lock:
             self._in_flight += len(messages)
         for message in messages:
+            self.leases.hold(message)
             self._pool.submit(self._process, message)
         return len(messages)
 
@@ -142,15 +151,13 @@ class QueueListener:
             self._delete(message)
             return
         try:
-            self.queue.update_message(
-                message.id, message.pop_receipt, visibility_timeout=int(self.options.visibility_timeout)
-            )
+            self.leases.finish(message.id, "release", int(self.options.visibility_timeout))
         except Exception as update_error:  # the lease expires by itself; the message still comes back
             log.warning("message %s: could not release it early: %s", message.id, update_error)
 
     def _delete(self, message: QueueMessage) -> None:
         try:
-            self.queue.delete_message(message.id, message.pop_receipt)
+            self.leases.finish(message.id, "delete")
         except Exception as error:
             log.warning("message %s: delete failed (it will be delivered again): %s", message.id, error)
 

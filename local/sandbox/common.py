@@ -1,5 +1,5 @@
 """What both sandboxes share: a threaded WSGI server that starts in-process, request counting by
-path template, and faults on demand (error rates, slow answers, committed-but-lost answers)."""
+path template, and faults on demand (error rates, throttling, slow answers, committed-but-lost answers)."""
 
 from __future__ import annotations
 
@@ -69,9 +69,13 @@ class RequestCounter:
 @dataclass
 class FaultSettings:
     """Rates are fractions of eligible requests (0.0-1.0). `lost_rate` applies to writes only: the write
-    is stored, then the connection is dropped before any answer. `latency_ms` is added to every call."""
+    is stored, then the connection is dropped before any answer. `latency_ms` is added to every call.
+    `throttle_rate` answers 429 with `Retry-After: throttle_retry_after` (whole real seconds) without doing
+    anything, as a service under load does whatever its own limits say."""
 
     error_rate: float = 0.0  # answered 500 or 503 without doing anything
+    throttle_rate: float = 0.0
+    throttle_retry_after: int = 1
     slow_rate: float = 0.0  # answered only after `slow_seconds`
     slow_seconds: float = 30.0
     lost_rate: float = 0.0

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from shared.dataverse.values import WebhookError
+from shared.dataverse.values import WebhookError, is_guid
 from shared.dataverse.webhook import Ignored, classify, parse_context
 from shared.store.models import Connection
 from shared.store.webhook_keys import connection_id_from_key
@@ -67,11 +67,16 @@ def accept_webhook(
         invoice_id=change.invoice_id,
         line_id=change.line_id,
         version=change.version,
-        correlation_id=context.correlation_id,
+        # Only a GUID, as Dataverse sends: the event must stay far below a queue message's 64 KB.
+        correlation_id=context.correlation_id if is_guid(context.correlation_id) else None,
         received_at=now().isoformat(),
         received_by=PROCESS,
     )
-    enqueue(event)
+    try:
+        enqueue(event)
+    except Exception as error:  # storage unreachable: 503 is the answer Dynamics retries
+        log.error("connection %s: could not queue an event: %s", connection.id, type(error).__name__)
+        return Answer(503, {"error": "the event could not be queued; please retry"})
     log.info(
         "queued invoice %s (line %s) for connection %s, correlation %s",
         event.invoice_id, event.line_id, connection.id, event.correlation_id,

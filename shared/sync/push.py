@@ -82,16 +82,16 @@ class Push:
                 self.connection.id, invoice_id, self.event.received_time, self.event.received_by
             ):
                 return PushResult("covered", invoice_id)
-            with self._budget():  # a message that must wait for Xero's minute costs no Dataverse call
+            with self._budget(invoice_id):  # waiting for Xero's minute costs no Dataverse call
                 read_at = self.now()
                 result = self._run(self.dataverse.get(invoice_query(invoice_id)))
             self.gate.pushed(self.connection.id, invoice_id, read_at)
             return result
 
-    def _budget(self) -> AbstractContextManager[None]:
-        if self.pacing is not None:  # defers the message before anything is read when the minute is spent
-            self.pacing.before_call(self.connection.xero.tenant_id)
-        return nullcontext()
+    def _budget(self, invoice_id: str) -> AbstractContextManager[None]:
+        if self.pacing is None:
+            return nullcontext()
+        return self.pacing.reserved(self.connection.xero.tenant_id, f"{self.connection.id}/{invoice_id}")
 
     def _run(self, doc: dict[str, Any]) -> PushResult:
         number = str(doc.get("invoicenumber") or doc.get("name") or "")

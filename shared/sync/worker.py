@@ -1,8 +1,9 @@
 """The queue side of the invoice push: what each outcome means for the message.
 
 - done, skipped or failed with its reason written back: the message completes;
-- a rate limit (RetriableError with retry_after): a copy goes back on the queue, invisible for that long,
-  and this one completes — never a sleep inside the function;
+- a rate limit (RetriableError with retry_after, including the pacing's own "wait for the minute"): a
+  copy goes back on the queue, invisible for that long, and this one completes — never a sleep inside
+  the function, and a wait never counts towards poisoning;
 - any other retriable trouble (5xx, timeouts, a dropped connection): raise, and the host redelivers after
   host.json's visibilityTimeout; after maxDequeueCount tries the poison function writes the reason back.
 """
@@ -10,6 +11,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,6 +27,7 @@ from shared.sync.item_catalog import ItemCatalog
 from shared.sync.push import Push, PushResult
 from shared.sync.write_back import Dataverse, problem_values, write_back
 from shared.xero.accounting import XeroAccounting
+from shared.xero.pacing import RateGate
 
 log = logging.getLogger(__name__)
 MAX_DEFER_SECONDS = 7 * 24 * 3600 - 60  # a queue message may stay invisible for at most 7 days
@@ -45,6 +48,7 @@ class Collaborators:
     requeue: Callable[[str, int], Any]  # (message body, visibility delay in seconds)
     now: Callable[[], datetime]
     gate: InvoiceGate = field(default_factory=InvoiceGate)
+    pacing: RateGate | None = None  # the worker's Xero pacing (bootstrap passes the process's one)
 
 
 def handle_invoice_message(body: str, dequeue_count: int, invocation_id: str, parts: Collaborators) -> str:
@@ -65,10 +69,7 @@ def handle_invoice_message(body: str, dequeue_count: int, invocation_id: str, pa
         result = _push(event, connection, parts).run()
     except RetriableError as error:
         if error.retry_after is not None:
-            delay = int(min(max(error.retry_after, MIN_DEFER_SECONDS), MAX_DEFER_SECONDS))
-            parts.requeue(body, delay)
-            log.info("%s: deferred %s s: %s", context, delay, error)
-            return "deferred"
+            return _defer(parts, body, error, context)
         _remember(parts, event, str(error))
         log.warning("%s: will retry: %s", context, error)
         raise
@@ -90,8 +91,18 @@ def handle_invoice_message(body: str, dequeue_count: int, invocation_id: str, pa
 def _push(event: InvoiceEvent, connection: Connection, parts: Collaborators) -> Push:
     return Push(
         event, connection, parts.dataverse_for(connection), parts.xero_for(connection),
-        parts.catalog, parts.activity, parts.now, parts.gate,
+        parts.catalog, parts.activity, parts.now, parts.gate, parts.pacing,
     )  # fmt: skip
+
+
+def _defer(parts: Collaborators, body: str, error: RetriableError, context: str) -> str:
+    """A fresh copy of the message, invisible until the server's wait is over (whole seconds, rounded
+    up: waking early only costs another round trip); this one completes, so a wait never counts
+    towards poisoning."""
+    delay = math.ceil(min(max(error.retry_after or 0, MIN_DEFER_SECONDS), MAX_DEFER_SECONDS))
+    parts.requeue(body, delay)
+    log.info("%s: deferred %s s: %s", context, delay, error)
+    return "deferred"
 
 
 def _remember(
@@ -113,7 +124,9 @@ def _log_result(context: str, result: PushResult) -> None:
 
 
 def handle_poison_message(body: str, invocation_id: str, parts: Collaborators) -> str:
-    """The retries ran out: say so on the invoice, with the last reason we saw, so nothing fails silently."""
+    """The retries ran out. One last try first: another event of the same invoice may have pushed it
+    meanwhile (then this costs no Xero call), or the trouble has passed. Only if that fails too is the
+    reason written on the invoice, so nothing fails silently and nothing pushed is shown as failed."""
     try:
         event = InvoiceEvent.from_json(body)
     except BadEvent as error:
@@ -123,11 +136,25 @@ def handle_poison_message(body: str, invocation_id: str, parts: Collaborators) -
     if connection is None:
         log.error("poison message for a connection that no longer exists: %s", event.connection_id)
         return "no-connection"
+    context = (
+        f"connection {connection.id} invoice {event.invoice_id or event.line_id} invocation {invocation_id}"
+    )
     push = _push(event, connection, parts)
+    try:
+        result = push.run()
+    except RetriableError as error:
+        if error.retry_after is not None:  # a rate limit is no reason to give up: back to the queue
+            return _defer(parts, body, error, context)
+        why = str(error)
+    except FatalError as error:  # as in handle_invoice_message: nothing to write the reason on
+        _remember(parts, event, str(error), outcome="failed")
+        log.error("%s: %s", context, error)
+        return "failed"
+    else:
+        _log_result(context + " (last try)", result)
+        return result.outcome
     dataverse, doc = push.dataverse, push.read()
     invoice_id, number = str(doc["invoiceid"]), str(doc.get("invoicenumber") or "")
-    last = parts.activity.latest(connection.id, event.invoice_id or event.line_id or invoice_id)
-    why = last.message if last and last.message else "Xero or Dynamics did not answer"
     message = (
         f"The connector could not send this invoice to Xero after several tries ({why}) — fix: save the "
         "invoice again in Dynamics, or press Retry failed in the connector"

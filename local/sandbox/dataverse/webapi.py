@@ -75,6 +75,8 @@ class WebApi:
         self.faults.delay()
         if self.faults.roll(self.faults.error_rate):
             raise errors.service_unavailable()
+        if self.faults.roll(self.faults.throttle_rate):
+            raise errors.too_many_requests(6000, 300, max(1, self.faults.throttle_retry_after))
         if self.faults.roll(self.faults.slow_rate):
             time.sleep(self.faults.slow_seconds)
 

@@ -28,9 +28,11 @@ Accounting (/api.xro/2.0/): Invoices, Contacts, Items (GET, PUT, POST, GET/POST 
 Control API (JSON, no auth)
     POST /_sandbox/reset                         empty state (no orgs), default app, limits on, faults off
     POST /_sandbox/seed {"profile": "demo"|"realistic"}   add the profile's organisations
-    GET|PUT /_sandbox/faults {error_rate, slow_rate, slow_seconds, lost_rate, latency_ms, seed}
-    GET|PUT /_sandbox/limits {enabled, time_scale, minute, day, concurrent, app_minute}
-    POST /_sandbox/limits/reset                  forget the rate windows
+    GET|PUT /_sandbox/faults {error_rate, throttle_rate, throttle_retry_after, slow_rate, slow_seconds,
+                              lost_rate, latency_ms, seed}   (throttle: 429 + Retry-After, nothing done)
+    GET|PUT /_sandbox/limits {enabled, time_scale, minute, day, concurrent, app_minute}; GET also answers
+        {"admitted": {tenant: n}, "refused": {tenant: {minute|day|concurrent|appminute|injected: n}}}
+    POST /_sandbox/limits/reset                  forget the rate windows and those counts
     POST /_sandbox/clock/advance {"seconds": n}  jump the sandbox clock
     GET /_sandbox/orgs                           [{tenantId, name, baseCurrency, invoices, contacts, items}]
     GET /_sandbox/orgs/{tenantId|name}/{Invoices|Contacts|Items|TaxRates|Accounts|BrandingThemes|

@@ -136,6 +136,15 @@ class XeroApp:
                 "Service Unavailable" if status == 503 else "Internal Server Error",
                 "The sandbox injected a failure",
             )
+        if faults.roll(faults.throttle_rate):
+            self.state.limiter.count_refusal(tenant_id, "injected")
+            retry = str(max(1, faults.throttle_retry_after))
+            return problem(
+                429,
+                "Too Many Requests",
+                "Rate limit exceeded: minute",
+                {"Retry-After": retry, "X-Rate-Limit-Problem": "minute"},
+            )
         if faults.roll(faults.slow_rate):
             time.sleep(faults.slow_seconds)  # the client times out; the call still happens afterwards
         if request.method == "GET":

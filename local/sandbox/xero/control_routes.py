@@ -125,7 +125,7 @@ def _limits(state: SandboxState, method: str, body: dict[str, Any]) -> dict[str,
                 setattr(settings, key, int(value))
             else:
                 raise ValueError(f"unknown limit setting {key!r}")
-    return state.limiter.settings.as_dict() | {"time_scale": state.clock.scale}
+    return state.limiter.settings.as_dict() | {"time_scale": state.clock.scale} | state.limiter.counts()
 
 
 def _org_summary(org: Any) -> dict[str, Any]:

@@ -1,12 +1,13 @@
 """Xero's rate limits: per app+organisation 60 calls a minute, 5,000 a day and 5 at once; per app
 10,000 a minute across organisations. Windows are rolling and measured on the sandbox clock;
-refused calls do not count against the windows."""
+refused calls do not count against the windows. Admitted and refused calls are counted per organisation
+(GET /_sandbox/limits) so a benchmark can read how much of the ceiling it used and how many 429s it got."""
 
 from __future__ import annotations
 
 import math
 import threading
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -45,12 +46,29 @@ class RateLimiter:
     _day: dict[tuple[str, str], deque[float]] = field(default_factory=lambda: defaultdict(deque))
     _app: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
     _in_flight: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+    _admitted: Counter[str] = field(default_factory=Counter)
+    _refused: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     def reset(self) -> None:
         with self._lock:
             self._minute.clear()
             self._day.clear()
             self._app.clear()
+            self._admitted.clear()
+            self._refused.clear()
+
+    def count_refusal(self, tenant_id: str, problem: str) -> None:
+        """A 429 answered for another reason than these limits (an injected fault) counts here too."""
+        with self._lock:
+            self._refused[(tenant_id, problem)] += 1
+
+    def counts(self) -> dict[str, Any]:
+        """{"admitted": {tenant: n}, "refused": {tenant: {problem: n}}} since the last reset."""
+        with self._lock:
+            refused: dict[str, dict[str, int]] = defaultdict(dict)
+            for (tenant, problem), count in self._refused.items():
+                refused[tenant][problem] = count
+            return {"admitted": dict(self._admitted), "refused": dict(refused)}
 
     def enter(self, client_id: str, tenant_id: str) -> Admission:
         """Admit one call (remember to `leave`) or refuse it with the limit that was hit."""
@@ -68,6 +86,9 @@ class RateLimiter:
                 day.append(now)
                 app.append(now)
                 self._in_flight[key] += 1
+                self._admitted[tenant_id] += 1
+            else:
+                self._refused[(tenant_id, refusal[0])] += 1
             # With limits off (a benchmark of something else) there is no budget to report.
             headers = (
                 {

@@ -55,7 +55,8 @@ class SandboxState:
             self.identity = IdentityStore(self.clock)
             self.limiter = RateLimiter(self.clock)
             self.idempotency: dict[tuple[str, str, str, str], Replay] = {}
-            self.faults.update({"error_rate": 0.0, "slow_rate": 0.0, "lost_rate": 0.0, "latency_ms": 0.0})
+            rates = ("error_rate", "throttle_rate", "slow_rate", "lost_rate", "latency_ms")
+            self.faults.update(dict.fromkeys(rates, 0.0))
             self.requests.reset()
 
     def seed(self, profile: str = "demo") -> list[Org]:

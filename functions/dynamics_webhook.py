@@ -20,7 +20,7 @@ def dynamics_webhook(req: func.HttpRequest) -> func.HttpResponse:
         req.get_body(),
         req.headers,
         key,
-        bootstrap.connections(),
+        bootstrap.recent_connections(),
         lambda event: queue.send_message(event.to_json()),
         bootstrap.utc_now,
     )

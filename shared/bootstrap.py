@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from shared.store.activity import ActivityLog
     from shared.store.connections import ConnectionStore
     from shared.store.models import Connection
+    from shared.store.recent_connections import RecentConnections
     from shared.sync.worker import Collaborators
     from shared.sync.write_back import Dataverse
     from shared.xero.accounting import XeroAccounting
@@ -60,6 +61,14 @@ def connections() -> ConnectionStore:
     from shared.store.connections import ConnectionStore
 
     return ConnectionStore.from_settings(get_settings())
+
+
+@once
+def recent_connections() -> RecentConnections:
+    """The webhook's view of connection rows: read at most every few seconds per connection."""
+    from shared.store.recent_connections import RecentConnections
+
+    return RecentConnections(connections())
 
 
 @once
@@ -111,7 +120,8 @@ def xero_for(connection: Connection) -> XeroAccounting:
     return XeroAccounting(
         session(),
         settings.xero_api_url,
-        lambda: tokens.access_token(connection.id),
+        # the row this message read serves until a 401 says its token went stale
+        lambda reread: tokens.access_token(connection.id, None if reread else connection),
         settings.http_timeout_seconds,
         gate,
     )

@@ -15,7 +15,12 @@ from shared.config import Settings
 USER_AGENT = f"dynamics-xero-connector/{__version__}"
 
 
-def make_session(settings: Settings, pool_size: int = 20) -> requests.Session:
+# Kept connections per host: at least the invocations a worker runs at once (host.json's batchSize 16 +
+# newBatchThreshold 8), or each extra one pays a new TCP + TLS handshake.
+POOL_SIZE = 32
+
+
+def make_session(settings: Settings, pool_size: int = POOL_SIZE) -> requests.Session:
     session = requests.Session()
     session.trust_env = False
     if settings.tls_ca_bundle:

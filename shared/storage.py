@@ -25,6 +25,11 @@ _DEVELOPMENT_STORAGE = (
 )
 
 
+# No proxy or ~/.netrc lookups from the environment: storage is reached directly (a private endpoint or
+# Azurite), and requests would otherwise look for a .netrc file on every single call.
+_DIRECT: dict[str, Any] = {"use_env_settings": False}
+
+
 def _connection_string(settings: Settings) -> str:
     value = settings.storage_connection
     return _DEVELOPMENT_STORAGE if value.strip() == "UseDevelopmentStorage=true" else value
@@ -44,6 +49,7 @@ def _queue_uri(settings: Settings) -> str:
 
 
 def queue_service(settings: Settings, **options: Any) -> QueueServiceClient:
+    options = {**_DIRECT, **options}
     if settings.storage_connection:
         return QueueServiceClient.from_connection_string(_connection_string(settings), **options)
     return QueueServiceClient(_queue_uri(settings), credential=_credential(), **options)
@@ -54,6 +60,7 @@ def queue_client(settings: Settings, queue_name: str) -> QueueClient:
     codecs: dict[str, Any] = {
         "message_encode_policy": TextBase64EncodePolicy(),
         "message_decode_policy": TextBase64DecodePolicy(),
+        **_DIRECT,
     }
     if settings.storage_connection:
         return QueueClient.from_connection_string(_connection_string(settings), queue_name, **codecs)
@@ -61,6 +68,7 @@ def queue_client(settings: Settings, queue_name: str) -> QueueClient:
 
 
 def table_service(settings: Settings, **options: Any) -> TableServiceClient:
+    options = {**_DIRECT, **options}
     if settings.storage_connection:
         return TableServiceClient.from_connection_string(_connection_string(settings), **options)
     if not settings.storage_table_uri:

@@ -35,7 +35,8 @@ def _queue_client(connection_setting: str, queue_name: str) -> QueueClient:
         from local.azurite import connection_string
 
         connection = connection_string(10000, 10001, 10002)
-    return QueueClient.from_connection_string(connection, queue_name)
+    # use_env_settings=False: no proxy or ~/.netrc lookup on every poll of a local queue
+    return QueueClient.from_connection_string(connection, queue_name, use_env_settings=False)
 
 
 class QueueListener:

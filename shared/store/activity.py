@@ -17,7 +17,7 @@ from shared.store.models import utc_now
 from shared.store.tables import table_client
 
 ACTIVITY = "activity"
-Outcome = Literal["pushed", "unchanged", "skipped", "failed", "retrying", "covered"]
+Outcome = Literal["pushed", "unchanged", "skipped", "failed", "retrying", "covered", "handed-over"]
 MESSAGE_LIMIT = 1000
 
 

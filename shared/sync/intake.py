@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from shared.dataverse.values import WebhookError, is_guid
-from shared.dataverse.webhook import Ignored, classify, parse_context
+from shared.dataverse.webhook import Ignored, InvoiceChange, WebhookContext, classify, parse_context
 from shared.store.models import Connection
 from shared.store.webhook_keys import connection_id_from_key
 from shared.sync.coalesce import PROCESS
@@ -23,7 +23,9 @@ MAX_BODY_BYTES = 1024 * 1024
 
 
 class Connections(Protocol):
-    def get(self, connection_id: str) -> Connection | None: ...
+    def get(self, connection_id: str) -> Connection | None: ...  # as stored now
+
+    def recent(self, connection_id: str) -> Connection | None: ...  # may be a few seconds old
 
     def verify_webhook_key(self, connection: Connection, presented: str) -> bool: ...
 
@@ -32,6 +34,7 @@ class Connections(Protocol):
 class Answer:
     status: int
     body: dict[str, Any] = field(default_factory=dict)
+    by_the_row: bool = False  # decided by the connection's row (key, organisation, status), not the body
 
 
 def accept_webhook(
@@ -44,24 +47,14 @@ def accept_webhook(
 ) -> Answer:
     if len(body) > MAX_BODY_BYTES:
         return Answer(413, {"error": "the body is over 1 MB", "field": "body"})
-    connection = _authenticated(presented_key, connections)
-    if connection is None:
-        return Answer(401, {"error": "missing or wrong webhook key"})
-    try:
-        context = parse_context(body, headers)
-    except WebhookError as error:
-        return Answer(400, {"error": error.message, "field": error.field})
-    expected = connection.dynamics.organisation_id.lower()
-    if not expected or context.organization_id.lower() != expected:
-        log.warning("webhook for connection %s came from another organisation", connection.id)
-        return Answer(
-            403, {"error": "this key belongs to another Dynamics organisation", "field": "OrganizationId"}
-        )
-    if connection.status == "disconnected":
-        return Answer(202, {"status": "ignored", "reason": "the connection is disconnected"})
-    change = classify(context)
-    if isinstance(change, Ignored):
-        return Answer(202, {"status": "ignored", "reason": change.reason})
+    checked = _check(body, headers, presented_key, connections.recent, connections)
+    if isinstance(checked, Answer) and checked.by_the_row:
+        # Decided by a row that may be seconds old (a key rotated, an organisation reconnected since):
+        # Dynamics does not retry these, so decide again on the row as stored now.
+        checked = _check(body, headers, presented_key, connections.get, connections)
+    if isinstance(checked, Answer):
+        return checked
+    connection, context, change = checked
     event = InvoiceEvent(
         connection_id=connection.id,
         invoice_id=change.invoice_id,
@@ -84,11 +77,44 @@ def accept_webhook(
     return Answer(202, {"status": "queued", "invoice_id": event.invoice_id})
 
 
-def _authenticated(presented_key: str, connections: Connections) -> Connection | None:
+def _check(
+    body: bytes,
+    headers: Mapping[str, str],
+    presented_key: str,
+    read: Callable[[str], Connection | None],
+    connections: Connections,
+) -> Answer | tuple[Connection, WebhookContext, InvoiceChange]:
+    """The answer when the webhook is refused or ignored; else what to enqueue."""
+    connection = _authenticated(presented_key, read, connections)
+    if connection is None:
+        return Answer(401, {"error": "missing or wrong webhook key"}, by_the_row=True)
+    try:
+        context = parse_context(body, headers)
+    except WebhookError as error:
+        return Answer(400, {"error": error.message, "field": error.field})
+    expected = connection.dynamics.organisation_id.lower()
+    if not expected or context.organization_id.lower() != expected:
+        log.warning("webhook for connection %s came from another organisation", connection.id)
+        return Answer(
+            403,
+            {"error": "this key belongs to another Dynamics organisation", "field": "OrganizationId"},
+            by_the_row=True,
+        )
+    if connection.status == "disconnected":
+        return Answer(202, {"status": "ignored", "reason": "the connection is disconnected"}, by_the_row=True)
+    change = classify(context)
+    if isinstance(change, Ignored):
+        return Answer(202, {"status": "ignored", "reason": change.reason})
+    return connection, context, change
+
+
+def _authenticated(
+    presented_key: str, read: Callable[[str], Connection | None], connections: Connections
+) -> Connection | None:
     connection_id = connection_id_from_key(presented_key)
     if not connection_id or len(presented_key) > 512:
         return None
-    connection = connections.get(connection_id)
+    connection = read(connection_id)
     # A missing connection and a wrong key look the same from outside.
     if connection is None or not connections.verify_webhook_key(connection, presented_key):
         return None

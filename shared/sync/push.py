@@ -22,7 +22,7 @@ from shared.dataverse.invoice_query import invoice_query, line_query
 from shared.errors import FatalError, ReconnectRequired
 from shared.store.activity import ActivityLog
 from shared.store.models import Connection
-from shared.sync.coalesce import InvoiceGate
+from shared.sync.coalesce import HandedOver, InvoiceGate
 from shared.sync.contacts import resolve_contact
 from shared.sync.eligibility import STATE_CANCELLED, ineligible_reason
 from shared.sync.events import InvoiceEvent
@@ -39,7 +39,7 @@ from shared.xero.accounting import XeroAccounting, XeroValidationError
 from shared.xero.pacing import RateGate
 
 log = logging.getLogger(__name__)
-Outcome = Literal["pushed", "unchanged", "skipped", "failed", "covered"]
+Outcome = Literal["pushed", "unchanged", "skipped", "failed", "covered", "handed-over"]
 _DUPLICATE_NUMBER = "must be unique"
 _LOCKED = "not of valid status for modification"
 
@@ -77,16 +77,20 @@ class Push:
 
     def run(self) -> PushResult:
         invoice_id = self.invoice_id()
-        with self.gate.serial(self.connection.id, invoice_id):
-            if self.gate.covered(
-                self.connection.id, invoice_id, self.event.received_time, self.event.received_by
-            ):
-                return PushResult("covered", invoice_id)
-            with self._budget(invoice_id):  # waiting for Xero's minute costs no Dataverse call
-                read_at = self.now()
-                result = self._run(self.dataverse.get(invoice_query(invoice_id)))
-            self.gate.pushed(self.connection.id, invoice_id, read_at)
-            return result
+        received_at, received_by = self.event.received_time, self.event.received_by
+        try:
+            with self.gate.serial(self.connection.id, invoice_id, received_at, received_by) as turn:
+                if self.gate.covered(self.connection.id, invoice_id, received_at, received_by):
+                    return PushResult("covered", invoice_id)
+                while True:  # again while events handed over by this invoice's other messages are unseen
+                    with self._budget(invoice_id):  # waiting for Xero's minute costs no Dataverse call
+                        read_at = self.now()
+                        result = self._run(self.dataverse.get(invoice_query(invoice_id)))
+                    self.gate.pushed(self.connection.id, invoice_id, read_at)
+                    if not turn.read_again(read_at):
+                        return result
+        except HandedOver:
+            return PushResult("handed-over", invoice_id)
 
     def _budget(self, invoice_id: str) -> AbstractContextManager[None]:
         if self.pacing is None:

@@ -21,7 +21,8 @@ from shared.sync.xero_errors import classify_status, messages_of, retry_after_se
 from shared.xero.pacing import RateGate
 
 log = logging.getLogger(__name__)
-TokenProvider = Callable[[], tuple[str, str]]  # → (access token, tenant id)
+# (reread) → (access token, tenant id); reread=True after a 401: the token we hold may be stale
+TokenProvider = Callable[[bool], tuple[str, str]]
 PAGE_SIZE = 100
 
 
@@ -97,11 +98,11 @@ class XeroAccounting:
         return [WriteResult(e) for e in response.json().get(key, [])]
 
     def _call(self, method: str, resource: str, **kwargs: Any) -> requests.Response:
-        access_token, tenant_id = self._tokens()
+        access_token, tenant_id = self._tokens(False)
         response = self._send(method, resource, access_token, tenant_id, **kwargs)
         if response.status_code == 401:
             # Another worker may have rotated the token since we read it: one more try with a fresh read.
-            access_token, tenant_id = self._tokens()
+            access_token, tenant_id = self._tokens(True)
             response = self._send(method, resource, access_token, tenant_id, **kwargs)
         self._gate.observe(tenant_id, response.headers)
         return _checked(response, method, resource)

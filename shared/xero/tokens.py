@@ -5,7 +5,8 @@ race to store different successors; the loser's write can overwrite the winner's
 lost once the grace period of the old token ends.
 
 Design:
-1. Fast path: read the row; an access token with more than 60 s left is used as is.
+1. Fast path: read the row (or take the one the caller read for this message); an access token with
+   more than 60 s left is used as is.
 2. Within one process, a lock per connection lets one thread do the slow path; the others wait on the
    lock and then find the fresh token on their re-read (no storage churn from 20 threads).
 3. Across processes, a lease on the row: `refresh_lease_until` + `refresh_lease_holder`, claimed with an
@@ -64,9 +65,12 @@ class XeroTokens:
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
 
-    def access_token(self, connection_id: str) -> tuple[str, str]:
+    def access_token(self, connection_id: str, known: Connection | None = None) -> tuple[str, str]:
         """(access token, tenant id) valid for at least a minute; ReconnectRequired when the customer
-        must sign in to Xero again; RetriableError when Xero or a lease holder is slow."""
+        must sign in to Xero again; RetriableError when Xero or a lease holder is slow. `known` is the
+        row the caller read moments ago: its token, while fresh, saves reading the row again."""
+        if known is not None and known.id == connection_id and self._is_fresh(known):
+            return known.xero.access_token, known.xero.tenant_id
         connection = self._store.require(connection_id)
         if self._is_fresh(connection):
             return connection.xero.access_token, connection.xero.tenant_id

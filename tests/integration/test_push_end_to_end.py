@@ -263,6 +263,35 @@ def test_the_same_event_delivered_twice_makes_one_xero_invoice_and_no_extra_call
     )
 
 
+def test_a_change_saved_while_the_invoice_is_being_pushed_is_handed_over_and_not_lost(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="shared.sync.worker")
+    invoice = world.user.create_invoice("Before", ("account", world.new_account()), [{"description": "A"}])
+    first = world.synced(invoice)
+    writes = world.calls("POST", "/api.xro/2.0/Invoices")
+    world.faults(latency_ms=1500)  # each Xero call takes 1.5 s: the push of the next change is slow
+    world.user.update("invoices", invoice, {"name": "Second"})
+    deadline = time.monotonic() + 20
+    while world.calls("POST", "/api.xro/2.0/Invoices") == writes:  # the push is at Xero now
+        assert time.monotonic() < deadline, "the change never reached Xero"
+        time.sleep(0.02)
+    # WHEN the user saves again while that push waits for Xero
+    world.user.update("invoices", invoice, {"name": "Third"})
+    row = world.user.wait_for(
+        invoice,
+        lambda r: world.xero_invoice(first[schema.INVOICE_XERO_ID]).get("Reference") == "Third",
+        timeout=30,
+    )
+    # THEN the second event rode on the running push (no requeue), and Xero holds the latest save once
+    assert any("handed-over" in r.getMessage() for r in caplog.records)
+    assert not any("being pushed right now" in r.getMessage() for r in caplog.records)
+    assert [
+        i["Reference"] for i in world.xero("Invoices") if i["InvoiceID"] == row[schema.INVOICE_XERO_ID]
+    ] == ["Third"]
+    assert world.calls("POST", "/api.xro/2.0/Invoices") == writes + 2
+
+
 def test_a_committed_but_lost_answer_still_makes_one_invoice(world: World) -> None:
     account = world.new_account()
     world.synced(world.user.create_invoice("Known", ("account", account), [{"description": "A"}]))

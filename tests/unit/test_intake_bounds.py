@@ -24,6 +24,8 @@ class Connections:
     def get(self, connection_id: str) -> Connection | None:
         return self.connection if connection_id == CONNECTION else None
 
+    recent = get
+
     def verify_webhook_key(self, connection: Connection, presented: str) -> bool:
         return presented == KEY
 

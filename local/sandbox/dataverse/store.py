@@ -51,6 +51,7 @@ class EnvironmentState:
         self.next_object_type_code = 10_000
         self.privileges: dict[str, set[str]] = {}  # systemuserid -> privilege names
         self.user_kinds: dict[str, str] = {}  # systemuserid -> "admin" | "limited" (default privilege sets)
+        self._tables_copy: tuple[tuple[Any, ...], dict[str, Table]] | None = None
         for table in builtin_tables():
             self.add_table(table)
 
@@ -75,14 +76,38 @@ class EnvironmentState:
         return list(self.rows.get(table, {}).values())
 
     def snapshot(self) -> tuple[Any, ...]:
-        return copy.deepcopy(
-            (self.tables, self.rows, self.version, self.next_object_type_code, self.privileges)
+        """What a failed change set rolls back to. Taken for every deep insert and every change set, so it
+        must stay cheap as rows pile up: row values are immutable (see above), so copying each row dict
+        is enough, and the definitions — big, and changed only by the metadata API — are deep-copied
+        only when they changed since the last snapshot."""
+        mark = self._metadata_mark()
+        if self._tables_copy is None or self._tables_copy[0] != mark:
+            self._tables_copy = (mark, copy.deepcopy(self.tables))
+        return (
+            self._tables_copy[1],
+            _copy_rows(self.rows),
+            self.version,
+            self.next_object_type_code,
+            {user: set(names) for user, names in self.privileges.items()},
         )
 
     def restore(self, snapshot: tuple[Any, ...]) -> None:
-        self.tables, self.rows, self.version, self.next_object_type_code, self.privileges = copy.deepcopy(
-            snapshot
+        tables, rows, self.version, self.next_object_type_code, privileges = snapshot
+        self.tables = copy.deepcopy(tables)  # the snapshot's copy stays untouched: it may be reused
+        self.rows = _copy_rows(rows)
+        self.privileges = {user: set(names) for user, names in privileges.items()}
+        self._tables_copy = None
+
+    def _metadata_mark(self) -> tuple[Any, ...]:
+        """Changes whenever the metadata API adds or removes a table, column, relationship or key."""
+        return tuple(
+            (name, id(t), len(t.attributes), len(t.many_to_one), len(t.one_to_many), len(t.keys))
+            for name, t in self.tables.items()
         )
+
+
+def _copy_rows(rows: dict[str, dict[str, Row]]) -> dict[str, dict[str, Row]]:
+    return {table: {row_id: dict(row) for row_id, row in by_id.items()} for table, by_id in rows.items()}
 
 
 class SandboxState:

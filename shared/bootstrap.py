@@ -120,8 +120,8 @@ def xero_for(connection: Connection) -> XeroAccounting:
     return XeroAccounting(
         session(),
         settings.xero_api_url,
-        # the row this message read serves until a 401 says its token went stale
-        lambda reread: tokens.access_token(connection.id, None if reread else connection),
+        # the row this message read serves until Xero answers 401 to its token
+        lambda rejected: tokens.access_token(connection.id, connection, rejected),
         settings.http_timeout_seconds,
         gate,
     )

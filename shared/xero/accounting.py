@@ -21,8 +21,8 @@ from shared.sync.xero_errors import classify_status, messages_of, retry_after_se
 from shared.xero.pacing import RateGate
 
 log = logging.getLogger(__name__)
-# (reread) → (access token, tenant id); reread=True after a 401: the token we hold may be stale
-TokenProvider = Callable[[bool], tuple[str, str]]
+# (rejected token or "") → (access token, tenant id); after a 401 it is given the token Xero refused
+TokenProvider = Callable[[str], tuple[str, str]]
 PAGE_SIZE = 100
 
 
@@ -98,11 +98,12 @@ class XeroAccounting:
         return [WriteResult(e) for e in response.json().get(key, [])]
 
     def _call(self, method: str, resource: str, **kwargs: Any) -> requests.Response:
-        access_token, tenant_id = self._tokens(False)
+        access_token, tenant_id = self._tokens("")
         response = self._send(method, resource, access_token, tenant_id, **kwargs)
         if response.status_code == 401:
-            # Another worker may have rotated the token since we read it: one more try with a fresh read.
-            access_token, tenant_id = self._tokens(True)
+            # Another worker may have rotated the token since we read it, or Xero no longer honours it
+            # before its expiry: one more try with a newer token (from the row, else a forced refresh).
+            access_token, tenant_id = self._tokens(access_token)
             response = self._send(method, resource, access_token, tenant_id, **kwargs)
         self._gate.observe(tenant_id, response.headers)
         return _checked(response, method, resource)

@@ -65,17 +65,21 @@ class XeroTokens:
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
 
-    def access_token(self, connection_id: str, known: Connection | None = None) -> tuple[str, str]:
+    def access_token(
+        self, connection_id: str, known: Connection | None = None, rejected: str = ""
+    ) -> tuple[str, str]:
         """(access token, tenant id) valid for at least a minute; ReconnectRequired when the customer
         must sign in to Xero again; RetriableError when Xero or a lease holder is slow. `known` is the
-        row the caller read moments ago: its token, while fresh, saves reading the row again."""
-        if known is not None and known.id == connection_id and self._is_fresh(known):
+        row the caller read moments ago: its token, while fresh, saves reading the row again.
+        `rejected` is a token Xero just answered 401 to although it had not expired (revoked, or
+        Xero lost it): it is never returned again — a newer one from the row, or a refresh."""
+        if known is not None and known.id == connection_id and self._is_fresh(known, rejected):
             return known.xero.access_token, known.xero.tenant_id
         connection = self._store.require(connection_id)
-        if self._is_fresh(connection):
+        if self._is_fresh(connection, rejected):
             return connection.xero.access_token, connection.xero.tenant_id
         with self._local_lock(connection_id):
-            return self._refresh_once(connection_id)
+            return self._refresh_once(connection_id, rejected)
 
     def save_grant(self, connection_id: str, tokens: TokenSet, tenant: XeroTenant) -> Connection:
         """Store the tokens of a completed consent flow; the Xero side turns green."""
@@ -92,12 +96,12 @@ class XeroTokens:
 
         return self._store.update(connection_id, connect)
 
-    def _refresh_once(self, connection_id: str) -> tuple[str, str]:
+    def _refresh_once(self, connection_id: str, rejected: str = "") -> tuple[str, str]:
         deadline = time.monotonic() + self._lease.total_seconds() + 5 * self._poll
         while True:
             connection = self._store.require(connection_id)
             _require_connected(connection)
-            if self._is_fresh(connection):
+            if self._is_fresh(connection, rejected):
                 return connection.xero.access_token, connection.xero.tenant_id
             if self._leased_by_other(connection):
                 if time.monotonic() > deadline:
@@ -174,10 +178,12 @@ class XeroTokens:
         until = connection.xero.refresh_lease_until
         return bool(until and until > self._clock() and connection.xero.refresh_lease_holder != self._holder)
 
-    def _is_fresh(self, connection: Connection) -> bool:
+    def _is_fresh(self, connection: Connection, rejected: str = "") -> bool:
         xero = connection.xero
         expires = xero.access_token_expires_at
-        return bool(xero.access_token and expires and expires - self._clock() > MIN_TOKEN_LIFE)
+        if not xero.access_token or xero.access_token == rejected:
+            return False
+        return bool(expires and expires - self._clock() > MIN_TOKEN_LIFE)
 
     @contextmanager
     def _local_lock(self, connection_id: str) -> Iterator[None]:

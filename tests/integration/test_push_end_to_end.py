@@ -292,6 +292,18 @@ def test_a_change_saved_while_the_invoice_is_being_pushed_is_handed_over_and_not
     assert world.calls("POST", "/api.xro/2.0/Invoices") == writes + 2
 
 
+def test_a_token_xero_stops_honouring_before_its_expiry_is_refreshed_not_reported(world: World) -> None:
+    world.synced(world.user.create_invoice("Warm", ("account", world.new_account()), [{"description": "A"}]))
+    # Xero forgets every access token it issued; the connector's row still says its token has ~30 min
+    requests.post(f"{world.xero_url}/_sandbox/tokens/expire", timeout=10).raise_for_status()
+    invoice = world.user.create_invoice(
+        "After expiry", ("account", world.new_account()), [{"description": "A"}]
+    )
+    row = world.synced(invoice)
+    assert row[schema.INVOICE_SYNC_ERROR] == ""
+    assert bootstrap.connections().require(world.connection.id).xero.error.reason == ""
+
+
 def test_a_committed_but_lost_answer_still_makes_one_invoice(world: World) -> None:
     account = world.new_account()
     world.synced(world.user.create_invoice("Known", ("account", account), [{"description": "A"}]))

@@ -218,6 +218,24 @@ class Burst:
         minutes = (last[0] - start[0]) / self.minute
         return (last[1] - start[1]) / (60 * minutes)
 
+    def calls_per_minute(self) -> list[int]:
+        """A's admitted calls in each sandbox minute from its first call (where the ceiling went unused)."""
+        moving = [(t, n) for t, n in self.samples if n > 0]
+        if not moving:
+            return []
+        first_t, base = moving[0][0], 0
+        counts: list[int] = []
+        for t, n in self.samples:
+            if t < first_t:
+                base = n
+                continue
+            index = int((t - first_t) // self.minute)
+            while len(counts) <= index:
+                counts.append(base)
+            counts[index] = n
+        totals = [counts[0] - base] + [counts[i] - counts[i - 1] for i in range(1, len(counts))]
+        return totals
+
     def b_latencies(self, invoices: list[str]) -> list[float]:
         """Webhook arrival at the host (the sandbox's delivery, answered 202) → Xero's write of the invoice,
         in ms: the connector's part of the wait, as in push_pipeline.py (the Xero sandbox's clock runs
@@ -262,6 +280,7 @@ class Burst:
             f"busy {percentile(waits[1], 0.95):.0f} ms (includes the sandbox's own delivery delay)"
         )
         print(f"429s by organisation and problem: {refused}")
+        print(f"A: Xero calls in each sandbox minute: {self.calls_per_minute()}")
         print(
             f"ceiling_use={self.ceiling_use():.2f} a_lost={a_lost} b_p95_ms={percentile(busy, 0.95):.0f} "
             f"b_idle_p95_ms={percentile(idle, 0.95):.0f} calls_429={calls_429}"

@@ -26,6 +26,7 @@ class ServerThread:
         self._server: BaseWSGIServer = make_server(
             "127.0.0.1", port, app, threaded=True, ssl_context=ssl_context
         )
+        self._server.socket.listen(4096)  # see local.host.http_server.widen_backlog
         self.port = int(self._server.server_port)
         scheme = "https" if ssl_context else "http"
         self.url = f"{scheme}://127.0.0.1:{self.port}"

@@ -49,6 +49,7 @@ class Collaborators:
     now: Callable[[], datetime]
     gate: InvoiceGate = field(default_factory=InvoiceGate)
     pacing: RateGate | None = None  # the worker's Xero pacing (bootstrap passes the process's one)
+    tenants: dict[str, str] = field(default_factory=dict)  # connection id -> Xero tenant, as last read
 
 
 def handle_invoice_message(body: str, dequeue_count: int, invocation_id: str, parts: Collaborators) -> str:
@@ -61,10 +62,17 @@ def handle_invoice_message(body: str, dequeue_count: int, invocation_id: str, pa
         return "bad-message"
     context = f"connection {event.connection_id} invoice {event.invoice_id or event.line_id}"
     context += f" invocation {invocation_id} dequeue_count {dequeue_count}"
+    early = _before_reading(event, parts)
+    if isinstance(early, RetriableError):
+        return _defer(parts, body, early, context)
+    if early is not None:
+        log.info("%s: %s", context, early)
+        return early
     connection = parts.connections.get(event.connection_id)
     if connection is None or connection.status == "disconnected":
         log.warning("%s: the connection is gone or disconnected; nothing to push", context)
         return "no-connection"
+    parts.tenants[connection.id] = connection.xero.tenant_id
     try:
         result = _push(event, connection, parts).run()
     except RetriableError as error:
@@ -86,6 +94,24 @@ def handle_invoice_message(body: str, dequeue_count: int, invocation_id: str, pa
         return "failed"
     _log_result(context, result)
     return result.outcome
+
+
+def _before_reading(event: InvoiceEvent, parts: Collaborators) -> str | RetriableError | None:
+    """What can be decided from the event alone, before the connection row is read: an event a finished
+    push already covered, or one whose organisation's Xero minute is full (the tenant as this worker last
+    read it; the push checks again on the fresh row). Under a burst most messages are one of these."""
+    invoice = event.invoice_id
+    if not invoice:
+        return None
+    if parts.gate.covered(event.connection_id, invoice, event.received_time, event.received_by):
+        return "covered"
+    tenant = parts.tenants.get(event.connection_id)
+    if tenant and parts.pacing is not None:
+        try:
+            parts.pacing.check(tenant, f"{event.connection_id}/{invoice}")
+        except RetriableError as error:
+            return error
+    return None
 
 
 def _push(event: InvoiceEvent, connection: Connection, parts: Collaborators) -> Push:

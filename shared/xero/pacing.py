@@ -86,6 +86,12 @@ class RateGate:
                 org.blocked_until = max(org.blocked_until, now + int(retry_after))
 
     # -- before reading Dynamics ------------------------------------------------------------------------
+    def check(self, tenant_id: str, key: str | None = None) -> None:
+        """Raise as `reserved` would when the minute has no room, without holding anything: a message that
+        must wait anyway is deferred before its connection is even read."""
+        with self._lock:
+            self._admit(self._org(tenant_id), self._clock(), key)
+
     @contextmanager
     def reserved(self, tenant_id: str, key: str | None = None) -> Iterator[None]:
         """Hold one call of the minute for a push about to start; its first call uses it. Raises

@@ -16,7 +16,6 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
-import requests.adapters
 
 from .limits import Limits
 from .records import Change, WriteContext
@@ -38,13 +37,6 @@ class WebhookDispatcher:
         self._deliveries: list[dict[str, Any]] = []
         self._correlations: dict[str, int] = {}
         self._generation = 0  # reset() makes queued jobs of an older generation do nothing
-        # One pooled session for every delivery: a TCP connection per webhook would cost the receiver
-        # a new connection (and thread) per event, which the cloud's load balancers do not.
-        self._session = requests.Session()
-        self._session.trust_env = False  # the receiver is local; no proxy, no machine-wide CA override
-        pool = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=64, max_retries=0)
-        self._session.mount("http://", pool)
-        self._session.mount("https://", pool)
 
     def depth_for(self, correlation_id: str | None) -> int | None:
         with self._lock:
@@ -160,13 +152,20 @@ class WebhookDispatcher:
             time.sleep(self.limits.scaled(self.limits.webhook_retry_delay_seconds))
 
     def _post(self, url: str, headers: dict[str, str], data: bytes) -> tuple[int | None, str | None]:
+        # A new connection for each delivery, as Dataverse's many senders do: a pooled one may be one the
+        # receiver has just closed (the local host closes each after its answer), and a webhook that
+        # fails to connect is not retried — the event would be lost to the sandbox, not to the connector.
+        session = requests.Session()
+        session.trust_env = False  # the receiver is local; no proxy, no machine-wide CA override
         try:
-            response = self._session.post(
+            response = session.post(
                 url, data=data, headers=headers, timeout=self.limits.webhook_timeout_seconds
             )
             return response.status_code, None
         except requests.RequestException as exc:
             return None, type(exc).__name__
+        finally:
+            session.close()
 
     def _record(self, record: dict[str, Any]) -> None:
         with self._lock:

@@ -15,6 +15,7 @@ from werkzeug.wrappers import Request, Response
 
 from local.host.http_routes import Route
 from local.host.invoker import Invoker
+from local.ports import widen_backlog
 
 log = logging.getLogger("local.host")
 FUNCTION_KEY_SETTING = "LOCAL_FUNCTION_KEY"
@@ -91,15 +92,5 @@ def _to_response(result: Any) -> Response:
 def make_http_server(app: HttpTriggerApp, port: int, host: str = "127.0.0.1") -> BaseWSGIServer:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = make_server(host, port, app, threaded=True)
-    widen_backlog(server)
+    widen_backlog(server.socket)
     return server
-
-
-def widen_backlog(server: BaseWSGIServer) -> None:
-    """werkzeug listens with a backlog of 128 and accepts on one thread: when the process is busy (one
-    GIL for every invocation), a burst of webhooks overflows it and senders see connection errors — and
-    Dynamics does not retry those. Listening again on a bound socket only changes the backlog."""
-    server.socket.listen(LISTEN_BACKLOG)
-
-
-LISTEN_BACKLOG = 4096

@@ -16,6 +16,8 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
+from local.ports import widen_backlog
+
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
@@ -26,7 +28,7 @@ class ServerThread:
         self._server: BaseWSGIServer = make_server(
             "127.0.0.1", port, app, threaded=True, ssl_context=ssl_context
         )
-        self._server.socket.listen(4096)  # see local.host.http_server.widen_backlog
+        widen_backlog(self._server.socket)
         self.port = int(self._server.server_port)
         scheme = "https" if ssl_context else "http"
         self.url = f"{scheme}://127.0.0.1:{self.port}"

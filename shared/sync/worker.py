@@ -62,12 +62,12 @@ def handle_invoice_message(body: str, dequeue_count: int, invocation_id: str, pa
         return "bad-message"
     context = f"connection {event.connection_id} invoice {event.invoice_id or event.line_id}"
     context += f" invocation {invocation_id} dequeue_count {dequeue_count}"
-    early = _before_reading(event, parts)
-    if isinstance(early, RetriableError):
-        return _defer(parts, body, early, context)
-    if early is not None:
-        log.info("%s: %s", context, early)
-        return early
+    try:
+        if _covered_before_reading(event, parts):
+            log.info("%s: covered", context)
+            return "covered"
+    except RetriableError as error:  # the organisation's Xero minute is full: wait without reading
+        return _defer(parts, body, error, context)
     connection = parts.connections.get(event.connection_id)
     if connection is None or connection.status == "disconnected":
         log.warning("%s: the connection is gone or disconnected; nothing to push", context)
@@ -96,22 +96,20 @@ def handle_invoice_message(body: str, dequeue_count: int, invocation_id: str, pa
     return result.outcome
 
 
-def _before_reading(event: InvoiceEvent, parts: Collaborators) -> str | RetriableError | None:
-    """What can be decided from the event alone, before the connection row is read: an event a finished
-    push already covered, or one whose organisation's Xero minute is full (the tenant as this worker last
-    read it; the push checks again on the fresh row). Under a burst most messages are one of these."""
+def _covered_before_reading(event: InvoiceEvent, parts: Collaborators) -> bool:
+    """What can be decided from the event alone, before the connection row is read: True for an event a
+    finished push already covered; RetriableError (defer) when its organisation's Xero minute is full (the
+    tenant as this worker last read it; the push checks again on the fresh row). Under a burst most
+    messages are one of these."""
     invoice = event.invoice_id
     if not invoice:
-        return None
+        return False
     if parts.gate.covered(event.connection_id, invoice, event.received_time, event.received_by):
-        return "covered"
+        return True
     tenant = parts.tenants.get(event.connection_id)
     if tenant and parts.pacing is not None:
-        try:
-            parts.pacing.check(tenant, f"{event.connection_id}/{invoice}")
-        except RetriableError as error:
-            return error
-    return None
+        parts.pacing.check(tenant, f"{event.connection_id}/{invoice}")
+    return False
 
 
 def _push(event: InvoiceEvent, connection: Connection, parts: Collaborators) -> Push:

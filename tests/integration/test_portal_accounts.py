@@ -20,9 +20,9 @@ from shared.store.accounts import AccountStore
 from shared.store.models import utc_now
 from shared.web import sessions
 from tests.browser.portal_stack import SESSION_SECRET, Portal, running_portal
+from tests.integration.form_client import FormClient
 
 GOOD_PASSWORD = "correct horse 42 battery"
-_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture(scope="module")
@@ -31,28 +31,12 @@ def portal(azurite: Azurite, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         yield running
 
 
-class Visitor:
-    """A browser without JavaScript: keeps cookies, reads the CSRF token from each form it loads."""
+class Visitor(FormClient):
+    """A browser without JavaScript on the portal (cookies, CSRF tokens: FormClient)."""
 
     def __init__(self, portal: Portal) -> None:
+        super().__init__(portal.url)
         self.portal = portal
-        self.http = requests.Session()
-        self.http.trust_env = False
-        # Each visitor comes from its own address, so the in-process per-IP guard never mixes tests.
-        self.http.headers["X-Forwarded-For"] = f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.7"
-        self.token = ""
-
-    def get(self, path: str) -> requests.Response:
-        url = path if path.startswith("http") else self.portal.url + path
-        answer = self.http.get(url, allow_redirects=False, timeout=10)
-        found = _CSRF.search(answer.text)
-        if found:
-            self.token = found.group(1)
-        return answer
-
-    def post(self, path: str, data: dict[str, str], with_token: bool = True) -> requests.Response:
-        body = {"csrf_token": self.token, **data} if with_token else data
-        return self.http.post(self.portal.url + path, data=body, allow_redirects=False, timeout=10)
 
     def cookie(self) -> str:
         return self.http.cookies.get(sessions.COOKIE_NAME) or ""

@@ -30,12 +30,12 @@ from shared.store.models import Account, Connection, utc_now
 from shared.sync.events import InvoiceEvent
 from shared.sync.settings import InvoiceStatus, Numbering, TaxMode
 from shared.web.passwords import hash_password
+from tests.integration.form_client import FormClient
 
 PASSWORD = "correct horse 42 battery"
 NZ, AU, UK = "Demo Company (NZ)", "Demo Company (AU)", "Demo Company (UK)"
 ADMIN, LIMITED, PRODUCTION = "admin@contoso.example", "limited@contoso.example", "Contoso (Production)"
 MARKUP = "<script>alert(1)</script>"
-_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture(scope="module")
@@ -56,32 +56,17 @@ def password_hash(stack: LocalStack) -> str:
     return hash_password(PASSWORD)  # once: argon2 is slow on purpose
 
 
-class Visitor:
-    """A signed-in browser without JavaScript: keeps cookies, sends each form's CSRF token back."""
+class Visitor(FormClient):
+    """A signed-in browser without JavaScript (cookies, CSRF tokens: FormClient)."""
 
     def __init__(self, stack: LocalStack, account: Account) -> None:
         assert stack.host is not None
-        self.base, self.account = stack.host.url, account
-        self.http = requests.Session()
-        self.http.trust_env = False
-        self.http.headers["X-Forwarded-For"] = f"10.9.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
-        self.token = ""
+        super().__init__(stack.host.url, get_timeout=15, post_timeout=30)
+        self.account = account
         self.get("/signin")
         signed_in = self.post("/signin", {"email": account.email, "password": PASSWORD})
         assert signed_in.status_code == 303, signed_in.text
         self.get("/connections")  # signing in gave the session a new CSRF secret
-
-    def get(self, path: str) -> requests.Response:
-        url = path if path.startswith("http") else self.base + path
-        answer = self.http.get(url, allow_redirects=False, timeout=15)
-        found = _CSRF.search(answer.text)
-        if found:
-            self.token = found.group(1)
-        return answer
-
-    def post(self, path: str, data: dict[str, str], with_token: bool = True) -> requests.Response:
-        body = {"csrf_token": self.token, **data} if with_token else data
-        return self.http.post(self.base + path, data=body, allow_redirects=False, timeout=30)
 
     def follow(self, answer: requests.Response) -> requests.Response:
         assert answer.status_code == 303, (answer.status_code, answer.text[:500])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,9 +9,8 @@ from pathlib import Path
 import pytest
 
 from local.azurite import Azurite, start_azurite
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-REFERENCE_DIR = Path(os.environ.get("REFERENCE_DIR", PROJECT_ROOT.parent / "shared" / "reference"))
+from tests import reference_material
+from tests.reference_material import DATAVERSE_WEBHOOK_SAMPLES, XERO_SPECS
 
 
 @pytest.fixture(scope="session")
@@ -39,13 +37,43 @@ def unique_name() -> str:
 
 
 @pytest.fixture(scope="session")
-def reference_dir() -> Path:
-    """../shared/reference (or REFERENCE_DIR): Xero's specs and Microsoft's webhook samples.
+def xero_spec_dir() -> Path:
+    """The folder of Xero's OpenAPI specs (tests/reference_material.py: skipped when absent, CI fails)."""
+    return reference_material.require(XERO_SPECS)
 
-    Fails loudly when missing: a contract test that silently skips would prove nothing."""
-    if not (REFERENCE_DIR / "xero" / "xero_accounting.yaml").exists():
-        pytest.fail(f"reference material not found at {REFERENCE_DIR}; set REFERENCE_DIR")
-    return REFERENCE_DIR
+
+@pytest.fixture(scope="session")
+def webhook_samples_dir() -> Path:
+    """The folder of Microsoft's published Dataverse webhook bodies (skipped when absent, CI fails)."""
+    return reference_material.require(DATAVERSE_WEBHOOK_SAMPLES)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--reference-only",
+        action="store_true",
+        help="run only the tests that use reference material (tests/test_fresh_clone.py runs these)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.getoption("--reference-only"):
+        return
+    keep = [item for item in items if reference_material.FIXTURES & set(getattr(item, "fixturenames", ()))]
+    config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+    items[:] = keep
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The run's last line: tests skipped for want of reference material, and how to get it."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None:
+        return
+    skipped = reporter.stats.get("skipped", [])
+    reasons = [str(report.longrepr[2]) for report in skipped if isinstance(report.longrepr, tuple)]
+    line = reference_material.summary(reasons, len(reference_material.UNCHECKED_AGAINST_XERO_SPEC))
+    if line:
+        reporter.write_line(line, yellow=True, bold=True)
 
 
 def reset_process_caches() -> None:

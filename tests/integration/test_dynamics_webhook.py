@@ -114,9 +114,9 @@ def test_our_own_write_back_is_ignored(connection: tuple[Connection, str]) -> No
     ],
 )
 def test_microsoft_samples_parse_and_are_ignored_with_a_reason(
-    app_env: dict[str, str], reference_dir: Path, sample: str
+    app_env: dict[str, str], webhook_samples_dir: Path, sample: str
 ) -> None:
-    body = (reference_dir / "dataverse" / "webhook-samples" / sample).read_bytes()
+    body = (webhook_samples_dir / sample).read_bytes()
     organisation = json.loads(body)["OrganizationId"]
     store = bootstrap.connections()
     created = store.create("account-1")

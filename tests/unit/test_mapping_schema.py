@@ -28,8 +28,8 @@ SETTINGS = SyncSettings(
 
 
 @pytest.fixture(scope="module")
-def components(reference_dir: Path) -> dict[str, Any]:
-    with (reference_dir / "xero" / "xero_accounting.yaml").open() as spec:
+def components(xero_spec_dir: Path) -> dict[str, Any]:
+    with (xero_spec_dir / "xero_accounting.yaml").open() as spec:
         return yaml.load(spec, Loader=yaml.CSafeLoader)["components"]
 
 

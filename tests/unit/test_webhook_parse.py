@@ -38,8 +38,8 @@ def parse(document: dict[str, Any], headers: dict[str, str] | None = None) -> We
     return parse_context(json.dumps(document).encode(), headers or {})
 
 
-def samples(reference_dir: Path) -> list[Path]:
-    found = sorted((reference_dir / "dataverse" / "webhook-samples").glob("*.json"))
+def samples(webhook_samples_dir: Path) -> list[Path]:
+    found = sorted(webhook_samples_dir.glob("*.json"))
     assert found, "Microsoft's webhook samples are missing from the reference folder"
     return found
 
@@ -47,8 +47,8 @@ def samples(reference_dir: Path) -> list[Path]:
 # --- Microsoft's published bodies: the envelope we must read ---------------------------------------------
 
 
-def test_every_microsoft_sample_parses_and_is_ignored_with_its_table_named(reference_dir: Path) -> None:
-    for path in samples(reference_dir):
+def test_every_microsoft_sample_parses_and_is_ignored_with_its_table_named(webhook_samples_dir: Path) -> None:
+    for path in samples(webhook_samples_dir):
         # GIVEN a real body from Microsoft's documentation WHEN parsed and classified
         ctx = parse_context(path.read_bytes(), {"x-ms-dynamics-entity-name": "contact"})
         outcome = classify(ctx)
@@ -58,8 +58,8 @@ def test_every_microsoft_sample_parses_and_is_ignored_with_its_table_named(refer
         assert ctx.entity_name in ("contact", "msdyn_agentstatus")
 
 
-def test_contact_sample_values_become_plain_python(reference_dir: Path) -> None:
-    path = reference_dir / "dataverse" / "webhook-samples" / "ms-docs-use-webhooks-contact-update-async.json"
+def test_contact_sample_values_become_plain_python(webhook_samples_dir: Path) -> None:
+    path = webhook_samples_dir / "ms-docs-use-webhooks-contact-update-async.json"
     ctx = parse_context(path.read_bytes(), {})
     assert ctx.entity_id == "6d81597f-0f9f-e711-8122-000d3aa2331c"
     assert ctx.organization_id == "4ef5b371-e89e-e711-8122-000d3aa2331c"
@@ -77,13 +77,8 @@ def test_contact_sample_values_become_plain_python(reference_dir: Path) -> None:
     assert not ctx.size_exceeded
 
 
-def test_agent_status_sample_keeps_its_row_version(reference_dir: Path) -> None:
-    path = (
-        reference_dir
-        / "dataverse"
-        / "webhook-samples"
-        / "ms-docs-contact-center-presence-msdyn_agentstatus-update.json"
-    )
+def test_agent_status_sample_keeps_its_row_version(webhook_samples_dir: Path) -> None:
+    path = webhook_samples_dir / "ms-docs-contact-center-presence-msdyn_agentstatus-update.json"
     ctx = parse_context(path.read_bytes(), {})
     assert ctx.target_row_version == "5948260"
     assert ctx.organization_name == "unq6042beb1a93aef118e4b00224802c"

@@ -14,8 +14,8 @@ from local.sandbox.dataverse import DataverseSandbox
 from .helpers import Receiver, WebApiClient, register_step, register_webhook
 
 
-def _samples(reference_dir: Path) -> list[dict[str, Any]]:
-    files = sorted((reference_dir / "dataverse" / "webhook-samples").glob("*.json"))
+def _samples(webhook_samples_dir: Path) -> list[dict[str, Any]]:
+    files = sorted(webhook_samples_dir.glob("*.json"))
     assert files, "Microsoft's webhook samples are missing"
     return [json.loads(f.read_text()) for f in files]
 
@@ -31,7 +31,7 @@ def _create_invoice(sb: DataverseSandbox, api: WebApiClient, **extra: Any) -> st
 
 
 def test_create_fires_the_sample_envelope_with_the_webhook_key(
-    sb: DataverseSandbox, api: WebApiClient, receiver: Receiver, reference_dir: Path
+    sb: DataverseSandbox, api: WebApiClient, receiver: Receiver, webhook_samples_dir: Path
 ) -> None:
     # GIVEN a webhook registered for Create of invoice, exactly as an installer would
     endpoint = register_webhook(api, receiver.url, authvalue="s3cret")
@@ -48,7 +48,7 @@ def test_create_fires_the_sample_envelope_with_the_webhook_key(
     assert headers["content-type"].startswith("application/json")
     assert "\\/Date(" in call["body"]  # slashes escaped like .NET's serializer
     body = json.loads(call["body"])
-    samples = _samples(reference_dir)
+    samples = _samples(webhook_samples_dir)
     assert set(body) == set().union(*(set(s) for s in samples))
     for sample in samples:
         sample_target = sample["InputParameters"][0]["value"]

@@ -14,6 +14,8 @@ from openapi_core import Config, OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 
 from local.sandbox.xero import XeroSandbox
+from tests import reference_material
+from tests.reference_material import XERO_SPECS
 
 XERO_API = "https://api.xero.com"
 NZ, AU, UK = "Demo Company (NZ)", "Demo Company (AU)", "Demo Company (UK)"
@@ -25,13 +27,23 @@ def _load(path: Path) -> OpenAPI:
 
 
 @pytest.fixture(scope="session")
-def accounting_spec(reference_dir: Path) -> OpenAPI:
-    return _load(reference_dir / "xero" / "xero_accounting.yaml")
+def accounting_spec(xero_spec_dir: Path) -> OpenAPI:
+    return _load(xero_spec_dir / "xero_accounting.yaml")
 
 
 @pytest.fixture(scope="session")
-def identity_spec(reference_dir: Path) -> OpenAPI:
-    return _load(reference_dir / "xero" / "xero-identity.yaml")
+def identity_spec(xero_spec_dir: Path) -> OpenAPI:
+    return _load(xero_spec_dir / "xero-identity.yaml")
+
+
+@pytest.fixture(scope="session")
+def answer_spec() -> OpenAPI | None:
+    """The spec every answer of the `xero` client is checked against, or None in a clone without it: the
+    sandbox's behaviour the tests assert stands on its own, and the run's summary line says the answers went
+    unchecked (test_spec_contract.py, which is about the spec itself, is skipped instead)."""
+    if not reference_material.present(XERO_SPECS) and not reference_material.required():
+        return None
+    return _load(reference_material.require(XERO_SPECS) / "xero_accounting.yaml")
 
 
 @pytest.fixture(scope="session")
@@ -63,7 +75,9 @@ def http() -> requests.Session:
 class XeroClient:
     """Talks to the sandbox like the connector would; validates answers the spec documents."""
 
-    def __init__(self, sandbox: XeroSandbox, spec: OpenAPI, tenant: str, token: dict[str, Any]) -> None:
+    def __init__(
+        self, sandbox: XeroSandbox, spec: OpenAPI | None, tenant: str, token: dict[str, Any]
+    ) -> None:
         self.sandbox = sandbox
         self.spec = spec
         self.tenant_id = sandbox.state.org(tenant).tenant_id
@@ -101,6 +115,8 @@ class XeroClient:
         return response
 
     def check(self, response: requests.Response, with_request: bool = False) -> None:
+        if self.spec is None:
+            return
         prepared = response.request.copy()
         prepared.url = str(prepared.url).replace(self.sandbox.url, XERO_API)
         request = RequestsOpenAPIRequest(prepared)
@@ -121,9 +137,11 @@ class XeroClient:
 
 
 @pytest.fixture
-def xero(sandbox: XeroSandbox, accounting_spec: OpenAPI) -> XeroClient:
+def xero(sandbox: XeroSandbox, answer_spec: OpenAPI | None, request: pytest.FixtureRequest) -> XeroClient:
     """A client connected to all demo orgs, talking to the NZ one, with the connector's scopes."""
-    return XeroClient(sandbox, accounting_spec, NZ, sandbox.state.issue_tokens())
+    if answer_spec is None:
+        reference_material.UNCHECKED_AGAINST_XERO_SPEC.append(request.node.nodeid)
+    return XeroClient(sandbox, answer_spec, NZ, sandbox.state.issue_tokens())
 
 
 def invoice(contact: str = "Ridgeway University", status: str = "DRAFT", **extra: Any) -> dict[str, Any]:

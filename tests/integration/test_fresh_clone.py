@@ -1,0 +1,63 @@
+"""A fresh clone in an empty folder, with no ../shared beside it, passes: the tests that need the published
+reference material skip with one summary line saying how to get it; those that stand on their own run."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.reference_material import PROJECT_ROOT
+
+
+def _clone_files(into: Path) -> None:
+    """What a clone of this checkout holds: the tracked files and the new ones git does not ignore (so the
+    check sees uncommitted work too), and nothing git ignores."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        source = PROJECT_ROOT / name
+        if source.is_file():
+            (into / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, into / name)
+
+
+def test_a_clone_without_reference_material_skips_what_needs_it_and_says_how_to_get_it(
+    tmp_path: Path,
+) -> None:
+    # GIVEN a clone in an empty folder: no ../shared beside it, no REFERENCE_DIR, not CI
+    clone = tmp_path / "empty" / "connector"
+    clone.mkdir(parents=True)
+    _clone_files(clone)
+    # The installed tools are reused, not reinstalled (`make test` installs them in a real fresh clone).
+    (clone / "node_modules").symlink_to(PROJECT_ROOT / "node_modules", target_is_directory=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("REFERENCE_DIR", "REFERENCE_REQUIRED")}
+    assert not (clone.parent / "shared").exists()
+    # WHEN every test that uses reference material runs there
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "--reference-only", "-p", "no:randomly"],
+        cwd=clone,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    # THEN nothing fails or errors: those that need the material skip, the sandbox tests still run
+    lines = run.stdout.strip().splitlines()
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    result = next(line for line in reversed(lines) if re.search(r"\d+ (passed|skipped)", line))
+    skipped, passed = (int(re.search(rf"(\d+) {word}", result).group(1)) for word in ("skipped", "passed"))
+    assert skipped >= 20 and passed >= 40 and "error" not in result and "failed" not in result
+    # AND the very last line sums the skips up and says where to get each material
+    assert lines[-1].startswith(f"{skipped} tests skipped, reference material absent from ")
+    assert "https://github.com/XeroAPI/Xero-OpenAPI" in lines[-1]
+    assert "'Use webhooks to create external handlers for server events'" in lines[-1]
+    assert f"{passed} sandbox Xero tests ran without checking answers against the spec" in lines[-1]
+    assert sum("reference material absent from" in line for line in lines) == 1

@@ -52,6 +52,7 @@ class LocalStack:
             "XERO_API_URL": self.xero.url,
             "MS_CLIENT_ID": MS_CLIENT, "MS_CLIENT_SECRET": MS_SECRET,
             "MS_AUTHORITY_HOST": self.dataverse.url, "DATAVERSE_DISCOVERY_URL": self.dataverse.url,
+            "DEV_DATAVERSE_SANDBOX_ORIGIN": self.dataverse.url,
             "TLS_CA_BUNDLE": str(self.dataverse.ca_path),
             "TOKEN_ENCRYPTION_KEYS": generate_key("stack"),
             "SESSION_SECRET": "stack-session-secret-" + self.prefix,

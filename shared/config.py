@@ -13,6 +13,11 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 _REQUIRED = object()
+# Development-only settings start with DEV_ and are ignored in Azure, whatever the app settings say: App
+# Service and Functions set WEBSITE_INSTANCE_ID / WEBSITE_SITE_NAME on every instance (Learn, "App settings
+# reference for Azure Functions" / "Environment variables and app settings in Azure App Service").
+DEV_PREFIX = "DEV_"
+AZURE_MARKERS = ("WEBSITE_INSTANCE_ID", "WEBSITE_SITE_NAME")
 
 
 def _setting(env: str, default: Any = _REQUIRED) -> Any:
@@ -68,13 +73,17 @@ class Settings:
     acs_access_key: str = _setting("ACS_ACCESS_KEY", "")
     # Development only: the folder the local SMTP sink writes to, shown at /dev/mailbox. Never set in Azure.
     dev_mailbox_dir: str = _setting("DEV_MAILBOX_DIR", "")
+    # Development only: the local sandbox Dataverse's origin (https://127.0.0.1:PORT), the one address
+    # outside Microsoft's Dataverse hosts an environment URL may have (shared/dataverse/org_url.py).
+    dataverse_sandbox_origin: str = _setting("DEV_DATAVERSE_SANDBOX_ORIGIN", "")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         values: dict[str, Any] = {}
+        in_azure = any(env.get(marker) for marker in AZURE_MARKERS)
         for f in fields(cls):
             name, default = f.metadata["env"], f.metadata["default"]
-            raw = env.get(name)
+            raw = None if in_azure and name.startswith(DEV_PREFIX) else env.get(name)
             if raw is None or raw == "":
                 if default is _REQUIRED:
                     raise MissingSettingError(f"setting {name} is not set")

@@ -17,6 +17,7 @@ import requests
 from shared.config import Settings
 from shared.connections.lights import is_dynamics_connected
 from shared.dataverse.client import DataverseClient
+from shared.dataverse.org_url import NotDataverseUrl, checked_org_url
 from shared.dataverse.token_registry import TokenRegistry
 from shared.dataverse.tokens import TokenProvider
 from shared.errors import ReconnectRequired
@@ -26,6 +27,7 @@ from shared.store.models import Connection, Problem
 log = logging.getLogger(__name__)
 
 NOT_SIGNED_IN = "The connection is not signed in to Dynamics"
+NOT_DATAVERSE = "The connection's Dynamics address is not a Dynamics environment: connect Dynamics again"
 
 
 def dataverse_client_for(
@@ -42,6 +44,10 @@ def dataverse_client_for(
         raise ReconnectRequired("dynamics", dynamics.error.reason)
     if not is_dynamics_connected(dynamics):
         raise ReconnectRequired("dynamics", NOT_SIGNED_IN)
+    try:  # rows saved before addresses were checked, or anything else that put a foreign host there
+        checked_org_url(dynamics.org_url, settings.dataverse_sandbox_origin)
+    except NotDataverseUrl:
+        raise ReconnectRequired("dynamics", NOT_DATAVERSE) from None
     provider = _guarded(_token_provider(connection, store, settings, session, registry), store, connection.id)
     return DataverseClient(dynamics.org_url, provider, session, settings.http_timeout_seconds)
 

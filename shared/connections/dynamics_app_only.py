@@ -4,6 +4,7 @@ are verified with a client-credentials token and WhoAmI before anything is store
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 import requests
@@ -14,6 +15,7 @@ from shared.connections.dynamics_connect import BUSY, moved_to
 from shared.connections.results import Connected, ConnectFailed
 from shared.connections.sync_form import ValidationFailed
 from shared.dataverse.client import DataverseClient
+from shared.dataverse.org_url import NotDataverseUrl, checked_org_url
 from shared.dataverse.tokens import AppOnlyTokens
 from shared.errors import ConnectorError, NotFoundError, ReconnectRequired, RetriableError
 from shared.store.connections import ConnectionStore
@@ -21,6 +23,12 @@ from shared.store.models import Connection
 
 APP_REFUSED = "Microsoft refused this client id and secret for this tenant — check them and try again."
 NO_ENVIRONMENT_THERE = "No Dynamics environment answers at this address — check the URL."
+BAD_TENANT = "Enter the directory (tenant) id: a GUID, or a verified domain such as contoso.onmicrosoft.com."
+# The tenant goes into Microsoft's token URL path: a GUID or a domain name, nothing that could add a path.
+_TENANT = re.compile(
+    r"^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+    r"|(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})$"
+)
 
 
 def use_app_credentials(
@@ -34,7 +42,7 @@ def use_app_credentials(
     """`form`: org_url, tenant_id, client_id, client_secret. ValidationFailed names wrong fields;
     NotFoundError for another account's connection."""
     get_for_account(store, account_id, connection_id)
-    org_url, tenant_id, client_id, client_secret = _checked(form)
+    org_url, tenant_id, client_id, client_secret = _checked(form, settings.dataverse_sandbox_origin)
     tokens = AppOnlyTokens(settings, session, tenant_id, client_id=client_id, client_secret=client_secret)
     client = DataverseClient(org_url, tokens.for_org(org_url), session, settings.http_timeout_seconds)
     try:
@@ -60,7 +68,7 @@ def use_app_credentials(
     return Connected(environment_name)
 
 
-def _checked(form: dict[str, str]) -> tuple[str, str, str, str]:
+def _checked(form: dict[str, str], sandbox_origin: str) -> tuple[str, str, str, str]:
     values = {name: str(form.get(name, "")).strip() for name in ("org_url", "tenant_id", "client_id")}
     secret = str(form.get("client_secret", ""))
     errors = {
@@ -68,10 +76,14 @@ def _checked(form: dict[str, str]) -> tuple[str, str, str, str]:
         for name, value in {**values, "client_secret": secret.strip()}.items()
         if not value
     }
-    url = values["org_url"].rstrip("/")
-    parts = urlsplit(url)
-    if url and (parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment):
-        errors["org_url"] = "Enter the environment's address, such as https://contoso.crm.dynamics.com."
+    url = values["org_url"]
+    try:
+        url = checked_org_url(url, sandbox_origin) if url else url
+    except NotDataverseUrl as refusal:
+        errors["org_url"] = str(refusal)
+    tenant = values["tenant_id"].lower()
+    if tenant and not _TENANT.match(tenant):
+        errors["tenant_id"] = BAD_TENANT
     if errors:
         raise ValidationFailed(errors)
-    return url, values["tenant_id"], values["client_id"], secret
+    return url, tenant, values["client_id"], secret

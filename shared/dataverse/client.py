@@ -3,6 +3,11 @@
 Every failure becomes a shared.errors exception (client_errors.py). A 401 gets exactly one retry with a
 freshly refreshed token: a token can die before the expiry it announced (revoked sessions, a shortened
 lifetime), and only Dataverse's 401 tells. Tokens never appear in exceptions or log lines.
+
+The token goes to the environment's own origin only: redirects are never followed (requests would replay
+a 307/308 body elsewhere), an absolute `@odata.nextLink` must have the environment's scheme, host and API
+path, and what one answer or one collection read may cost is capped (bytes, read as a stream; pages;
+rows), so a hostile or broken server cannot hold a worker or its memory.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import requests
 
@@ -20,6 +25,12 @@ from shared.dataverse.tokens import TokenProvider
 from shared.errors import FatalError, NotFoundError, RetriableError
 
 API_PATH = "/api/data/v9.2/"
+# Caps. An invoice with its lines, or a page of Dataverse's default 5,000 rows, is far below them; the
+# largest legitimate answers are metadata reads during install (a few MB).
+MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+MAX_PAGES = 200
+MAX_ROWS = 100_000
+_CHUNK = 64 * 1024
 CRM = "Microsoft.Dynamics.CRM"
 _LAST_KEY = re.compile(r"\(([^()]*)\)/?$")
 _BASE_HEADERS = {
@@ -57,10 +68,15 @@ class DataverseClient:
         """Every row of a collection query, following @odata.nextLink page by page."""
         rows: list[dict[str, Any]] = []
         next_url: str | None = path_and_query
+        pages = 0
         while next_url:
+            pages += 1
+            if pages > MAX_PAGES or len(rows) > MAX_ROWS:
+                raise FatalError(f"Dynamics kept sending pages of {_describe(path_and_query)}: stopped")
             page = self.get(next_url, page_size)
             rows += page.get("value", [])
-            next_url = page.get("@odata.nextLink")
+            link = page.get("@odata.nextLink")
+            next_url = str(link) if link else None
         return rows
 
     def create(self, entity_set: str, values: dict[str, Any]) -> str:
@@ -120,7 +136,7 @@ class DataverseClient:
         return {str(p["PrivilegeName"]) for p in body.get("RolePrivileges", [])}
 
     def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        url = path if path.startswith("https://") or path.startswith("http://") else f"{self.api_base}{path}"
+        url = self._own(path) if "://" in path else f"{self.api_base}{path}"
         headers = {**_BASE_HEADERS, **kwargs.pop("headers", {})}
         response = self._attempt(method, url, headers, self._token(), kwargs)
         if response.status_code == 401:  # the token died early: one retry with a refreshed one
@@ -131,17 +147,48 @@ class DataverseClient:
         self, method: str, url: str, headers: dict[str, str], token: str, kwargs: dict[str, Any]
     ) -> requests.Response:
         try:
-            return self._session.request(
+            response = self._session.request(
                 method,
                 url,
                 headers={**headers, "Authorization": f"Bearer {token}"},
                 timeout=self._timeout,
+                allow_redirects=False,
+                stream=True,
                 **kwargs,
             )
+            with response:
+                if 300 <= response.status_code < 400:
+                    raise FatalError(
+                        f"Dynamics answered {method} {_describe(url)} with a redirect "
+                        f"(HTTP {response.status_code}), which the connector does not follow"
+                    )
+                response._content = _capped_body(response, f"{method} {_describe(url)}")
+            return response
         except (requests.Timeout, requests.ConnectionError) as error:
             raise RetriableError(
                 f"Dynamics did not answer {method} {_describe(url)}: {type(error).__name__}"
             ) from None
+
+    def _own(self, url: str) -> str:
+        """An absolute URL Dynamics handed us (a next-page link): only on the environment's own origin
+        and API path, or the token would go wherever the answer said."""
+        mine, theirs = urlsplit(self.api_base), urlsplit(url)
+        same_origin = (theirs.scheme, theirs.netloc.lower()) == (mine.scheme, mine.netloc.lower())
+        if not same_origin or "@" in theirs.netloc or not theirs.path.startswith(mine.path):
+            raise FatalError("Dynamics sent a link to another address: the connector does not follow it")
+        return url
+
+
+def _capped_body(response: requests.Response, doing: str) -> bytes:
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
+        raise FatalError(f"Dynamics's answer to {doing} is larger than the connector reads")
+    body = bytearray()
+    for chunk in response.iter_content(_CHUNK):
+        body += chunk
+        if len(body) > MAX_RESPONSE_BYTES:
+            raise FatalError(f"Dynamics's answer to {doing} is larger than the connector reads")
+    return bytes(body)
 
 
 def format_key(key_values: dict[str, Any]) -> str:

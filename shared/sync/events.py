@@ -24,6 +24,7 @@ class InvoiceEvent:
     received_at: str = ""  # ISO 8601 UTC
     received_by: str = ""  # the process that took the webhook (see coalesce.py)
     kind: str = "invoice"
+    deferrals: int = 0  # how many times a wait asked by Xero or Dynamics put this event back (worker.py)
 
     @property
     def received_time(self) -> datetime | None:
@@ -63,4 +64,9 @@ class InvoiceEvent:
             else None,
             received_at=str(data.get("received_at") or ""),
             received_by=str(data.get("received_by") or ""),
+            deferrals=_count(data.get("deferrals")),
         )
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -32,6 +32,9 @@ from shared.xero.pacing import RateGate
 log = logging.getLogger(__name__)
 MAX_DEFER_SECONDS = 7 * 24 * 3600 - 60  # a queue message may stay invisible for at most 7 days
 MIN_DEFER_SECONDS = 1
+# Waits one event may take. Xero's day limit is one long wait; its minute limit is a wait per minute of
+# backlog, and 5,000 calls a day is at most ~85 such minutes; so 200 is never reached by honest limits.
+MAX_DEFERRALS = 200
 
 
 class Connections(Protocol):
@@ -67,7 +70,7 @@ def handle_invoice_message(body: str, dequeue_count: int, invocation_id: str, pa
             log.info("%s: covered", context)
             return "covered"
     except RetriableError as error:  # the organisation's Xero minute is full: wait without reading
-        return _defer(parts, body, error, context)
+        return _defer(parts, event, error, context)
     connection = parts.connections.get(event.connection_id)
     if connection is None or connection.status == "disconnected":
         log.warning("%s: the connection is gone or disconnected; nothing to push", context)
@@ -77,7 +80,7 @@ def handle_invoice_message(body: str, dequeue_count: int, invocation_id: str, pa
         result = _push(event, connection, parts).run()
     except RetriableError as error:
         if error.retry_after is not None:
-            return _defer(parts, body, error, context)
+            return _defer(parts, event, error, context)
         _remember(parts, event, str(error))
         log.warning("%s: will retry: %s", context, error)
         raise
@@ -119,12 +122,15 @@ def _push(event: InvoiceEvent, connection: Connection, parts: Collaborators) -> 
     )  # fmt: skip
 
 
-def _defer(parts: Collaborators, body: str, error: RetriableError, context: str) -> str:
+def _defer(parts: Collaborators, event: InvoiceEvent, error: RetriableError, context: str) -> str:
     """A fresh copy of the message, invisible until the server's wait is over (whole seconds, rounded
-    up: waking early only costs another round trip); this one completes, so a wait never counts
-    towards poisoning."""
+    up: waking early only costs another round trip); this one completes, so a wait does not count
+    towards poisoning. The copy counts its waits; past MAX_DEFERRALS the event gives up (written back)."""
+    if event.deferrals >= MAX_DEFERRALS:
+        why = f"Xero or Dynamics asked the connector to wait {event.deferrals} times in a row ({error})"
+        return _give_up(parts, event, why, context)
     delay = math.ceil(min(max(error.retry_after or 0, MIN_DEFER_SECONDS), MAX_DEFER_SECONDS))
-    parts.requeue(body, delay)
+    parts.requeue(replace(event, deferrals=event.deferrals + 1).to_json(), delay)
     log.info("%s: deferred %s s: %s", context, delay, error)
     return "deferred"
 
@@ -168,7 +174,7 @@ def handle_poison_message(body: str, invocation_id: str, parts: Collaborators) -
         result = push.run()
     except RetriableError as error:
         if error.retry_after is not None:  # a rate limit is no reason to give up: back to the queue
-            return _defer(parts, body, error, context)
+            return _defer(parts, event, error, context)
         why = str(error)
     except FatalError as error:  # as in handle_invoice_message: nothing to write the reason on
         _remember(parts, event, str(error), outcome="failed")
@@ -177,6 +183,24 @@ def handle_poison_message(body: str, invocation_id: str, parts: Collaborators) -
     else:
         _log_result(context + " (last try)", result)
         return result.outcome
+    return _write_failure(push, parts, why)
+
+
+def _give_up(parts: Collaborators, event: InvoiceEvent, why: str, context: str) -> str:
+    """Too many waits: write the reason on the invoice where Dynamics lets us, else keep it in the
+    activity log; either way the event ends here."""
+    connection = parts.connections.get(event.connection_id)
+    try:
+        if connection is None:
+            raise FatalError("the connection is gone")
+        return _write_failure(_push(event, connection, parts), parts, why)
+    except (RetriableError, FatalError, ReconnectRequired) as error:
+        _remember(parts, event, f"{why}; the reason could not be written on the invoice: {error}", "failed")
+        log.error("%s: gave up after %s waits; not written back: %s", context, event.deferrals, error)
+        return "failed"
+
+
+def _write_failure(push: Push, parts: Collaborators, why: str) -> str:
     dataverse, doc = push.dataverse, push.read()
     invoice_id, number = str(doc["invoiceid"]), str(doc.get("invoicenumber") or "")
     message = (
@@ -184,6 +208,7 @@ def handle_poison_message(body: str, invocation_id: str, parts: Collaborators) -
         "invoice again in Dynamics, or press Retry failed in the connector"
     )
     write_back(dataverse, doc, problem_values(doc, message, parts.now()))
-    parts.activity.record(connection.id, invoice_id, number, "failed", message)
-    log.error("connection %s invoice %s: retries exhausted, reason written back", connection.id, invoice_id)
+    connection_id = push.connection.id
+    parts.activity.record(connection_id, invoice_id, number, "failed", message)
+    log.error("connection %s invoice %s: retries exhausted, reason written back", connection_id, invoice_id)
     return "failed"

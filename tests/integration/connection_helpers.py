@@ -99,6 +99,7 @@ def fresh_world(xero_sandbox: XeroSandbox, dataverse: DataverseSandbox, storage:
             "MS_CLIENT_SECRET": "sandbox-ms-secret",
             "MS_AUTHORITY_HOST": dataverse.url,
             "DATAVERSE_DISCOVERY_URL": dataverse.url,
+            "DEV_DATAVERSE_SANDBOX_ORIGIN": dataverse.url,
             "TLS_CA_BUNDLE": str(dataverse.ca_path),
             "HTTP_TIMEOUT_SECONDS": "10",
         }

@@ -38,6 +38,7 @@ def settings_for(sb: DataverseSandbox) -> Settings:
             "MS_AUTHORITY_HOST": sb.url,
             "MS_TENANT": "organizations",
             "DATAVERSE_DISCOVERY_URL": sb.url,
+            "DEV_DATAVERSE_SANDBOX_ORIGIN": sb.url,
             "TLS_CA_BUNDLE": str(sb.ca_path),
             "HTTP_TIMEOUT_SECONDS": "5",
         }

@@ -19,7 +19,7 @@ from local.stack import LocalStack
 from shared import bootstrap
 from shared.dataverse import schema
 from shared.sync.events import InvoiceEvent
-from shared.sync.worker import handle_poison_message
+from shared.sync.worker import MAX_DEFERRALS, handle_invoice_message, handle_poison_message
 
 FAST_HOST = Path(__file__).with_name("fast_host.json")
 
@@ -49,6 +49,13 @@ class World:
         )
         return handle_poison_message(event.to_json(), "test-invocation", bootstrap.invoice_worker())
 
+    def deferred_already(self, invoice: str, deferrals: int) -> str:
+        event = InvoiceEvent(
+            self.connection.id, invoice, received_at="2000-01-01T00:00:00+00:00", received_by="other",
+            deferrals=deferrals,
+        )  # fmt: skip
+        return handle_invoice_message(event.to_json(), 1, "test-invocation", bootstrap.invoice_worker())
+
 
 @pytest.fixture(scope="module")
 def world(azurite: Azurite) -> Iterator[World]:
@@ -77,3 +84,23 @@ def test_a_poison_message_of_an_invoice_pushed_meanwhile_writes_no_failure(world
     assert after[schema.INVOICE_SYNC_ERROR] == ""
     assert after[schema.INVOICE_XERO_ID] == row[schema.INVOICE_XERO_ID]
     assert len(world.xero_invoices("Pushed by a sibling")) == 1
+
+
+def test_an_event_told_to_wait_too_often_gives_up_and_says_why(world: World) -> None:
+    # GIVEN a Xero that answers every call with 429 and a Retry-After (issue 16: a server that throttles
+    # for ever would otherwise keep the event, and our calls, alive indefinitely)
+    faults = world.stack.xero.state.faults
+    faults.update({"throttle_rate": 1.0, "throttle_retry_after": 1})
+    try:
+        invoice = world.invoice("Throttled for ever")
+        # WHEN an event that already waited MAX_DEFERRALS - 1 times meets it: it waits once more
+        assert world.deferred_already(invoice, MAX_DEFERRALS - 1) == "deferred"
+        # WHEN one that waited MAX_DEFERRALS times meets it: it gives up
+        outcome = world.deferred_already(invoice, MAX_DEFERRALS)
+        # THEN the reason is written on the invoice, and nothing reached Xero
+        assert outcome == "failed"
+        error = world.user.invoice(invoice)[schema.INVOICE_SYNC_ERROR]
+        assert f"wait {MAX_DEFERRALS} times" in error
+        assert world.xero_invoices("Throttled for ever") == []
+    finally:
+        faults.update({"throttle_rate": 0.0})

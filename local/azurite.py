@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,7 +48,10 @@ class Azurite:
 
 
 def start_azurite(
-    data_dir: Path | None = None, ports: tuple[int, int, int] | None = None, log_path: Path | None = None
+    data_dir: Path | None = None,
+    ports: tuple[int, int, int] | None = None,
+    log_path: Path | None = None,
+    preexec_fn: Callable[[], None] | None = None,
 ) -> Azurite:
     """Start Azurite; in memory when no data_dir is given. Raises with a clear message if it is missing."""
     if not AZURITE_BIN.exists():
@@ -66,7 +70,9 @@ def start_azurite(
         data_dir.mkdir(parents=True, exist_ok=True)
         args += ["--location", str(data_dir)]
     out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115 - handed to the child
-    process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=os.environ.copy())
+    process = subprocess.Popen(
+        args, stdout=out, stderr=subprocess.STDOUT, env=os.environ.copy(), preexec_fn=preexec_fn
+    )
     azurite = Azurite(process, blob, queue, table)
     try:
         for port in (blob, queue, table):

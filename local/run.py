@@ -1,6 +1,15 @@
 """`make run`: Azurite, the sandbox Xero and Dataverse (when no real credentials are configured), the SMTP
-sink (the development mailbox) and the local Functions host, each a child process; Ctrl-C or SIGTERM
-stops them all, by PID, newest first."""
+sink (the development mailbox) and the local Functions host, each a child process.
+
+Ports come from the settings (`local.settings.json`, else the sample, overridden by the environment): the
+host's from PUBLIC_BASE_URL (or LOCAL_HOST_PORT), the sandboxes' from XERO_API_URL and
+DATAVERSE_DISCOVERY_URL, Azurite's from AzureWebJobsStorage's endpoints, the sink's from SMTP_PORT — so one
+setting moves a process and every client of it together.
+
+Ctrl-C (or SIGTERM) stops them in order, saying what it stops: the host first, while storage and the
+sandboxes still answer its in-flight work, then the rest together; all within STOP_BUDGET seconds. The
+children run in their own process group, so the terminal's Ctrl-C reaches this launcher only (not Azurite
+before the host that still uses it)."""
 
 from __future__ import annotations
 
@@ -10,7 +19,11 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+from urllib.parse import urlsplit
 
 from local.azurite import PROJECT_ROOT, start_azurite
 from local.host.app_settings import apply_settings
@@ -19,6 +32,11 @@ from local.ports import wait_for_port
 STATE = PROJECT_ROOT / ".local"
 SANDBOX_XERO_CLIENT = "sandbox-xero-client"
 SANDBOX_MS_CLIENT = "sandbox-ms-client"
+DEV_STORAGE_PORTS = (10000, 10001, 10002)  # UseDevelopmentStorage=true means these (Azurite's defaults)
+LOCAL_HOSTS = ("127.0.0.1", "localhost")
+HOST_STOP_SECONDS = 6.0  # the host finishes in-flight invocations within 5 s (its --stop-grace)
+REST_STOP_SECONDS = 3.0
+STOP_BUDGET = HOST_STOP_SECONDS + REST_STOP_SECONDS + 1.0  # the issue's promise: within 10 s
 
 
 @dataclass
@@ -27,22 +45,69 @@ class Child:
     process: subprocess.Popen[bytes]
 
 
-def _port_of(url: str, default: int) -> int:
-    tail = url.rsplit(":", 1)[-1].split("/")[0]
-    return int(tail) if tail.isdigit() else default
+def port_of(url: str, default: int) -> int:
+    """The port a URL names, else its scheme's default, else `default` (no URL at all)."""
+    parts = urlsplit(url)
+    if parts.port:
+        return parts.port
+    return {"http": 80, "https": 443}.get(parts.scheme, default)
+
+
+def storage_ports(connection_string: str) -> tuple[int, int, int] | None:
+    """Azurite's (blob, queue, table) ports for a local storage setting; None when it names real Azure
+    Storage (then nothing local is started for it)."""
+    if connection_string.replace(" ", "").lower().rstrip(";") == "usedevelopmentstorage=true":
+        return DEV_STORAGE_PORTS
+    parts = dict(
+        item.split("=", 1) for item in connection_string.split(";") if "=" in item
+    )  # Endpoint values hold no ';'
+    endpoints = [parts.get(f"{kind}Endpoint", "") for kind in ("Blob", "Queue", "Table")]
+    if not all(urlsplit(e).hostname in LOCAL_HOSTS for e in endpoints):
+        return None
+    blob, queue, table = (port_of(e, 0) for e in endpoints)
+    return blob, queue, table
+
+
+def host_port(settings: dict[str, str]) -> int:
+    if os.environ.get("LOCAL_HOST_PORT"):
+        return int(os.environ["LOCAL_HOST_PORT"])
+    public = settings.get("PUBLIC_BASE_URL", "")
+    return port_of(public, 7071) if urlsplit(public).hostname in LOCAL_HOSTS else 7071
+
+
+def _own_group() -> Callable[[], None]:
+    """Runs in each child before exec: its own process group (Ctrl-C in the terminal goes to the
+    foreground group only, so this launcher decides the order), and SIGTERM when the launcher dies, so
+    nothing is left behind even if the launcher is killed."""
+
+    def setup() -> None:
+        os.setpgid(0, 0)
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG (Linux)
+        except (OSError, AttributeError):
+            pass
+
+    return setup
 
 
 def _spawn(name: str, args: list[str], port: int, log_name: str) -> Child:
-    log = open(STATE / log_name, "ab")  # noqa: SIM115 - the child owns it
+    log: IO[bytes] = open(STATE / log_name, "ab")  # noqa: SIM115 - the child owns it
     process = subprocess.Popen(
-        [sys.executable, *args], cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT
+        [sys.executable, *args],
+        cwd=PROJECT_ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        preexec_fn=_own_group(),  # noqa: PLW1509 - single-threaded here
     )
     try:
         wait_for_port(port, timeout=60)
     except TimeoutError:
         process.kill()
+        process.wait()
         raise SystemExit(f"{name} did not start on port {port}: see {STATE / log_name}") from None
-    print(f"  {name:<18} pid {process.pid:<7} port {port}   log {STATE / log_name}", flush=True)
+    print(f"  {name:<18} pid {process.pid:<7} port {port:<6} log {STATE / log_name}", flush=True)
     return Child(name, process)
 
 
@@ -51,67 +116,119 @@ def _wanted(module: str, client_id: str, sandbox_client: str) -> bool:
     return client_id in ("", sandbox_client) and importlib.util.find_spec(module) is not None
 
 
-def main() -> int:
-    STATE.mkdir(exist_ok=True)
-    settings = apply_settings(PROJECT_ROOT)
+def _check_ca_bundle(settings: dict[str, str], written: Path) -> None:
+    """The setting the host trusts and the file the sandbox writes must be one file (issue 21)."""
+    configured = settings.get("TLS_CA_BUNDLE", "")
+    if configured and (PROJECT_ROOT / configured).resolve() != written.resolve():
+        raise SystemExit(
+            f"TLS_CA_BUNDLE is {configured!r}, but the sandbox Dataverse writes its CA to {written}: "
+            "set TLS_CA_BUNDLE to that file (or leave it empty to trust only public CAs)."
+        )
+
+
+def start_children(settings: dict[str, str]) -> list[Child]:
+    """Everything but Azurite, in the order they are needed; the host last (it calls the others)."""
+    from local.sandbox.dataverse.tls import CA_FILE
+
     children: list[Child] = []
-    stopping = False
-
-    def stop(*_: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-    print("Starting the connector locally:")
-    azurite = start_azurite(STATE / "azurite", (10000, 10001, 10002), STATE / "azurite.log")
-    print(f"  {'azurite':<18} pid {azurite.process.pid:<7} ports 10000-10002   data {STATE / 'azurite'}")
     try:
         if _wanted("local.sandbox.xero", settings.get("XERO_CLIENT_ID", ""), SANDBOX_XERO_CLIENT):
-            port = _port_of(settings.get("XERO_API_URL", ""), 7081)
-            children.append(
-                _spawn("sandbox Xero", ["-m", "local.sandbox.xero", "--port", str(port)], port, "xero.log")
-            )
-        if _wanted("local.sandbox.dataverse", settings.get("MS_CLIENT_ID", ""), SANDBOX_MS_CLIENT):
-            port = _port_of(settings.get("DATAVERSE_DISCOVERY_URL", ""), 7082)
+            port = port_of(settings.get("XERO_API_URL", ""), 7081)
             args = [
                 "-m",
-                "local.sandbox.dataverse",
+                "local.sandbox.xero",
                 "--port",
                 str(port),
-                "--cert-dir",
-                str(STATE / "sandbox-certs"),
+                "--state-dir",
+                str(STATE / "sandbox-xero"),
             ]
+            children.append(_spawn("sandbox Xero", args, port, "xero.log"))
+        if _wanted("local.sandbox.dataverse", settings.get("MS_CLIENT_ID", ""), SANDBOX_MS_CLIENT):
+            port = port_of(settings.get("DATAVERSE_DISCOVERY_URL", ""), 7082)
+            certs = STATE / "sandbox-certs"
+            args = ["-m", "local.sandbox.dataverse", "--port", str(port), "--cert-dir", str(certs)]
+            args += ["--state-dir", str(STATE / "sandbox-dataverse")]
             children.append(_spawn("sandbox Dataverse", args, port, "dataverse.log"))
+            _check_ca_bundle(settings, certs / CA_FILE)
         smtp_port = int(settings.get("SMTP_PORT") or 7025)
         mailbox = settings.get("DEV_MAILBOX_DIR") or str(STATE / "mailbox")
         sink_args = ["-m", "local.smtp_sink", "--port", str(smtp_port), "--dir", mailbox]
         children.append(_spawn("SMTP sink", sink_args, smtp_port, "smtp.log"))
-        host_port = int(os.environ.get("LOCAL_HOST_PORT", "7071"))
-        children.append(
-            _spawn("functions host", ["-m", "local.host", "--port", str(host_port)], host_port, "host.log")
+        port = host_port(settings)
+        host_args = ["-m", "local.host", "--port", str(port), "--stop-grace", str(HOST_STOP_SECONDS - 1)]
+        children.append(_spawn("functions host", host_args, port, "host.log"))
+    except BaseException:
+        _stop_together(children, REST_STOP_SECONDS)
+        raise
+    return children
+
+
+def _stop_together(children: list[Child], seconds: float) -> None:
+    """SIGTERM to each, then wait for all up to `seconds`; only one still running after that is killed."""
+    started = time.monotonic()
+    names = ", ".join(f"{c.name} (pid {c.process.pid})" for c in children)
+    if not children:
+        return
+    print(f"  stopping {names} …", flush=True)
+    for child in children:
+        if child.process.poll() is None:
+            child.process.terminate()
+    deadline = started + seconds
+    for child in children:
+        try:
+            child.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            print(f"  {child.name} did not stop within {seconds:.0f} s: killed", flush=True)
+            child.process.kill()
+            child.process.wait()
+    print(f"  stopped in {time.monotonic() - started:.1f} s", flush=True)
+
+
+def stop_all(children: list[Child], azurite: Child | None) -> None:
+    started = time.monotonic()
+    print("\nStopping the connector:", flush=True)
+    host = [c for c in children if c.name == "functions host"]
+    rest = [c for c in reversed(children) if c.name != "functions host"]
+    _stop_together(host, HOST_STOP_SECONDS)
+    _stop_together(rest + ([azurite] if azurite else []), REST_STOP_SECONDS)
+    print(f"Stopped everything in {time.monotonic() - started:.1f} s.", flush=True)
+
+
+def main() -> int:
+    STATE.mkdir(exist_ok=True)
+    settings = apply_settings(PROJECT_ROOT)
+    stopping = False
+
+    def stop(signum: int, _frame: object) -> None:
+        nonlocal stopping  # no printing here: a handler may interrupt a print()
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    print("Starting the connector locally:", flush=True)
+    azurite: Child | None = None
+    ports = storage_ports(settings.get("AzureWebJobsStorage", ""))
+    if ports is not None:
+        started = start_azurite(STATE / "azurite", ports, STATE / "azurite.log", preexec_fn=_own_group())
+        azurite = Child("Azurite", started.process)
+        print(
+            f"  {'Azurite':<18} pid {started.process.pid:<7} ports {ports[0]},{ports[1]},{ports[2]}"
+            f"  data {STATE / 'azurite'}",
+            flush=True,
         )
-        base = f"http://127.0.0.1:{host_port}"
+    children: list[Child] = []
+    try:
+        children = start_children(settings)
+        base = f"http://127.0.0.1:{host_port(settings)}"
         print(f"\nOpen {base}/  (health: {base}/api/health). Ctrl-C stops everything.", flush=True)
         while not stopping:
-            for child in children:
+            for child in [*children, *([azurite] if azurite else [])]:
                 if child.process.poll() is not None:
-                    print(
-                        f"{child.name} exited with code {child.process.returncode}; stopping the rest",
-                        flush=True,
-                    )
+                    print(f"{child.name} exited with code {child.process.returncode}; stopping the rest")
                     stopping = True
-            time.sleep(0.5)
+            time.sleep(0.2)
     finally:
-        for child in reversed(children):
-            child.process.terminate()
-        for child in reversed(children):
-            try:
-                child.process.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                child.process.kill()
-        azurite.stop()
-        print("Stopped.")
+        stop_all(children, azurite)
     return 0
 
 

@@ -20,6 +20,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", default=".", help="the function app's folder (host.json, settings)")
     parser.add_argument("--port", type=int, default=int(os.environ.get("LOCAL_HOST_PORT", DEFAULT_PORT)))
     parser.add_argument("--host-json", default=None, help="another host.json (default: the root's)")
+    parser.add_argument(
+        "--stop-grace", type=float, default=30.0, help="seconds in-flight invocations get to finish on stop"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("azure").setLevel(logging.WARNING)
@@ -35,9 +38,10 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signum, lambda *_: stopping.set())
     host.start()
     print(f"Functions host listening on {host.url}", flush=True)
-    while not stopping.wait(1.0):
+    while not stopping.wait(0.2):
         pass
-    host.stop()
+    print("Functions host stopping", flush=True)
+    host.stop(grace_seconds=args.stop_grace)
     return 0
 
 

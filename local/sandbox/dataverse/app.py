@@ -18,8 +18,9 @@ from urllib.parse import urlparse
 from werkzeug.wrappers import Request, Response
 
 from local.sandbox.common import FaultSettings, RequestCounter, ServerThread
+from local.sandbox.persist import StateFile, persisting
 
-from . import demo, errors
+from . import demo, errors, persistence
 from .control import ControlApi
 from .identity import IdentityService
 from .limits import Limits, Throttle
@@ -37,7 +38,16 @@ _API_PATH = re.compile(r"^/env/(?P<env>[^/]+)/api/data/v9\.[0-9]/?(?P<rest>.*)$"
 
 
 class DataverseSandbox:
-    def __init__(self, cert_dir: Path | None = None, *, time_scale: float = 1.0, seed: bool = True) -> None:
+    def __init__(
+        self,
+        cert_dir: Path | None = None,
+        *,
+        time_scale: float = 1.0,
+        seed: bool = True,
+        state_dir: Path | None = None,
+    ) -> None:
+        """With `state_dir` (as in `make run`), rows, definitions and tokens are kept there and restored on
+        the next start; the demo data only fills a sandbox that has nothing saved."""
         self.cert_dir = Path(cert_dir) if cert_dir else DEFAULT_CERT_DIR
         self.url = ""
         self.ca_path: Path | None = None
@@ -72,7 +82,14 @@ class DataverseSandbox:
         self.ui = UiPages(self.state, self.webhooks)
         self._server: ServerThread | None = None
         self._build_environments()
-        if seed:
+        self.state_file: StateFile | None = None
+        saved = None
+        if state_dir is not None:
+            self.state_file = persistence.state_file(self.state, self.identity, Path(state_dir))
+            saved = self.state_file.load()
+        if saved is not None:
+            persistence.restore(self.state, self.identity, saved)
+        elif seed:
             self.seed()
 
     # -- lifecycle ------------------------------------------------------------------------------------
@@ -80,7 +97,8 @@ class DataverseSandbox:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no per-request log lines
         certificate = make_certificate(self.cert_dir)
         self.ca_path = certificate.ca_path
-        self._server = ServerThread(self.wsgi, port=port, ssl_context=certificate.ssl_context()).start()
+        app = persisting(self.wsgi, self.state_file) if self.state_file else self.wsgi
+        self._server = ServerThread(app, port=port, ssl_context=certificate.ssl_context()).start()
         self.url = self._server.url
         return self
 
@@ -89,6 +107,8 @@ class DataverseSandbox:
             self._server.stop()
             self._server = None
         self.webhooks.reset()
+        if self.state_file is not None:
+            self.state_file.close()
 
     def env_url(self, url_name: str) -> str:
         return f"{self.url}/env/{url_name}"

@@ -64,6 +64,11 @@ class IdentityService:
         self._sign_in = SignIn(self._ctx)
         self._token = TokenEndpoint(self._ctx)
 
+    @property
+    def grants(self) -> GrantStore:
+        """What the stand-in issued (kept across restarts by the sandbox's state file)."""
+        return self._ctx.grants
+
     def users(self) -> list[dict[str, Any]]:
         """Demo users: object_id, upn, display_name, tenant_id, kind ("admin"/"limited"), systemuserids
         (environment url_name -> systemuserid, stable across restarts)."""

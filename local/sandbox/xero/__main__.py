@@ -1,4 +1,4 @@
-"""python -m local.sandbox.xero --port P [--time-scale S] [--seed demo|realistic|none]"""
+"""python -m local.sandbox.xero --port P [--time-scale S] [--seed demo|realistic|none] [--state-dir DIR]"""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import logging
 import signal
 import threading
+from pathlib import Path
 from types import FrameType
 
 from local.sandbox.xero.server import XeroSandbox
@@ -16,9 +17,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--time-scale", type=float, default=1.0)
     parser.add_argument("--seed", choices=["demo", "realistic", "none"], default="demo")
+    parser.add_argument("--state-dir", type=Path, default=None, help="keep the state here across restarts")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    sandbox = XeroSandbox(time_scale=args.time_scale, seed=None if args.seed == "none" else args.seed)
+    seed = None if args.seed == "none" else args.seed
+    sandbox = XeroSandbox(time_scale=args.time_scale, seed=seed, state_dir=args.state_dir)
     sandbox.start(port=args.port)
     stopping = threading.Event()
 
@@ -28,10 +31,11 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     logging.getLogger("local.sandbox.xero").info("sandbox Xero listening on %s", sandbox.url)
-    print(f"Sandbox Xero on {sandbox.url}", flush=True)
+    print(f"Sandbox Xero on {sandbox.url}; its pages: {sandbox.url}/_sandbox/ui/", flush=True)
     for org in sandbox.state.orgs.values():
         print(f"  {org.name}: tenant {org.tenant_id}", flush=True)
     stopping.wait()
+    print("Sandbox Xero stopping", flush=True)
     sandbox.stop()
     return 0
 

@@ -1,0 +1,58 @@
+"""What of the sandbox Xero survives a restart of `make run`: organisations with their records and
+invoice numbering, the OAuth state (apps, consents, grants with their rotating refresh tokens, access
+tokens, the app's connections), Idempotency-Key replays, the webhook subscription and the rate windows
+(real Xero does not forget a day's calls because our sandbox restarted). Faults and request counts start
+fresh, as they are test settings, not records."""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from pathlib import Path
+from typing import Any
+
+from local.sandbox.persist import StateFile, dump, shape_of
+from local.sandbox.xero import identity_state
+from local.sandbox.xero.orgs import Org
+from local.sandbox.xero.state import Replay, SandboxState
+
+SHAPE = shape_of(
+    Org,
+    Replay,
+    identity_state.App,
+    identity_state.Consent,
+    identity_state.Grant,
+    identity_state.RefreshToken,
+    identity_state.Connection,
+)
+_IDENTITY = ("apps", "consents", "grants", "refresh_tokens", "access_tokens", "connections")
+
+
+def snapshot(state: SandboxState) -> bytes:
+    identity, limiter = state.identity, state.limiter
+    with state.lock, identity.lock, limiter._lock:
+        return dump(
+            {
+                "orgs": state.orgs,
+                "identity": {name: getattr(identity, name) for name in _IDENTITY},
+                "idempotency": state.idempotency,
+                "webhooks": (state.webhooks.url, state.webhooks.key),
+                "limits": (dict(limiter._minute), dict(limiter._day), dict(limiter._app)),
+            }
+        )
+
+
+def restore(state: SandboxState, saved: dict[str, Any]) -> None:
+    with state.lock:
+        state.orgs = saved["orgs"]
+        for name, value in saved["identity"].items():
+            setattr(state.identity, name, value)
+        state.idempotency = saved["idempotency"]
+        state.webhooks.configure(*saved["webhooks"])
+        minute, day, app = saved["limits"]
+        state.limiter._minute = defaultdict(deque, minute)
+        state.limiter._day = defaultdict(deque, day)
+        state.limiter._app = defaultdict(deque, app)
+
+
+def state_file(state: SandboxState, folder: Path) -> StateFile:
+    return StateFile(folder / "state.pickle", SHAPE, lambda: snapshot(state))

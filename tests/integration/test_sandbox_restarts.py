@@ -1,0 +1,152 @@
+"""Both sandboxes keep what they hold across a restart when given a state folder (as `make run` does), so
+a connection made before the restart keeps working after it: tokens, organisations, invoices and their
+numbering in Xero; rows, table definitions, webhook registrations and tokens in Dataverse."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import requests
+
+from local.sandbox.dataverse import DataverseSandbox
+from local.sandbox.persist import StateFile
+from local.sandbox.xero import XeroSandbox
+from tests.integration.sandbox_dataverse.helpers import (
+    WebApiClient,
+    app_token,
+    register_webhook,
+    session_for,
+    user_token,
+)
+
+NZ = "Demo Company (NZ)"
+
+
+def _xero_http() -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False
+    return session
+
+
+def _refresh(url: str, refresh_token: str) -> requests.Response:
+    basic = base64.b64encode(b"sandbox-xero-client:sandbox-xero-secret").decode()
+    return _xero_http().post(
+        f"{url}/connect/token",
+        data={"grant_type": "refresh_token", "refresh_token": refresh_token},
+        headers={"Authorization": f"Basic {basic}"},
+        timeout=10,
+    )
+
+
+def _put_invoice(url: str, token: str, tenant: str) -> dict[str, object]:
+    body = {
+        "Invoices": [
+            {
+                "Type": "ACCREC",
+                "Contact": {"Name": "Restart Ltd"},
+                "LineItems": [
+                    {"Description": "Before", "Quantity": 1, "UnitAmount": 100, "AccountCode": "200"}
+                ],
+                "Status": "AUTHORISED",
+            }
+        ]
+    }
+    answer = _xero_http().put(
+        f"{url}/api.xro/2.0/Invoices",
+        json=body,
+        headers={"Authorization": f"Bearer {token}", "xero-tenant-id": tenant, "Accept": "application/json"},
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+    invoice: dict[str, object] = answer.json()["Invoices"][0]
+    return invoice
+
+
+def test_sandbox_xero_keeps_tokens_organisations_and_invoices_across_a_restart(tmp_path: Path) -> None:
+    first = XeroSandbox(state_dir=tmp_path).start(port=0)
+    port = first._server.port if first._server else 0
+    tenant = first.state.org(NZ).tenant_id
+    grant = _xero_http().post(f"{first.url}/_sandbox/tokens", json={"tenants": [tenant]}, timeout=10).json()
+    before = _put_invoice(first.url, grant["access_token"], tenant)
+    first.stop()
+
+    second = XeroSandbox(state_dir=tmp_path).start(port=port)
+    try:
+        assert second.state.org(NZ).invoices[str(before["InvoiceID"])]["Total"] == before["Total"]
+        after = _put_invoice(second.url, grant["access_token"], tenant)  # the access token still works
+        assert after["InvoiceNumber"] != before["InvoiceNumber"]  # numbering continues, no duplicate
+        refreshed = _refresh(second.url, grant["refresh_token"])
+        assert refreshed.status_code == 200, refreshed.text  # the connector's saved sign-in survives
+        connections = _xero_http().get(
+            f"{second.url}/connections",
+            headers={"Authorization": f"Bearer {refreshed.json()['access_token']}"},
+            timeout=10,
+        )
+        assert [c["tenantId"] for c in connections.json()] == [tenant]
+    finally:
+        second.stop()
+
+
+def test_sandbox_xero_without_a_state_folder_forgets_as_before(tmp_path: Path) -> None:
+    first = XeroSandbox().start(port=0)
+    grant = _xero_http().post(f"{first.url}/_sandbox/tokens", json={}, timeout=10).json()
+    first.stop()
+    second = XeroSandbox().start(port=0)
+    try:
+        assert _refresh(second.url, grant["refresh_token"]).json() == {"error": "invalid_grant"}
+    finally:
+        second.stop()
+
+
+def test_sandbox_dataverse_keeps_rows_definitions_webhooks_and_tokens_across_a_restart(
+    tmp_path: Path,
+) -> None:
+    certs, state = tmp_path / "certs", tmp_path / "state"
+    first = DataverseSandbox(cert_dir=certs, state_dir=state).start(port=0)
+    port = int(first.url.rsplit(":", 1)[1])
+    token, user = app_token(first), user_token(first, "admin@contoso.example")
+    api = WebApiClient(first, token)
+    account_id = api.create("accounts", {"name": "Restart Ltd"})
+    column = {
+        "@odata.type": "Microsoft.Dynamics.CRM.StringAttributeMetadata",
+        "SchemaName": "dxc_restartnote",
+        "MaxLength": 100,
+        "DisplayName": {"LocalizedLabels": [{"Label": "Restart note", "LanguageCode": 1033}]},
+    }
+    added = api.post("EntityDefinitions(LogicalName='account')/Attributes", column)
+    assert added.status_code == 204, added.text
+    endpoint_id = register_webhook(api, "http://127.0.0.1:9/api/dynamics/webhook")
+    first.stop()
+
+    second = DataverseSandbox(cert_dir=certs, state_dir=state).start(port=port)
+    try:
+        for bearer in (token, user):
+            found = WebApiClient(second, bearer).get(f"accounts({account_id})?$select=name")
+            assert found.status_code == 200, found.text
+            assert found.json()["name"] == "Restart Ltd"
+        api = WebApiClient(second, token)
+        assert api.patch(f"accounts({account_id})", {"dxc_restartnote": "kept"}).status_code == 204
+        assert api.get(f"serviceendpoints({endpoint_id})").status_code == 200
+    finally:
+        second.stop()
+
+
+def test_a_state_file_from_another_shape_is_set_aside_not_half_read(tmp_path: Path) -> None:
+    path = tmp_path / "state.pickle"
+    StateFile(path, "shape-1", lambda: b"\x80\x04K\x01.").save()  # pickled 1
+    assert StateFile(path, "shape-1", lambda: b"").load() == 1
+    assert StateFile(path, "shape-2", lambda: b"").load() is None
+    assert not path.exists() and path.with_suffix(".stale").exists()
+
+
+def test_dataverse_ca_is_reused_so_a_trusted_bundle_survives_restarts(tmp_path: Path) -> None:
+    first = DataverseSandbox(cert_dir=tmp_path, seed=False).start(port=0)
+    ca = first.ca_path.read_bytes() if first.ca_path else b""
+    first.stop()
+    second = DataverseSandbox(cert_dir=tmp_path, seed=False).start(port=0)
+    try:
+        assert second.ca_path is not None and second.ca_path.read_bytes() == ca
+        assert session_for(second).get(f"{second.url}/common/v2.0/.well-known/openid-configuration").ok
+    finally:
+        second.stop()

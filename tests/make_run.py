@@ -48,6 +48,7 @@ class Ports:
             "PUBLIC_BASE_URL": f"http://127.0.0.1:{self.host}",
             "XERO_LOGIN_URL": xero, "XERO_IDENTITY_URL": xero, "XERO_API_URL": xero,
             "MS_AUTHORITY_HOST": dataverse, "DATAVERSE_DISCOVERY_URL": dataverse,
+            "DEV_DATAVERSE_SANDBOX_ORIGIN": dataverse,
             "SMTP_PORT": str(self.smtp),
             "AzureWebJobsStorage": connection_string(*self.storage),
         }  # fmt: skip

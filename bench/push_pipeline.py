@@ -1,7 +1,9 @@
 """The invoice push on its real path — Dynamics webhook → local Functions host (its own process) →
 Azurite queue → worker → sandbox Xero, result written back to the sandbox Dataverse — with 50 ms added
 to every call of both sandboxes. 200 invoices for 20 customers and 30 products, 3 lines each, then the
-same 200 updated. Calls are counted by the sandboxes; the users' own calls are taken out.
+same 200 updated, then one line's quantity changed on each (the event carries that column and, through
+the image the install registers, the line's invoice). Calls are counted by the sandboxes; the users' own
+calls are taken out. The sandbox sends entity images only where a step registered them, as Dataverse does.
 
 The users save `--rate` invoices a second between them (default 4: 14,400 an hour, each firing four
 webhooks — the invoice and its three lines — far above what one business saves). `--rate 0` saves them
@@ -9,12 +11,16 @@ as fast as the users can: a burst beyond what one local host process can push as
 shares 2 cores here), so its latency is mostly time spent queued, a throughput figure, not a latency one.
 
 Last line: invoices=200 xero_calls_per_invoice=X first_pass_xero_calls_per_invoice=F
-dataverse_calls_per_invoice=D p50_ms=.. p95_ms=.. duplicates=N lost=M rate_per_s=R
-Goals: X = 1.0, F <= 1.3, D <= 2.0, p95 (webhook arrival -> Xero write) <= 2000 ms, N = 0, M = 0."""
+dataverse_calls_per_invoice=D line_change_dataverse_calls_per_invoice=L line_events_without_invoice=W
+p50_ms=.. p95_ms=.. duplicates=N lost=M rate_per_s=R
+Goals: X = 1.0, F <= 1.3, D <= 2.0, L <= 2.0, W = 0 (a line event that does not name its invoice costs
+a Dataverse read, and a deleted line's is lost), p95 (webhook arrival -> Xero write) <= 2000 ms, N = 0,
+M = 0."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import statistics
@@ -53,7 +59,8 @@ def main() -> None:
         run.prepare()
         first = run.first_pass(args.invoices)
         second = run.update_pass()
-        report(args.invoices, first, second, run, args.rate)
+        lines = run.line_pass()
+        report(args.invoices, first, second, lines, run, args.rate)
     finally:
         path.stop()
 
@@ -118,6 +125,35 @@ class Bench:
         self._latencies("Update", started)
         return self._counts(user_calls=len(self.invoices))
 
+    def line_pass(self) -> dict[str, float]:
+        """One line's quantity changed on every invoice: the line's event alone carries the change."""
+        rows = self.path.dataverse("GET", "rows/contoso/invoicedetails")["value"]
+        first_line: dict[str, dict[str, Any]] = {}
+        for line in sorted(rows, key=lambda r: r.get("lineitemnumber") or 0):
+            invoice = str((line.get("invoiceid") or {}).get("id") or "").lower()
+            first_line.setdefault(invoice, line)
+        before = {i: r.get("dxc_syncdigest") for i, r in self.path.rows(self.invoices).items()}
+        self.path.reset_counts()
+        started = time.time()
+
+        def change(invoice: str) -> None:
+            line = first_line[invoice]
+            quantity = float(line.get("quantity") or 1) + 1
+            self.users.call("PATCH", f"invoicedetails({line['invoicedetailid']})", {"quantity": quantity})
+
+        self._paced(change, self.invoices)
+        self._wait(
+            lambda row: (
+                row.get("dxc_syncdigest") != before.get(row["invoiceid"]) or bool(row.get("dxc_syncerror"))
+            )
+        )
+        self.line_events_without_invoice = sum(
+            1
+            for d in self.path.deliveries()
+            if d["entity"] == "invoicedetail" and d["time"] >= started and _queued_without_invoice(d)
+        )
+        return self._counts(user_calls=len(self.invoices))
+
     # -- measuring --------------------------------------------------------------------------------------
     def _wait(self, done: Any, timeout: float = 600) -> None:
         def finished() -> bool:
@@ -177,18 +213,39 @@ class Bench:
         return duplicates, lost
 
 
-def report(count: int, first: dict[str, float], second: dict[str, float], run: Bench, rate: float) -> None:
+def _queued_without_invoice(delivery: dict[str, Any]) -> bool:
+    """The connector queued the line's event without knowing its invoice (its answer says so)."""
+    if delivery.get("status") != 202:
+        return False
+    try:
+        answer = json.loads(delivery.get("answer") or "{}")
+    except ValueError:
+        return False
+    return answer.get("status") == "queued" and not answer.get("invoice_id")
+
+
+def report(
+    count: int,
+    first: dict[str, float],
+    second: dict[str, float],
+    lines: dict[str, float],
+    run: Bench,
+    rate: float,
+) -> None:
     duplicates, lost = run.outcome()
     latencies = sorted(run.latencies)
     p50 = statistics.median(latencies) if latencies else float("nan")
     p95 = latencies[int(len(latencies) * 0.95) - 1] if latencies else float("nan")
     print(f"first pass: xero calls {first['xero_total']:.0f}, dataverse calls {first['dv_total']:.0f}")
     print(f"update pass: xero calls {second['xero_total']:.0f}, dataverse calls {second['dv_total']:.0f}")
+    print(f"line pass: xero calls {lines['xero_total']:.0f}, dataverse calls {lines['dv_total']:.0f}")
     print(f"latency samples: {len(latencies)}; max {max(latencies, default=0):.0f} ms")
     dataverse = max(first["dataverse"], second["dataverse"])
     print(
         f"invoices={count} xero_calls_per_invoice={second['xero']:.2f} "
         f"first_pass_xero_calls_per_invoice={first['xero']:.2f} dataverse_calls_per_invoice={dataverse:.2f} "
+        f"line_change_dataverse_calls_per_invoice={lines['dataverse']:.2f} "
+        f"line_events_without_invoice={run.line_events_without_invoice} "
         f"p50_ms={p50:.0f} p95_ms={p95:.0f} duplicates={duplicates} lost={lost} rate_per_s={rate:g}"
     )
 

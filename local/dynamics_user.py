@@ -43,6 +43,11 @@ class DynamicsUser:
     def invoice(self, invoice_id: str) -> dict[str, Any]:
         return self.get(f"invoices({invoice_id})")
 
+    def lines(self, invoice_id: str) -> list[dict[str, Any]]:
+        """The invoice's lines in their order (invoicedetailid, lineitemnumber, quantity...)."""
+        found = self.get(f"invoicedetails?$filter=_invoiceid_value eq {invoice_id}")["value"]
+        return sorted(found, key=lambda line: line.get("lineitemnumber") or 0)
+
     def wait_for(
         self, invoice_id: str, done: Callable[[dict[str, Any]], bool], timeout: float = 30
     ) -> dict[str, Any]:
@@ -80,6 +85,10 @@ class DynamicsUser:
 
     def update(self, entity_set: str, row_id: str, values: dict[str, Any]) -> None:
         response = self.session.patch(f"{self.base}{entity_set}({row_id})", json=values, timeout=10)
+        response.raise_for_status()
+
+    def delete(self, entity_set: str, row_id: str) -> None:
+        response = self.session.delete(f"{self.base}{entity_set}({row_id})", timeout=10)
         response.raise_for_status()
 
     def cancel_invoice(self, invoice_id: str) -> None:

@@ -18,6 +18,7 @@ __all__ = [
     "COLUMNS_BY_TABLE",
     "ENDPOINT_NAME",
     "STEPS",
+    "Image",
     "TABLES",
     "Column",
     "Key",
@@ -115,10 +116,37 @@ TABLES: tuple[Table, ...] = (*(_reference_table(name) for name in schema.REFEREN
 
 
 @dataclass(frozen=True)
+class Image:
+    """An entity image a step registers (sdkmessageprocessingstepimage). Dataverse sends images only when
+    a step registers them, with the columns listed (Learn, "Understand the execution context" → "Entity
+    images"; the "Use webhooks" samples carry none): a Delete's Target is a bare EntityReference and an
+    Update's holds only the changed columns, so the invoice a line belongs to must come from an image."""
+
+    kind: Literal["PreImage", "PostImage"]
+    columns: tuple[str, ...]
+
+    @property
+    def image_type(self) -> int:
+        return 0 if self.kind == "PreImage" else 1
+
+    def row(self, step_id: str) -> dict[str, Any]:
+        return {
+            "name": self.kind,
+            "entityalias": self.kind,
+            "imagetype": self.image_type,
+            "messagepropertyname": "Target",  # Update and Delete (Create's would be "Id")
+            "attributes": ",".join(self.columns),
+            "description": "The invoice this line belongs to, for the Dynamics 365 to Xero connector.",
+            "sdkmessageprocessingstepid@odata.bind": f"/sdkmessageprocessingsteps({step_id})",
+        }
+
+
+@dataclass(frozen=True)
 class Step:
     message: Literal["Create", "Update", "Delete"]
     table: str
     filtering_attributes: tuple[str, ...] = ()
+    images: tuple[Image, ...] = ()
 
     @property
     def name(self) -> str:
@@ -142,13 +170,14 @@ class Step:
 
 ENDPOINT_NAME = "Dynamics Xero Connector"
 # The Update step lists the columns worth a push: the write-back columns are left out, so the connector's
-# own write-back never fires the webhook again.
+# own write-back never fires the webhook again. A line's Create carries its invoiceid in the Target (the
+# column is required); its Update and Delete do not, so those steps register an image of just that column.
 STEPS: tuple[Step, ...] = (
     Step("Create", "invoice"),
     Step("Update", "invoice", schema.INVOICE_TRIGGER_COLUMNS),
     Step("Create", "invoicedetail"),
-    Step("Update", "invoicedetail"),
-    Step("Delete", "invoicedetail"),
+    Step("Update", "invoicedetail", images=(Image("PostImage", ("invoiceid",)),)),
+    Step("Delete", "invoicedetail", images=(Image("PreImage", ("invoiceid",)),)),
 )
 
 

@@ -85,10 +85,62 @@ def ensure_steps(client: DataverseClient, endpoint_id: str, report: InstallRepor
             None,
         )
         if current is None:
-            client.create("sdkmessageprocessingsteps", wanted)
+            step_id = client.create("sdkmessageprocessingsteps", wanted)
             report.changes.append(f"Added the step {step.message} of {step.table}")
+            _ensure_images(client, step, step_id, [], report)
             continue
         _repair_step(client, step, current, wanted, report)
+        if step.images:
+            step_id = str(current["sdkmessageprocessingstepid"])
+            _ensure_images(client, step, step_id, _images(client, step_id), report)
+
+
+_IMAGE_FIELDS = ("entityalias", "imagetype", "messagepropertyname", "attributes")
+
+
+def _images(client: DataverseClient, step_id: str) -> list[dict[str, Any]]:
+    return client.get_all(
+        f"sdkmessageprocessingstepimages?$select=sdkmessageprocessingstepimageid,{','.join(_IMAGE_FIELDS)}"
+        f"&$filter=_sdkmessageprocessingstepid_value eq {step_id}"
+    )
+
+
+def _ensure_images(
+    client: DataverseClient,
+    step: plan.Step,
+    step_id: str,
+    existing: list[dict[str, Any]],
+    report: InstallReport,
+) -> None:
+    """The images the step needs, found by alias; an image whose columns or type someone changed is
+    repaired (a missing invoiceid would lose deleted lines again)."""
+    for image in step.images:
+        wanted = image.row(step_id)
+        current = next(
+            (i for i in existing if str(i.get("entityalias") or "").lower() == image.kind.lower()), None
+        )
+        if current is None:
+            client.create("sdkmessageprocessingstepimages", wanted)
+            report.changes.append(f"Added the {image.kind} of the step {step.message} of {step.table}")
+            continue
+        image_id = str(current["sdkmessageprocessingstepimageid"])
+        differs = {
+            name: wanted[name] for name in _IMAGE_FIELDS if not _same_image_field(name, current, wanted)
+        }
+        if differs:
+            client.update("sdkmessageprocessingstepimages", image_id, differs)
+            report.changes.append(
+                f"Repaired the {image.kind} of the step {step.message} of {step.table}: "
+                + ", ".join(sorted(differs))
+            )
+        else:
+            report.unchanged.append(f"{image.kind} of the step {step.message} of {step.table}")
+
+
+def _same_image_field(name: str, current: dict[str, Any], wanted: dict[str, Any]) -> bool:
+    if name == "attributes":
+        return _columns(current.get(name)) == _columns(wanted[name])
+    return bool(current.get(name) == wanted[name])
 
 
 def _repair_step(

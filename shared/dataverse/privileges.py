@@ -75,6 +75,14 @@ INSTALL: tuple[Needed, ...] = (
         "Write SDK Message Processing Step",
         "needed to repair the webhook's invoice steps",
     ),
+    *(
+        Needed(
+            f"prv{verb}SdkMessageProcessingStepImage",
+            f"{verb} SDK Message Processing Step Image",
+            f"needed to {what} the image that tells which invoice a changed or deleted line belonged to",
+        )
+        for verb, what in (("Read", "find"), ("Create", "register"), ("Write", "repair"))
+    ),
 )
 
 

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from shared.dataverse import schema
 from shared.dataverse.invoice_query import invoice_query, line_query
-from shared.errors import FatalError, ReconnectRequired
+from shared.errors import FatalError, NotFoundError, ReconnectRequired
 from shared.store.activity import ActivityLog
 from shared.store.models import Connection
 from shared.sync.coalesce import HandedOver, InvoiceGate
@@ -124,7 +124,16 @@ class Push:
         """The event's invoice; a line-only event (size-exceeded webhook) costs one GET to find it."""
         if self.event.invoice_id:
             return self.event.invoice_id
-        line = self.dataverse.get(line_query(str(self.event.line_id)))
+        try:
+            line = self.dataverse.get(line_query(str(self.event.line_id)))
+        except NotFoundError:
+            # A deleted line's event names its invoice only through the pre-image the install registers
+            # (a Delete's Target is a bare reference): without it, nothing says which Xero invoice to fix.
+            raise FatalError(
+                f"invoice line {self.event.line_id} was deleted, and Dynamics did not say which invoice it "
+                "was on — fix: open the connector and choose Install into Dynamics again (it registers what "
+                "Dynamics must send), then save that invoice once"
+            ) from None
         invoice_id = str(line.get("_invoiceid_value") or "")
         if not invoice_id:
             raise FatalError(f"invoice line {self.event.line_id} belongs to no invoice")

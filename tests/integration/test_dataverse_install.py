@@ -216,6 +216,48 @@ def test_install_repairs_a_disabled_step_and_rotates_the_key_only_when_asked(
     assert call["args"] == {"code": NEW_KEY}
 
 
+def test_install_registers_the_invoiceid_images_a_line_change_and_a_deletion_need(
+    sb: DataverseSandbox, admin: DataverseClient, receiver: Receiver
+) -> None:
+    # GIVEN the connector installed, and an invoice with two lines
+    install(admin, receiver.url, KEY)
+    invoice_id = admin.create("invoices", {"name": "Lines"})
+    lines = [
+        admin.create(
+            "invoicedetails",
+            {
+                "invoiceid@odata.bind": f"/invoices({invoice_id})",
+                "isproductoverridden": True,
+                "productdescription": f"Line {n}",
+                "quantity": 1,
+                "priceperunit": 10,
+            },
+        )
+        for n in (1, 2)
+    ]
+    receiver.taken(sb)
+    # WHEN a person changes only a line's quantity, then deletes the other line
+    admin.update("invoicedetails", lines[0], {"quantity": 3})
+    sb.webhooks.wait_idle()
+    admin.delete("invoicedetails", lines[1])
+    calls = [c["json"] for c in receiver.taken(sb) if c["json"]["PrimaryEntityName"] == "invoicedetail"]
+    # THEN each event names its invoice in the image the install registered — and only that column
+    update, delete = calls
+    post = {i["key"]: i["value"] for i in update["PostEntityImages"]}["PostImage"]
+    pre = {i["key"]: i["value"] for i in delete["PreEntityImages"]}["PreImage"]
+    for image in (post, pre):
+        assert [(a["key"], a["value"]["Id"]) for a in image["Attributes"]] == [("invoiceid", invoice_id)]
+    assert delete["InputParameters"][0]["value"]["__type"].startswith("EntityReference:")
+    # WHEN an administrator empties an image's columns, install repairs it
+    image = next(i for i in stored(sb, "sdkmessageprocessingstepimages") if i["entityalias"] == "PreImage")
+    admin.update(
+        "sdkmessageprocessingstepimages", image["sdkmessageprocessingstepimageid"], {"attributes": "name"}
+    )
+    report = install(admin, receiver.url, KEY)
+    assert report.changes == ["Repaired the PreImage of the step Delete of invoicedetail: attributes"]
+    assert len(stored(sb, "sdkmessageprocessingstepimages")) == 2
+
+
 def test_the_push_query_reads_an_invoice_after_install(
     sb: DataverseSandbox,
     settings: Settings,

@@ -185,6 +185,38 @@ def test_discounts_and_a_foreign_currency(world: World) -> None:
     assert float(discount["UnitAmount"]) * float(discount["Quantity"]) < 0
 
 
+def test_a_deleted_line_is_taken_off_the_xero_invoice(world: World) -> None:
+    # GIVEN an invoice of two lines in Xero
+    invoice = world.user.create_invoice(
+        "Two lines",
+        ("account", world.new_account()),
+        [{"description": "Keep", "price": 30}, {"description": "Drop", "price": 70}],
+    )
+    first = world.synced(invoice)
+    assert len(world.xero_invoice(first[schema.INVOICE_XERO_ID])["LineItems"]) == 2
+    # WHEN the user deletes one line (a Delete's Target is only the line's reference; the invoice is
+    # known from the pre-image the install registered)
+    world.user.delete("invoicedetails", world.user.lines(invoice)[1]["invoicedetailid"])
+    row = world.synced(invoice, after=first)
+    # THEN the same Xero invoice now bills the remaining line only
+    assert row[schema.INVOICE_SYNC_ERROR] == ""
+    xero_invoice = world.xero_invoice(first[schema.INVOICE_XERO_ID])
+    assert [line["Description"] for line in xero_invoice["LineItems"]] == ["Keep"]
+    assert float(xero_invoice["SubTotal"]) == 30
+
+
+def test_a_line_quantity_change_alone_updates_the_xero_line(world: World) -> None:
+    invoice = world.user.create_invoice(
+        "Quantity", ("account", world.new_account()), [{"description": "Hours", "price": 50, "quantity": 2}]
+    )
+    first = world.synced(invoice)
+    # WHEN only the line's quantity changes (the event's Target holds that column, not the invoice)
+    world.user.update("invoicedetails", world.user.lines(invoice)[0]["invoicedetailid"], {"quantity": 5})
+    row = world.synced(invoice, after=first)
+    (line,) = world.xero_invoice(row[schema.INVOICE_XERO_ID])["LineItems"]
+    assert float(line["Quantity"]) == 5 and float(line["LineAmount"]) == 250
+
+
 def test_a_currency_xero_has_not_enabled_is_explained_on_the_invoice(world: World) -> None:
     invoice = world.user.create_invoice(
         "Euro", ("account", world.new_account()), [{"description": "A"}], "EUR"

@@ -1,10 +1,11 @@
 """The tables a webhook is registered through: serviceendpoint (the URL and its key), sdkmessage
-(Create, Update, Delete…), sdkmessagefilter (message × table) and sdkmessageprocessingstep."""
+(Create, Update, Delete…), sdkmessagefilter (message × table), sdkmessageprocessingstep and
+sdkmessageprocessingstepimage (the entity images a step asks for)."""
 
 from __future__ import annotations
 
 from .metadata_columns import lookup, memo, new_table, s, state_status
-from .metadata_model import BOOLEAN, ENTITYNAME, INTEGER, PICKLIST, Attribute, Table
+from .metadata_model import BOOLEAN, ENTITYNAME, INTEGER, PICKLIST, Attribute, OneToMany, Table
 
 
 def plugin_tables() -> list[Table]:
@@ -83,4 +84,33 @@ def plugin_tables() -> list[Table]:
     ):
         step.add(a)
     state_status(step, {0: "Enabled", 1: "Disabled"}, {1: (0, "Enabled"), 2: (1, "Disabled")})
-    return [endpoint, message, filter_, step]
+    return [endpoint, message, filter_, step, _step_image(step)]
+
+
+def _step_image(step: Table) -> Table:
+    """Learn, "sdkmessageprocessingstepimage EntityType" (Web API reference): `attributes` is a
+    comma-separated column list, `entityalias` the key the image is sent under, `imagetype` 0 PreImage,
+    1 PostImage, 2 Both, `messagepropertyname` Target (Update, Delete) or Id (Create). Deleting the step
+    deletes its images (the relationship cascades)."""
+    image = new_table(
+        "sdkmessageprocessingstepimage",
+        "sdkmessageprocessingstepimages",
+        "name",
+        4615,
+        "Sdk Message Processing Step Image",
+        schema_name="SdkMessageProcessingStepImage",
+        ownership="OrganizationOwned",
+    )
+    for a in (
+        s("name", 256),
+        s("entityalias", 256),
+        Attribute("imagetype", PICKLIST, options={0: "PreImage", 1: "PostImage", 2: "Both"}),
+        s("messagepropertyname", 256),
+        s("attributes", 100000),
+        lookup("sdkmessageprocessingstepid", "sdkmessageprocessingstep"),
+        s("description", 256),
+    ):
+        image.add(a)
+    nav = "sdkmessageprocessingstepid_sdkmessageprocessingstepimage"
+    step.one_to_many[nav] = OneToMany(nav, image.logical_name, "sdkmessageprocessingstepid")
+    return image

@@ -26,6 +26,7 @@ class Change:
     target: Row  # the columns the request carried (Create: every column that has a value)
     image: Row  # the row after the change (before it, for Delete)
     user_id: str
+    before: Row | None = None  # the row before the change (None for Create): what a pre-image shows
 
 
 @dataclass
@@ -84,7 +85,7 @@ def update_row(env: EnvironmentState, table: Table, row_id: str, values: Row, ct
         k: row[k] for k in (*submitted, *derived, table.primary_id, "modifiedon", "modifiedby") if k in row
     }
     ctx.changes.append(
-        Change("Update", table.logical_name, row[table.primary_id], target, dict(row), ctx.user_id)
+        Change("Update", table.logical_name, row[table.primary_id], target, dict(row), ctx.user_id, before)
     )
     _after_line_change(env, table, row, before, ctx)
     return row
@@ -103,7 +104,7 @@ def delete_row(
     del env.rows[table.logical_name][row[table.primary_id]]
     target = {table.primary_id: row[table.primary_id]}
     ctx.changes.append(
-        Change("Delete", table.logical_name, row[table.primary_id], target, dict(row), ctx.user_id)
+        Change("Delete", table.logical_name, row[table.primary_id], target, dict(row), ctx.user_id, dict(row))
     )
     if not cascade:  # the parent is going away: no point recalculating it
         _after_line_change(env, table, None, row, ctx)
@@ -237,7 +238,9 @@ def _after_line_change(
         updated["versionnumber"] = env.next_version()
         env.rows["invoice"][parent_id] = updated
         target = {k: updated[k] for k in (*totals, "invoiceid", "modifiedon", "modifiedby")}
-        ctx.changes.append(Change("Update", "invoice", parent_id, target, dict(updated), ctx.user_id))
+        ctx.changes.append(
+            Change("Update", "invoice", parent_id, target, dict(updated), ctx.user_id, dict(invoice))
+        )
 
 
 def _lines(env: EnvironmentState, invoice_id: str) -> list[Row]:

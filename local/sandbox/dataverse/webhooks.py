@@ -135,7 +135,7 @@ class WebhookDispatcher:
         for attempt in (1, 2):
             if generation != self._generation:
                 return
-            status, error = self._post(url, headers, data)
+            status, error, answer = self._post(url, headers, data)
             self._record(
                 {
                     **record,
@@ -143,6 +143,7 @@ class WebhookDispatcher:
                     "attempt": attempt,
                     "status": status,
                     "error": error,
+                    "answer": answer,
                     "body_size": len(data),
                     "size_exceeded": "x-ms-dynamics-msg-size-exceeded" in headers,
                 }
@@ -151,7 +152,11 @@ class WebhookDispatcher:
                 return
             time.sleep(self.limits.scaled(self.limits.webhook_retry_delay_seconds))
 
-    def _post(self, url: str, headers: dict[str, str], data: bytes) -> tuple[int | None, str | None]:
+    def _post(
+        self, url: str, headers: dict[str, str], data: bytes
+    ) -> tuple[int | None, str | None, str | None]:
+        """(status, transport error, the answer's first 500 characters: kept for tests, as the System
+        Jobs view shows a failed call's response)."""
         # A new connection for each delivery, as Dataverse's many senders do: a pooled one may be one the
         # receiver has just closed (the local host closes each after its answer), and a webhook that
         # fails to connect is not retried — the event would be lost to the sandbox, not to the connector.
@@ -161,9 +166,9 @@ class WebhookDispatcher:
             response = session.post(
                 url, data=data, headers=headers, timeout=self.limits.webhook_timeout_seconds
             )
-            return response.status_code, None
+            return response.status_code, None, response.text[:500]
         except requests.RequestException as exc:
-            return None, type(exc).__name__
+            return None, type(exc).__name__, None
         finally:
             session.close()
 

@@ -196,3 +196,22 @@ def register_step(
     if filtering:
         body["filteringattributes"] = filtering
     return api.create("sdkmessageprocessingsteps", body)
+
+
+def register_image(
+    api: WebApiClient, step_id: str, image_type: int, attributes: str = "", alias: str = ""
+) -> str:
+    """An entity image on a step (0 PreImage, 1 PostImage, 2 Both), as the Plug-in Registration Tool
+    writes it: Delete and Update images read the Target, Create's the Id."""
+    alias = alias or ("PreImage", "PostImage", "Image")[image_type]
+    return api.create(
+        "sdkmessageprocessingstepimages",
+        {
+            "name": alias,
+            "entityalias": alias,
+            "imagetype": image_type,
+            "messagepropertyname": "Target",
+            "attributes": attributes or None,
+            "sdkmessageprocessingstepid@odata.bind": f"/sdkmessageprocessingsteps({step_id})",
+        },
+    )

@@ -11,7 +11,7 @@ import pytest
 
 from local.sandbox.dataverse import DataverseSandbox
 
-from .helpers import Receiver, WebApiClient, register_step, register_webhook
+from .helpers import Receiver, WebApiClient, register_image, register_step, register_webhook
 
 
 def _samples(webhook_samples_dir: Path) -> list[dict[str, Any]]:
@@ -36,6 +36,7 @@ def test_create_fires_the_sample_envelope_with_the_webhook_key(
     # GIVEN a webhook registered for Create of invoice, exactly as an installer would
     endpoint = register_webhook(api, receiver.url, authvalue="s3cret")
     step = register_step(api, endpoint, "Create", "invoice")
+    register_image(api, step, 1)  # a post-image of every column
     # WHEN an invoice is created through the Web API
     invoice_id = _create_invoice(sb, api, duedate="2030-02-01")
     # THEN one POST arrives with the key, the headers and Microsoft's envelope
@@ -112,7 +113,8 @@ def test_line_change_fires_for_invoicedetail_with_its_invoice(
     sb: DataverseSandbox, api: WebApiClient, receiver: Receiver
 ) -> None:
     invoice_id = _create_invoice(sb, api)
-    register_step(api, register_webhook(api, receiver.url), "Create", "invoicedetail")
+    step = register_step(api, register_webhook(api, receiver.url), "Create", "invoicedetail")
+    register_image(api, step, 1, "invoiceid,quantity")
     api.create(
         "invoicedetails",
         {
@@ -131,6 +133,70 @@ def test_line_change_fires_for_invoicedetail_with_its_invoice(
     ):
         invoice_ref = {a["key"]: a["value"] for a in attributes}["invoiceid"]
         assert (invoice_ref["Id"], invoice_ref["LogicalName"]) == (invoice_id, "invoice")
+    assert {a["key"] for a in body["PostEntityImages"][1]["value"]["Attributes"]} == {"invoiceid", "quantity"}
+
+
+def _line(api: WebApiClient, invoice_id: str) -> str:
+    return api.create(
+        "invoicedetails",
+        {
+            "invoiceid@odata.bind": f"/invoices({invoice_id})",
+            "quantity": 1,
+            "priceperunit": 5,
+            "isproductoverridden": True,
+            "productdescription": "Extra",
+        },
+    )
+
+
+def test_a_step_without_images_gets_none_but_the_automatic_primary_name(
+    sb: DataverseSandbox, api: WebApiClient, receiver: Receiver
+) -> None:
+    # Learn "Use webhooks": the Update sample's only image is AsynchronousStepPrimaryName
+    invoice_id = _create_invoice(sb, api)
+    line_id = _line(api, invoice_id)
+    register_step(api, register_webhook(api, receiver.url), "Update", "invoicedetail")
+    assert api.patch(f"invoicedetails({line_id})", {"quantity": 3}).status_code == 204
+    body = json.loads(receiver.wait_for(1)[0]["body"])
+    assert body["PreEntityImages"] == []
+    assert [i["key"] for i in body["PostEntityImages"]] == ["AsynchronousStepPrimaryName"]
+    target = {a["key"] for a in body["InputParameters"][0]["value"]["Attributes"]}
+    assert "quantity" in target and "invoiceid" not in target  # only what changed (and what derives)
+
+
+def test_a_delete_sends_a_reference_and_only_the_registered_pre_image(
+    sb: DataverseSandbox, api: WebApiClient, receiver: Receiver
+) -> None:
+    invoice_id = _create_invoice(sb, api)
+    line_id = _line(api, invoice_id)
+    step = register_step(api, register_webhook(api, receiver.url), "Delete", "invoicedetail")
+    register_image(api, step, 0, "invoiceid")
+    register_image(api, step, 1, "", alias="NeverOnDelete")  # Delete has no post-image
+    assert api.delete(f"invoicedetails({line_id})").status_code == 204
+    body = json.loads(receiver.wait_for(1)[0]["body"])
+    target = body["InputParameters"][0]["value"]
+    assert target["__type"].startswith("EntityReference:") and "Attributes" not in target
+    assert (target["Id"], target["LogicalName"]) == (line_id, "invoicedetail")
+    assert body["PostEntityImages"] == []
+    (pre,) = body["PreEntityImages"]
+    assert pre["key"] == "PreImage"
+    (only,) = pre["value"]["Attributes"]
+    assert only["key"] == "invoiceid" and only["value"]["Id"] == invoice_id
+
+
+def test_an_update_pre_image_shows_the_row_before_the_change(
+    sb: DataverseSandbox, api: WebApiClient, receiver: Receiver
+) -> None:
+    invoice_id = _create_invoice(sb, api)
+    line_id = _line(api, invoice_id)
+    step = register_step(api, register_webhook(api, receiver.url), "Update", "invoicedetail")
+    register_image(api, step, 2, "quantity", alias="Both")
+    assert api.patch(f"invoicedetails({line_id})", {"quantity": 7}).status_code == 204
+    body = json.loads(receiver.wait_for(1)[0]["body"])
+    pre = {i["key"]: i["value"] for i in body["PreEntityImages"]}["Both"]
+    post = {i["key"]: i["value"] for i in body["PostEntityImages"]}["Both"]
+    assert pre["Attributes"] == [{"key": "quantity", "value": 1}]
+    assert post["Attributes"] == [{"key": "quantity", "value": 7}]
 
 
 @pytest.mark.parametrize(("statuses", "attempts"), [([503, 202], 2), ([500], 1), ([502, 504], 2)])

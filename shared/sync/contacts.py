@@ -1,6 +1,10 @@
 """The Xero contact for an invoice's customer: by the ContactID stored on the Dynamics customer, else
-created (idempotently) — and never a second contact with the same name: when Xero says the name is taken,
-the existing active contact of that name is used."""
+created (idempotently) — and never a second contact for a customer Xero already knows: when Xero refuses
+the create because the name or the contact number is taken, that existing active contact is used.
+
+A refused Contact says so with `HasValidationErrors: true` and a zero ContactID, not `HasErrors`
+(xero_accounting.yaml, PUT /Contacts duplicate-name example): WriteResult.ok reads both, and a zero id is
+never taken for an answer."""
 
 from __future__ import annotations
 
@@ -10,12 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.errors import FatalError
-from shared.sync.idempotency import idempotency_key
+from shared.sync.idempotency import idempotency_key, payload_digest
 from shared.sync.mapping_contact import ContactPlan
 from shared.sync.settings import SyncSettings
-from shared.xero.accounting import XeroAccounting, XeroValidationError
+from shared.xero.accounting import ZERO_ID, XeroAccounting, XeroValidationError
 
-_NAME_TAKEN = "already assigned to another contact"
 # Striped locks: bounded memory however many customers a worker sees.
 _LOCKS = tuple(threading.Lock() for _ in range(64))
 
@@ -78,20 +81,34 @@ def _create_or_match(
                 'or switch on "create missing contacts" in the connector'
             )
         return ContactChoice(found, learned=True)
-    key = idempotency_key(connection_id, plan.customer_id, 1, "contact")
+    # The key follows what is sent: after a refusal (a bad e-mail, say) the corrected customer is a new
+    # request, not a replay of the refusal Xero remembers for the old key.
+    key = idempotency_key(connection_id, plan.customer_id, payload_digest(plan.payload), "contact")
     result = xero.write("PUT", "Contacts", "Contacts", [plan.payload], key)[0]
-    if result.ok:
-        return ContactChoice(str(result.element["ContactID"]), learned=True)
-    if any(_NAME_TAKEN in message for message in result.errors):
-        found = _find(xero, f'Name=="{_quoted(plan.payload["Name"])}"')
+    contact_id = str(result.element.get("ContactID") or "")
+    if result.ok and contact_id and contact_id != ZERO_ID:
+        return ContactChoice(contact_id, learned=True)
+    # Refused: most often because the customer is already in Xero (an earlier import, typed by hand).
+    # Xero refuses a second active contact with the same name (spec example above), whatever its case,
+    # and, unverified, the same ContactNumber: reuse that contact. A `where` with == compares case and
+    # all, so the name is compared lowered (calcinai/xero-php#416, freakboy3742/pyxero#172).
+    for where in (
+        f'ContactNumber=="{_quoted(plan.payload["ContactNumber"])}"',
+        f'Name.ToLower()=="{_quoted(plan.payload["Name"].lower())}"',
+    ):
+        found = _find(xero, where)
         if found is not None:
             return ContactChoice(found, learned=True)
-    raise XeroValidationError(result.errors)
+    raise XeroValidationError(result.errors or ["Xero refused to create the contact"])
 
 
 def _find(xero: XeroAccounting, where: str) -> str | None:
     contacts: list[dict[str, Any]] = xero.get("Contacts", {"where": where}).get("Contacts", [])
-    active = [c for c in contacts if c.get("ContactStatus", "ACTIVE") == "ACTIVE"]
+    active = [
+        c
+        for c in contacts
+        if c.get("ContactStatus", "ACTIVE") == "ACTIVE" and c.get("ContactID") not in (None, "", ZERO_ID)
+    ]
     return str(active[0]["ContactID"]) if active else None
 
 

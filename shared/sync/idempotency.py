@@ -8,7 +8,9 @@ which call), never from the queue message id, which differs on every copy.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
+from typing import Any
 
 MAX_LENGTH = 128  # Xero's limit
 _STEP = re.compile(r"[a-z][a-z0-9_.:-]{0,31}")
@@ -28,3 +30,10 @@ def idempotency_key(connection_id: str, invoice_id: str, version: int | str, ste
     key = f"dxc-{step}-{digest}"
     assert len(key) <= MAX_LENGTH
     return key
+
+
+def payload_digest(value: Any) -> str:
+    """A short, stable digest of what a call sends: part of its key, so a corrected payload is a new
+    request to Xero rather than a replay of the answer Xero remembered for the refused one."""
+    text = json.dumps(value, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]

@@ -34,15 +34,32 @@ class XeroValidationError(FatalError):
         self.messages = messages
 
 
+ZERO_ID = "00000000-0000-0000-0000-000000000000"
+
+
 @dataclass(frozen=True)
 class WriteResult:
-    """One element of a PUT/POST answered with summarizeErrors=false."""
+    """One element of a PUT/POST answered with summarizeErrors=false.
+
+    Each resource says "refused" its own way (xero_accounting.yaml 16.1.0, schemas and examples): an
+    Invoice carries `HasErrors`, yet the spec's own "Invoice # must be unique" example (POST
+    /Invoices/{InvoiceID}) says `HasErrors: false` beside `StatusAttributeString: ERROR`; a Contact has
+    no HasErrors at all but `HasValidationErrors: true` and a zero ContactID (the duplicate-name example
+    of PUT /Contacts); an Item carries `ValidationErrors` (the "Price List Item with Code ... already
+    exists" example of PUT /Items) and `StatusAttributeString`. So any of these marks a failure."""
 
     element: dict[str, Any]
 
     @property
     def ok(self) -> bool:
-        return not self.element.get("HasErrors")
+        e = self.element
+        refused = (
+            e.get("HasErrors") is True
+            or e.get("HasValidationErrors") is True
+            or str(e.get("StatusAttributeString") or "").upper() == "ERROR"
+            or bool(e.get("ValidationErrors"))
+        )
+        return not refused
 
     @property
     def errors(self) -> list[str]:

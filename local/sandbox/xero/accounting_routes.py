@@ -123,6 +123,27 @@ def write(state: SandboxState, org: Org, request: Request, resource: str, record
     return _write_answer(state, resource, results, summarize)
 
 
+ZERO_ID = "00000000-0000-0000-0000-000000000000"
+
+
+def _marked(resource: str, record: dict[str, Any], errors: list[str]) -> dict[str, Any]:
+    """An element of a write answer as Xero marks it, which differs by resource (xero_accounting.yaml
+    16.1.0): an Invoice carries HasErrors and StatusAttributeString (Invoice schema; the examples of
+    PUT/POST /Invoices); a Contact has no HasErrors property: a refused one says HasValidationErrors
+    true with a zero ContactID (the duplicate-name example of PUT /Contacts); an Item has neither: a
+    refused one carries ValidationErrors (example of PUT /Items) and StatusAttributeString ERROR."""
+    out = dict(record) | {"ValidationErrors": [{"Message": m} for m in errors]}
+    if resource == "Invoices":
+        out |= {"HasErrors": bool(errors), "StatusAttributeString": "ERROR" if errors else "OK"}
+    elif resource == "Contacts":
+        out["HasValidationErrors"] = bool(errors)
+        if errors:
+            out["ContactID"] = ZERO_ID
+    elif errors:
+        out["StatusAttributeString"] = "ERROR"
+    return out
+
+
 def _write_answer(
     state: SandboxState, resource: str, results: list[tuple[dict[str, Any], list[str]]], summarize: bool
 ) -> Response:
@@ -130,11 +151,7 @@ def _write_answer(
     for record, errors in results:
         out = record
         if errors or not summarize:
-            out = dict(out) | {
-                "ValidationErrors": [{"Message": m} for m in errors],
-                "HasErrors": bool(errors),
-                "StatusAttributeString": "ERROR" if errors else "OK",
-            }
+            out = _marked(resource, record, errors)
         shown.append((out, errors))
     if summarize and any(errors for _, errors in shown):
         elements = [out for out, errors in shown if errors]

@@ -79,8 +79,28 @@ def contact_problems(org: Org, merged: dict[str, Any], existing: dict[str, Any] 
         name, other_than=existing["ContactID"] if existing else ""
     ):
         errors.append(duplicate_name(name))
+    errors += _number_taken(org, merged, existing)
     if merged["ContactStatus"] == "GDPRREQUEST":
         errors.append("Contact status GDPRREQUEST cannot be set through the API.")
+    return errors
+
+
+def _number_taken(org: Org, merged: dict[str, Any], existing: dict[str, Any] | None) -> list[str]:
+    """AccountNumber is unique: "The Account Number already exists. Please enter a different Account
+    Number." (calcinai/xero-php#880). ContactNumber identifies a contact for external systems and POST
+    /Contacts matches on it, so a PUT with one already used is refused too (unverified wording)."""
+    mine = existing["ContactID"] if existing else ""
+    errors = []
+    number = str(merged.get("ContactNumber") or "")
+    if number and any(
+        c.get("ContactNumber") == number and c["ContactID"] != mine for c in org.contacts.values()
+    ):
+        errors.append(f"The contact number {number} is already assigned to another contact.")
+    account = str(merged.get("AccountNumber") or "")
+    if account and any(
+        c.get("AccountNumber") == account and c["ContactID"] != mine for c in org.contacts.values()
+    ):
+        errors.append("The Account Number already exists. Please enter a different Account Number.")
     return errors
 
 

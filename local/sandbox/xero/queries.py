@@ -15,8 +15,12 @@ from local.sandbox.xero.wire import parse_msdate
 
 PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
+# `==` compares text exactly, case included: Xero answers nothing for Code=="devd" when the item is
+# "DevD", and its support suggests `.ToLower()` (calcinai/xero-php#416; freakboy3742/pyxero#71, #172:
+# a Name== filter misses a name the create then calls taken). So `Field.ToLower()` is read too.
 _CLAUSE = re.compile(
-    r'^\s*([A-Za-z][\w.]*)\s*(==|!=)\s*(?:guid\(\s*"([^"]*)"\s*\)|"([^"]*)"|(\w[\w.-]*))\s*$'
+    r"^\s*([A-Za-z][\w.]*?)(\.ToLower\(\))?\s*(==|!=)\s*"
+    r'(?:guid\(\s*"([^"]*)"\s*\)|"((?:[^"\\]|\\.)*)"|(\w[\w.-]*))\s*$'
 )
 # List parameters: query name -> field of the rendered record it matches.
 LIST_FILTERS = {
@@ -40,20 +44,27 @@ def apply_filters(
             wanted = {v.strip().strip('"').lower() for v in args[param].split(",") if v.strip()}
             records = [r for r in records if str(_field(r, field or id_field)).lower() in wanted]
     if args.get("where"):
-        for field, op, value in parse_where(args["where"]):
-            records = [r for r in records if (_as_text(_field(r, field)) == value) == (op == "==")]
+        for field, lower, op, value in parse_where(args["where"]):
+            records = [r for r in records if (_text_of(r, field, lower) == value) == (op == "==")]
     return records
 
 
-def parse_where(where: str) -> list[tuple[str, str, str]]:
+def _text_of(record: dict[str, Any], field: str, lower: bool) -> str:
+    text = _as_text(_field(record, field))
+    return text.lower() if lower else text
+
+
+def parse_where(where: str) -> list[tuple[str, bool, str, str]]:
     clauses = []
     for part in re.split(r"\s+AND\s+|\s*&&\s*", where.strip(), flags=re.IGNORECASE):
         found = _CLAUSE.match(part)
         if not found:
             raise QueryError(f"Unsupported where clause: {part}")
-        field, op, guid, quoted, bare = found.groups()
+        field, lower, op, guid, quoted, bare = found.groups()
+        if quoted is not None:
+            quoted = re.sub(r"\\(.)", r"\1", quoted)
         value = guid if guid is not None else quoted if quoted is not None else bare
-        clauses.append((field, op, value))
+        clauses.append((field, lower is not None, op, value))
     return clauses
 
 

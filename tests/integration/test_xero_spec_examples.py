@@ -37,8 +37,8 @@ class Replayer:
 
 
 @pytest.fixture(scope="module")
-def spec(reference_dir: Path) -> dict[str, Any]:
-    with open(reference_dir / "xero" / "xero_accounting.yaml", encoding="utf-8") as handle:
+def spec(xero_spec_dir: Path) -> dict[str, Any]:
+    with open(xero_spec_dir / "xero_accounting.yaml", encoding="utf-8") as handle:
         loaded: dict[str, Any] = yaml.safe_load(handle)
     return loaded
 

@@ -173,7 +173,12 @@ class Push:
         ):
             return PushResult("unchanged", invoice_id, number, xero_invoice_id=str(existing["InvoiceID"]))
         invoice = self._write_invoice(doc, payload, existing)
-        write_back(self.dataverse, doc, success_values(invoice, digest, self.now()), (plan, contact))
+        write_back(
+            self.dataverse,
+            doc,
+            success_values(invoice, digest, self.now(), self.xero.web_url),
+            (plan, contact),
+        )
         return PushResult("pushed", invoice_id, number, xero_invoice_id=str(invoice.get("InvoiceID", "")))
 
     def _items(self, doc: dict[str, Any]) -> frozenset[str]:
@@ -241,7 +246,7 @@ class Push:
         if not result.ok:
             raise XeroValidationError(result.errors)
         digest = str(doc.get(schema.INVOICE_SYNC_DIGEST) or "")
-        write_back(self.dataverse, doc, success_values(result.element, digest, self.now()))
+        write_back(self.dataverse, doc, success_values(result.element, digest, self.now(), self.xero.web_url))
         return PushResult("pushed", invoice_id, number, xero_invoice_id=xero_id)
 
     def _find(self, resource: str, params: dict[str, Any]) -> dict[str, Any] | None:

@@ -11,8 +11,8 @@ from shared.dataverse import schema
 from shared.dataverse.batch import BatchRequest, BatchResponse
 from shared.sync.contacts import ContactChoice
 from shared.sync.mapping_contact import ContactPlan
+from shared.xero.accounting import XERO_WEB_URL
 
-XERO_WEB_URL = "https://go.xero.com"
 NOT_SENT = "NOT SENT"
 READ_ONLY_STATES = (2, 3)  # Paid, Canceled
 SKIPPED = "SKIPPED"
@@ -28,16 +28,18 @@ class Dataverse(Protocol):
     def batch(self, requests_: list[BatchRequest]) -> list[BatchResponse]: ...
 
 
-def invoice_link(invoice_id: str) -> str:
-    return f"{XERO_WEB_URL}/AccountsReceivable/View.aspx?InvoiceID={invoice_id}"
+def invoice_link(invoice_id: str, web_url: str = XERO_WEB_URL) -> str:
+    return f"{web_url}/AccountsReceivable/View.aspx?InvoiceID={invoice_id}"
 
 
-def success_values(invoice: dict[str, Any], digest: str, now: datetime) -> dict[str, Any]:
+def success_values(
+    invoice: dict[str, Any], digest: str, now: datetime, web_url: str = XERO_WEB_URL
+) -> dict[str, Any]:
     return {
         schema.INVOICE_XERO_ID: invoice.get("InvoiceID", ""),
         schema.INVOICE_XERO_NUMBER: invoice.get("InvoiceNumber", ""),
         schema.INVOICE_XERO_STATUS: invoice.get("Status", ""),
-        schema.INVOICE_XERO_URL: invoice_link(str(invoice.get("InvoiceID", ""))),
+        schema.INVOICE_XERO_URL: invoice_link(str(invoice.get("InvoiceID", "")), web_url),
         schema.INVOICE_SYNCED_ON: _timestamp(now),
         schema.INVOICE_SYNC_ERROR: "",
         schema.INVOICE_SYNC_DIGEST: digest,

@@ -17,6 +17,7 @@ from shared.web import connection_views as views
 from shared.web.connect_flows import allow_sign_in_redirects
 from shared.web.connection_actions import XeroLists, read_xero_lists
 from shared.web.pages import Page
+from shared.xero.accounting import sandbox_pages_url
 
 
 def show_connection(
@@ -43,6 +44,7 @@ def show_connection(
         trial=views.trial_text(connection, page.now),
         lights=lights,
         xero_connected=is_xero_connected(connection.xero),
+        xero_pages=sandbox_pages_url(page.settings.xero_api_url, connection.xero.tenant_id),
         dynamics_connected=is_dynamics_connected(connection.dynamics),
         privileges=views.privilege_texts(connection.dynamics.privileges_missing),
         active=connection.status == "active",

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -66,6 +67,24 @@ class WriteResult:
         return [str(e.get("Message", "")) for e in self.element.get("ValidationErrors") or []]
 
 
+XERO_WEB_URL = "https://go.xero.com"
+
+
+def web_url_for(api_url: str) -> str:
+    """Where a person opens what the API holds: go.xero.com for Xero's own API. Any other API host is the
+    local sandbox Xero (XERO_API_URL in `make run`), which serves go.xero.com's paths itself, so the link
+    written onto a Dynamics invoice opens the sandbox's page of that invoice."""
+    host = urlsplit(api_url).hostname or ""
+    return XERO_WEB_URL if host == "xero.com" or host.endswith(".xero.com") else api_url.rstrip("/")
+
+
+def sandbox_pages_url(api_url: str, tenant_id: str) -> str:
+    """The local sandbox Xero's page of an organisation's invoices; "" against Xero itself, whose web
+    app has no address for one organisation's invoice list that we could verify."""
+    web = web_url_for(api_url)
+    return "" if web == XERO_WEB_URL or not tenant_id else f"{web}/_sandbox/ui/{tenant_id}/"
+
+
 class XeroAccounting:
     def __init__(
         self,
@@ -77,6 +96,7 @@ class XeroAccounting:
     ) -> None:
         self._session = session
         self._base = f"{api_url.rstrip('/')}/api.xro/2.0"
+        self.web_url = web_url_for(api_url)
         self._tokens = tokens
         self._timeout = timeout
         self._gate = gate or RateGate()

@@ -126,7 +126,10 @@ def test_new_customer_new_products_and_a_write_in_line(world: World) -> None:
     xero_invoice = world.xero_invoice(row[schema.INVOICE_XERO_ID])
     assert row[schema.INVOICE_XERO_STATUS] == xero_invoice["Status"] == "DRAFT"
     assert row[schema.INVOICE_XERO_NUMBER] == xero_invoice["InvoiceNumber"] == row["invoicenumber"]
-    assert row[schema.INVOICE_XERO_URL].endswith(xero_invoice["InvoiceID"])
+    # the link opens that invoice where it is: here the sandbox Xero's own page of it
+    link = f"{world.xero_url}/AccountsReceivable/View.aspx?InvoiceID={xero_invoice['InvoiceID']}"
+    assert row[schema.INVOICE_XERO_URL] == link
+    assert xero_invoice["InvoiceNumber"] in requests.get(link, timeout=10).text
     lines = xero_invoice["LineItems"]
     assert [line.get("ItemCode") for line in lines] == ["WIDGET-01", None]
     assert lines[1]["Description"] == "Installation"

@@ -24,6 +24,7 @@ XERO_COLUMNS = (
     ("dxc_xeroinvoicenumber", "Xero number"),
     ("dxc_xerostatus", "Xero status"),
     ("dxc_syncerror", "Sync error"),
+    ("dxc_xerourl", "In Xero"),  # the connector's link: go.xero.com, or the sandbox Xero's page locally
 )
 
 

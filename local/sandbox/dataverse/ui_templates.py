@@ -24,7 +24,9 @@ data-invoice-number="{{ inv.invoicenumber or '' }}">
 <td><a href="{{ base }}/invoices/{{ inv.invoiceid }}">{{ inv.invoicenumber or "(no number)" }}</a></td>
 <td>{{ inv.name or "" }}</td><td>{{ inv.customer }}</td><td class="total">{{ inv.total }}</td>
 <td class="status">{{ inv.status }}</td>
-{% for column in xero_columns %}<td class="{{ column.name }}">{{ inv[column.name] or "" }}</td>{% endfor %}
+{% for column in xero_columns %}<td class="{{ column.name }}">{% if column.name == "dxc_xerourl" %}
+{% if inv[column.name] is web_link %}<a href="{{ inv[column.name] }}">Open in Xero</a>{% endif %}
+{% else %}{{ inv[column.name] or "" }}{% endif %}</td>{% endfor %}
 </tr>{% else %}<tr><td colspan="5">No invoices yet.</td></tr>{% endfor %}</tbody></table>
 {% endblock %}"""
 
@@ -70,7 +72,9 @@ _EDIT = """{% extends "layout" %}{% block main %}
 id="invoice-customer">{{ customer }}</dd>
 <dt>Total</dt><dd id="invoice-total">{{ total }}</dd>
 {% for column in xero_columns %}<dt>{{ column.label }}</dt><dd
-id="{{ column.name }}">{{ inv[column.name] or "" }}</dd>{% endfor %}</dl>
+id="{{ column.name }}">{% if column.name == "dxc_xerourl" %}{% if inv[column.name] is web_link %}<a
+href="{{ inv[column.name] }}" id="xero-link">Open invoice {{ inv.dxc_xeroinvoicenumber or "" }} in Xero</a>
+{% endif %}{% else %}{{ inv[column.name] or "" }}{% endif %}</dd>{% endfor %}</dl>
 <form method="post" action="{{ base }}/invoices/{{ inv.invoiceid }}" id="edit-invoice-form">
 <p><label for="name">Name</label><input id="name" name="name" maxlength="300"
 value="{{ inv.name or '' }}" {% if read_only %}disabled{% endif %}></p>
@@ -98,4 +102,8 @@ id="cancel-invoice">Cancel invoice</button></form>{% endif %}
 TEMPLATES = Environment(
     loader=DictLoader({"layout": _LAYOUT, "list": _LIST, "new": _NEW, "edit": _EDIT}),
     autoescape=select_autoescape(default=True, default_for_string=True),
+)
+# Only a web address becomes a link (a javascript: value in the column stays inert text).
+TEMPLATES.tests["web_link"] = lambda value: (
+    isinstance(value, str) and value.startswith(("https://", "http://"))
 )

@@ -14,7 +14,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from local.sandbox.common import drop_connection
-from local.sandbox.xero import accounting_routes, control_routes, identity_routes
+from local.sandbox.xero import accounting_routes, control_routes, identity_routes, ui
 from local.sandbox.xero.identity_state import Grant
 from local.sandbox.xero.scopes import scope_allows
 from local.sandbox.xero.state import SandboxState
@@ -65,6 +65,9 @@ class XeroApp:
         return response(environ, start_response)
 
     def _route(self, request: Request) -> Response:
+        page = ui.handle(self.state, request)
+        if page is not None:
+            return page
         if request.path.startswith("/_sandbox/"):
             adapter = control_routes.RULES.bind_to_environ(request.environ)
             try:

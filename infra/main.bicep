@@ -8,8 +8,50 @@ targetScope = 'subscription'
 @description('azd environment name: names the resource group and seeds every resource name.')
 param environmentName string
 
+// Regions that offer Flex Consumption, as Microsoft's Flex Consumption azd template lists them
+// (Azure-Samples/functions-quickstart-python-http-azd, infra/main.bicep, November 2025), less its canary
+// region eastus2euap. azd offers only these when it asks for a location (@metadata azd type 'location').
+// Python versions differ by region: README "Deploy to Azure" shows how to check before choosing.
 @minLength(1)
 @description('Azure region of every resource (one that offers Flex Consumption).')
+@allowed([
+  'australiaeast'
+  'australiasoutheast'
+  'brazilsouth'
+  'canadacentral'
+  'centralindia'
+  'centralus'
+  'eastasia'
+  'eastus'
+  'eastus2'
+  'francecentral'
+  'germanywestcentral'
+  'italynorth'
+  'japaneast'
+  'koreacentral'
+  'northcentralus'
+  'northeurope'
+  'norwayeast'
+  'southafricanorth'
+  'southcentralus'
+  'southeastasia'
+  'southindia'
+  'spaincentral'
+  'swedencentral'
+  'uaenorth'
+  'uksouth'
+  'ukwest'
+  'westcentralus'
+  'westeurope'
+  'westus'
+  'westus2'
+  'westus3'
+])
+@metadata({
+  azd: {
+    type: 'location'
+  }
+})
 param location string
 
 @description('Resource group name; empty: rg-<environmentName>.')
@@ -17,6 +59,13 @@ param resourceGroupName string = ''
 
 @description('Where browsers and Dynamics reach the app; empty: https://<function app default host name>.')
 param publicBaseUrl string = ''
+
+@description('Python of the function app: 3.13 (as developed and tested), or 3.12 where 3.13 is not offered yet.')
+@allowed([
+  '3.12'
+  '3.13'
+])
+param pythonVersion string = '3.13'
 
 @description('Most instances Flex Consumption may run at once (each drains the invoice queue).')
 @minValue(1)
@@ -87,6 +136,17 @@ module identity 'core/identity.bicep' = {
   }
 }
 
+// Writes and reads the deployment package for the platform, nothing else (app/rbac.bicep).
+module deployIdentity 'core/identity.bicep' = {
+  name: 'deploy-identity'
+  scope: rg
+  params: {
+    name: 'id-deploy-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
 module monitoring 'core/monitoring.bicep' = {
   name: 'monitoring'
   scope: rg
@@ -138,7 +198,9 @@ module rbac 'app/rbac.bicep' = {
   scope: rg
   params: {
     principalId: identity.outputs.principalId
+    deployPrincipalId: deployIdentity.outputs.principalId
     storageAccountName: storage.outputs.name
+    deploymentContainerName: deploymentContainerName
     keyVaultName: keyVault.outputs.name
     applicationInsightsName: monitoring.outputs.applicationInsightsName
   }
@@ -153,6 +215,8 @@ module api 'app/api.bicep' = {
     location: location
     tags: tags
     identityId: identity.outputs.id
+    deployIdentityId: deployIdentity.outputs.id
+    pythonVersion: pythonVersion
     deploymentContainerUrl: '${storage.outputs.blobEndpoint}${deploymentContainerName}'
     logAnalyticsId: monitoring.outputs.logAnalyticsId
     maximumInstanceCount: maximumInstanceCount
@@ -212,7 +276,8 @@ var appSettings = {
 module settings 'app/settings.bicep' = {
   name: 'settings'
   scope: rg
-  // The identity's roles first, so the first Key Vault reference and storage call already succeed.
+  // The identity's roles first. A new role assignment can still take minutes to take effect, so the first
+  // start may see a Key Vault reference unresolved: GET /api/health names it (README "Deploy to Azure").
   dependsOn: [
     rbac
   ]

@@ -1,5 +1,12 @@
-// Key Vault for the app's secrets: RBAC authorization (no access policies), soft delete and purge
-// protection. The app reads the secrets through Key Vault references resolved with its managed identity.
+// Key Vault for the app's secrets: RBAC authorization (no access policies) and soft delete. The app reads
+// the secrets through Key Vault references resolved with its managed identity.
+//
+// No purge protection: the vault's name is fixed per subscription, environment and region, and a
+// purge-protected vault keeps its name for the whole retention period after `azd down` (azd cannot purge
+// it), so the next `azd up` of the same environment would fail. Every secret here also lives in the azd
+// environment it came from, so purge protection would guard no only copy. The API refuses
+// enablePurgeProtection: false ("the property does not accept false as its value", Microsoft.KeyVault
+// type definitions, 2023-07-01), so it is left out.
 param name string
 param location string
 param tags object
@@ -11,6 +18,8 @@ param secrets object
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   //checkov:skip=CKV_AZURE_109:Flex Consumption without a virtual network resolves Key Vault references over the public endpoint; access is RBAC-only.
+  //checkov:skip=CKV_AZURE_110:Purge protection would keep the vault's fixed name for 90 days after azd down and break the next azd up; every secret also lives in the azd environment.
+  //checkov:skip=CKV_AZURE_42:Recoverable through soft delete (90 days); purge protection is left out for the reason in CKV_AZURE_110.
   //checkov:skip=CKV_AZURE_189:Same reason: public network access is needed without a virtual network; data-plane access is RBAC-only.
   name: name
   location: location
@@ -24,7 +33,6 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
     enableRbacAuthorization: true
     enableSoftDelete: true
     softDeleteRetentionInDays: 90
-    enablePurgeProtection: true
     publicNetworkAccess: 'Enabled'
     networkAcls: {
       bypass: 'AzureServices'

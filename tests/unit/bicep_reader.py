@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 _KEY = re.compile(r"^\s*(?:'(?P<quoted>[^']+)'|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))\s*:\s*(?P<value>.*)$", re.S)
 _PARAM = re.compile(r"^param\s+(?P<name>\w+)\s+(?P<type>\w+)(?P<default>\s*=.*)?$")
@@ -124,3 +125,81 @@ def params(text: str) -> dict[str, Param]:
         elif not line or _STATEMENT.match(line):
             decorators = []  # decorators belong to the declaration right below them
     return found
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A value only a deployment knows (a parameter, a function call, an interpolated string)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Resource:
+    symbol: str
+    type: str  # e.g. Microsoft.Web/sites
+    api_version: str
+    existing: bool
+    body: dict[str, Any]  # the declared body, values parsed by parse_value
+
+
+_RESOURCE = re.compile(r"^resource\s+(\w+)\s+'([^'@]+)@([^']+)'\s+(existing\s+)?=\s*", re.M)
+
+
+def _body_start(text: str, start: int) -> int:
+    """Where the body object starts: after a loop's `[for ... :` and a condition's `if (...)`."""
+    if text[start] == "[":
+        start = text.index(":", start) + 1
+    start = len(text) - len(text[start:].lstrip())
+    if text.startswith("if", start):
+        start = _scan(text, text.index("(", start))
+    return text.index("{", start)
+
+
+def resources(text: str) -> list[Resource]:
+    """Every `resource` declaration of a Bicep file, its body parsed."""
+    found = []
+    for match in _RESOURCE.finditer(text):
+        start = _body_start(text, match.end())
+        body = parse_value(text[start : _scan(text, start)])
+        assert isinstance(body, dict)
+        found.append(Resource(match[1], match[2], match[3], bool(match[4]), body))
+    return found
+
+
+def parse_value(text: str) -> Any:
+    """A Bicep value as Python: dict, list, str, int, bool, None, or an Expression when it is not literal."""
+    text = text.strip()
+    whole = bool(text) and text[0] in "{['" and _scan(text, 0) == len(text)
+    if whole and text[0] == "{":
+        return {key: parse_value(value) for key, value in object_entries(text[1:-1]).items()}
+    if whole and text[0] == "[" and not re.match(r"\[\s*for\b", text):
+        return [parse_value(entry) for entry in top_level_entries(text[1:-1])]
+    if whole and text[0] == "'" and "${" not in text:
+        return re.sub(r"\\(.)", r"\1", text[1:-1])
+    if text in ("true", "false"):
+        return text == "true"
+    if text == "null":
+        return None
+    if re.fullmatch(r"-?\d+", text):
+        return int(text)
+    return Expression(text)
+
+
+def decorators(text: str, param: str) -> str:
+    """The decorator lines written above `param <name>`, as one text."""
+    lines = text[: re.search(rf"^param\s+{param}\b", text, re.M).start()].splitlines()  # type: ignore[union-attr]
+    above: list[str] = []
+    for line in reversed(lines):
+        if not line.strip() or _STATEMENT.match(line) or line.startswith("param "):
+            break
+        above.insert(0, line)
+    return "\n".join(above)
+
+
+def allowed_values(text: str, param: str) -> list[Any]:
+    """The @allowed([...]) list of a parameter, [] when it has none."""
+    above = decorators(text, param)
+    if "@allowed(" not in above:
+        return []
+    return [parse_value(entry) for entry in top_level_entries(block_after(above, r"@allowed\("))]

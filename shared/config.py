@@ -7,7 +7,9 @@ that infra/ and local.settings.sample.json set exactly these. A field without a 
 from __future__ import annotations
 
 import functools
+import logging
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -24,8 +26,25 @@ def _setting(env: str, default: Any = _REQUIRED) -> Any:
     return field(metadata={"env": env, "default": default})
 
 
+def _not_a_setting() -> Any:
+    """A field from_env fills itself; SETTING_NAMES leaves it out."""
+    return field(metadata={"env": None})
+
+
 class MissingSettingError(RuntimeError):
     """A setting without a default is not set: the message names it."""
+
+
+# App Service hands a Key Vault reference it could not resolve (the identity's role not in effect yet, the
+# secret missing) to the app as its own text: "If a reference isn't resolved properly, the reference string
+# is used instead" (Learn, "Use Key Vault references as app settings", Troubleshoot). Such a value is never
+# the secret, so it is read as unset (never as a key or a signing secret) and reported by the health check.
+_UNRESOLVED_REFERENCE = re.compile(r"^\s*@Microsoft\.KeyVault\(", re.IGNORECASE)
+UNRESOLVED_REASON = (
+    "still the literal @Microsoft.KeyVault(...) reference: App Service could not read the secret (the "
+    "identity's Key Vault Secrets User role not yet in effect, or the secret missing); the setting is "
+    "treated as unset until a restart resolves it"
+)
 
 
 @dataclass(frozen=True)
@@ -76,17 +95,26 @@ class Settings:
     # Development only: the local sandbox Dataverse's origin (https://127.0.0.1:PORT), the one address
     # outside Microsoft's Dataverse hosts an environment URL may have (shared/dataverse/org_url.py).
     dataverse_sandbox_origin: str = _setting("DEV_DATAVERSE_SANDBOX_ORIGIN", "")
+    # Not a setting: the names of settings whose value was an unresolved Key Vault reference (read as unset).
+    unresolved_references: tuple[str, ...] = _not_a_setting()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         values: dict[str, Any] = {}
         in_azure = any(env.get(marker) for marker in AZURE_MARKERS)
+        unresolved: list[str] = []
         for f in fields(cls):
-            name, default = f.metadata["env"], f.metadata["default"]
+            name, default = f.metadata["env"], f.metadata.get("default")
+            if name is None:
+                continue
             raw = None if in_azure and name.startswith(DEV_PREFIX) else env.get(name)
+            if raw is not None and _UNRESOLVED_REFERENCE.match(raw):
+                unresolved.append(name)
+                raw = None
             if raw is None or raw == "":
                 if default is _REQUIRED:
-                    raise MissingSettingError(f"setting {name} is not set")
+                    why = UNRESOLVED_REASON if name in unresolved else "not set"
+                    raise MissingSettingError(f"setting {name} is {why}")
                 values[f.name] = default
             elif isinstance(default, bool):
                 values[f.name] = raw.strip().lower() in ("1", "true", "yes", "on")
@@ -96,13 +124,18 @@ class Settings:
                 values[f.name] = int(raw)
             else:
                 values[f.name] = raw
-        return cls(**values)
+        return cls(**values, unresolved_references=tuple(unresolved))
 
 
-SETTING_NAMES: tuple[str, ...] = tuple(f.metadata["env"] for f in fields(Settings))
+SETTING_NAMES: tuple[str, ...] = tuple(f.metadata["env"] for f in fields(Settings) if f.metadata["env"])
 
 
 @functools.cache
 def get_settings() -> Settings:
-    """The settings of this worker process, read once."""
-    return Settings.from_env(os.environ)
+    """The settings of this worker process, read once (at the first invocation after a start)."""
+    settings = Settings.from_env(os.environ)
+    if settings.unresolved_references:
+        logging.getLogger(__name__).error(
+            "settings %s are %s", ", ".join(settings.unresolved_references), UNRESOLVED_REASON
+        )
+    return settings

@@ -1,4 +1,5 @@
-"""The health check: can this app reach its queue and table storage right now?"""
+"""The health check: can this app reach its queue and table storage right now, and did App Service resolve
+every Key Vault reference among its settings?"""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared import __version__
-from shared.config import Settings
+from shared.config import UNRESOLVED_REASON, Settings
 from shared.storage import queue_service, table_service
 
 PROBE_TIMEOUT_SECONDS = 5.0
@@ -47,10 +48,18 @@ def check_health(settings: Settings) -> Health:
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         queue_result, table_result = pool.map(_probe, (queues, tables))
-    ok = queue_result["ok"] and table_result["ok"]
+    key_vault = _key_vault_references(settings)
+    ok = queue_result["ok"] and table_result["ok"] and key_vault["ok"]
     body = {
         "status": "ok" if ok else "degraded",
         "version": __version__,
-        "checks": {"queues": queue_result, "tables": table_result},
+        "checks": {"queues": queue_result, "tables": table_result, "key_vault": key_vault},
     }
     return Health(ok, body)
+
+
+def _key_vault_references(settings: Settings) -> dict[str, Any]:
+    """Names (never values) of the settings App Service left as unresolved Key Vault references."""
+    if not settings.unresolved_references:
+        return {"ok": True}
+    return {"ok": False, "unresolved": list(settings.unresolved_references), "reason": UNRESOLVED_REASON}

@@ -86,12 +86,22 @@ def packaged(files: list[str], funcignore: str) -> list[str]:
     return kept
 
 
-def checkout_files() -> list[str]:
+def checkout_files(funcignore: str) -> list[str]:
+    """This checkout's files, not descending into folders .funcignore leaves out (a virtualenv holds
+    thousands of files; nothing under an ignored folder can ship)."""
+    patterns = _patterns(funcignore)
     files = []
     for folder, subfolders, names in os.walk(ROOT):
         relative = Path(folder).relative_to(ROOT).as_posix()
-        subfolders[:] = [s for s in subfolders if s != ".git" and not os.path.islink(Path(folder) / s)]
-        files += [name if relative == "." else f"{relative}/{name}" for name in names]
+        prefix = "" if relative == "." else f"{relative}/"
+        subfolders[:] = [
+            s
+            for s in subfolders
+            if s != ".git"
+            and not os.path.islink(Path(folder) / s)
+            and not _ignored(prefix + s, True, patterns)
+        ]
+        files += [prefix + name for name in names]
     return files
 
 
@@ -101,9 +111,10 @@ def _virtualenv(path: str) -> bool:
 
 def test_the_package_holds_the_app_and_nothing_of_a_developer_checkout() -> None:
     # GIVEN this checkout plus what a developer's machine leaves beside it
-    files = checkout_files() + DEVELOPER_LEFTOVERS
+    funcignore = (ROOT / ".funcignore").read_text()
+    files = checkout_files(funcignore) + DEVELOPER_LEFTOVERS
     # WHEN azd builds the package
-    shipped = packaged(files, (ROOT / ".funcignore").read_text())
+    shipped = packaged(files, funcignore)
     # THEN the app is in it
     needed = {"function_app.py", "host.json", "requirements.txt", "shared/config.py", "functions/health.py"}
     assert needed <= set(shipped), needed - set(shipped)

@@ -1,0 +1,22 @@
+"""Wiring only: the FunctionApp and one blueprint per entry point. Nothing heavy runs at import."""
+
+import azure.functions as func
+
+from functions import (
+    dynamics_webhook,
+    health,
+    invoice_push,
+    oauth_callbacks,
+    portal_accounts,
+    portal_connections,
+    reference_refresh,
+)
+
+app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
+app.register_functions(health.bp)
+app.register_functions(dynamics_webhook.bp)
+app.register_functions(invoice_push.bp)
+app.register_functions(reference_refresh.bp)
+app.register_functions(portal_accounts.bp)
+app.register_functions(portal_connections.bp)
+app.register_functions(oauth_callbacks.bp)

@@ -1,0 +1,27 @@
+"""POST /api/dynamics/webhook: verify the connection's key, enqueue the invoice's ids, answer 202."""
+
+import json
+
+import azure.functions as func
+
+bp = func.Blueprint()
+KEY_HEADER = "x-webhook-key"
+
+
+@bp.route(route="api/dynamics/webhook", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+def dynamics_webhook(req: func.HttpRequest) -> func.HttpResponse:
+    # ANONYMOUS at the host: Dynamics sends the connection's own key as ?code=, checked in accept_webhook.
+    from shared import bootstrap
+    from shared.sync.intake import accept_webhook
+
+    key = req.params.get("code") or req.headers.get(KEY_HEADER) or ""
+    queue = bootstrap.invoice_queue()
+    answer = accept_webhook(
+        req.get_body(),
+        req.headers,
+        key,
+        bootstrap.recent_connections(),
+        lambda event: queue.send_message(event.to_json()),
+        bootstrap.utc_now,
+    )
+    return func.HttpResponse(json.dumps(answer.body), status_code=answer.status, mimetype="application/json")

@@ -1,0 +1,180 @@
+"""The collaborators of this worker process, each built once, on first use (never at import: an import
+error in function_app.py would hide every function, and heavy imports slow every cold start)."""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, TypeVar
+
+from shared.config import get_settings
+
+if TYPE_CHECKING:
+    import requests
+    from azure.storage.queue import QueueClient
+
+    from shared.dataverse.token_registry import TokenRegistry
+    from shared.reference.worker import RefreshParts
+    from shared.store.activity import ActivityLog
+    from shared.store.connections import ConnectionStore
+    from shared.store.models import Connection
+    from shared.store.recent_connections import RecentConnections
+    from shared.sync.worker import Collaborators
+    from shared.sync.write_back import Dataverse
+    from shared.xero.accounting import XeroAccounting
+    from shared.xero.tokens import XeroTokens
+
+
+T = TypeVar("T")
+_building = threading.RLock()  # re-entrant: one collaborator's factory asks for others
+
+
+def once(factory: Callable[[], T]) -> Callable[[], T]:
+    """functools.cache, but built once even when a batch of invocations asks at the same moment (a
+    second ItemCatalog or token service would defeat the point of having one per worker)."""
+    cached = functools.cache(factory)
+
+    @functools.wraps(factory)
+    def get() -> T:
+        with _building:
+            return cached()
+
+    get.cache_clear = cached.cache_clear  # type: ignore[attr-defined]
+    return get
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@once
+def session() -> requests.Session:
+    from shared.http import make_session
+
+    return make_session(get_settings())
+
+
+@once
+def connections() -> ConnectionStore:
+    from shared.store.connections import ConnectionStore
+
+    return ConnectionStore.from_settings(get_settings())
+
+
+@once
+def recent_connections() -> RecentConnections:
+    """The webhook's view of connection rows: read at most every few seconds per connection."""
+    from shared.store.recent_connections import RecentConnections
+
+    return RecentConnections(connections())
+
+
+@once
+def activity() -> ActivityLog:
+    from shared.store.activity import ActivityLog
+
+    return ActivityLog.from_settings(get_settings())
+
+
+@once
+def invoice_queue() -> QueueClient:
+    return _queue(get_settings().invoice_queue)
+
+
+def _queue(name: str) -> QueueClient:
+    from azure.core.exceptions import ResourceExistsError
+
+    from shared.storage import queue_client
+
+    client = queue_client(get_settings(), name)
+    try:
+        client.create_queue()
+    except ResourceExistsError:
+        pass
+    return client
+
+
+@once
+def xero_tokens() -> XeroTokens:
+    from shared.xero.oauth import XeroOAuth
+    from shared.xero.tokens import XeroTokens
+
+    return XeroTokens(connections(), XeroOAuth(session(), get_settings()))
+
+
+@once
+def _rate_gate() -> object:
+    from shared.xero.pacing import RateGate
+
+    return RateGate(minute=get_settings().xero_minute_seconds)
+
+
+def xero_for(connection: Connection) -> XeroAccounting:
+    from shared.xero.accounting import XeroAccounting
+    from shared.xero.pacing import RateGate
+
+    settings, tokens, gate = get_settings(), xero_tokens(), _rate_gate()
+    assert isinstance(gate, RateGate)
+    return XeroAccounting(
+        session(),
+        settings.xero_api_url,
+        # the row this message read serves until Xero answers 401 to its token
+        lambda rejected: tokens.access_token(connection.id, connection, rejected),
+        settings.http_timeout_seconds,
+        gate,
+    )
+
+
+@once
+def token_registry() -> TokenRegistry:
+    from shared.dataverse.token_registry import TokenRegistry
+
+    return TokenRegistry(get_settings(), session())
+
+
+def dataverse_for(connection: Connection) -> Dataverse:
+    """A Web API client; its token provider is kept per worker (no token call per message)."""
+    from shared.connections.dynamics_access import dataverse_client_for
+
+    return dataverse_client_for(connection, connections(), get_settings(), session(), token_registry())
+
+
+@once
+def invoice_worker() -> Collaborators:
+    from shared.sync.item_catalog import ItemCatalog
+    from shared.sync.worker import Collaborators
+    from shared.xero.pacing import RateGate
+
+    queue, gate = invoice_queue(), _rate_gate()
+    assert isinstance(gate, RateGate)
+    return Collaborators(
+        connections=connections(),
+        dataverse_for=dataverse_for,
+        xero_for=xero_for,
+        catalog=ItemCatalog(),
+        activity=activity(),
+        requeue=lambda body, delay: queue.send_message(body, visibility_timeout=delay),
+        now=utc_now,
+        pacing=gate,
+    )
+
+
+@once
+def reference_queue() -> QueueClient:
+    return _queue(get_settings().reference_queue)
+
+
+@once
+def reference_worker() -> RefreshParts:
+    from shared.reference.worker import RefreshParts
+
+    queue = reference_queue()
+    return RefreshParts(
+        connections=connections(),
+        dataverse_for=dataverse_for,  # type: ignore[arg-type]
+        xero_for=xero_for,
+        send=lambda body, delay: queue.send_message(body, visibility_timeout=delay or None),
+        now=utc_now,
+    )

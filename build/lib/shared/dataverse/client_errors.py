@@ -1,0 +1,71 @@
+"""Dataverse's HTTP answers as the connector's two kinds of failure (shared.errors).
+
+Only Dataverse's own `error.message` is quoted (it names a missing privilege or an invalid column, never
+a token); the request's headers and URL query are never put into an exception.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import requests
+
+from shared.errors import ConcurrencyError, FatalError, NotFoundError, ReconnectRequired, RetriableError
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE = 1000
+
+
+def raise_for_status(response: requests.Response, doing: str) -> None:
+    raise_for_answer(response.status_code, dict(response.headers), _json_or_none(response), doing)
+
+
+def raise_for_answer(status: int, headers: dict[str, str], body: Any, doing: str) -> None:
+    if status < 400:
+        return
+    message = error_message(body)
+    # A 404 is often the expected answer (does this definition exist yet?): not worth a warning.
+    level = logging.INFO if status == 404 else logging.WARNING
+    log.log(level, "Dynamics refused to %s: HTTP %s %s", doing, status, message[:200])
+    if status == 429:
+        raise RetriableError(f"Dynamics is throttling requests ({doing})", retry_after(headers))
+    if status >= 500:
+        raise RetriableError(
+            f"Dynamics could not {doing} (HTTP {status}) {message}".rstrip(), retry_after(headers)
+        )
+    if status == 401:
+        raise ReconnectRequired("dynamics", f"Dynamics refused the sign-in while trying to {doing}")
+    if status == 403:
+        raise FatalError(f"Dynamics refused to {doing}: {message or 'missing privileges'}")
+    if status == 404:
+        raise NotFoundError(f"Dynamics could not {doing}: {message or 'not found'}")
+    if status == 412:
+        raise ConcurrencyError(f"Dynamics refused to {doing}: {message or 'the row changed meanwhile'}")
+    raise FatalError(f"Dynamics refused to {doing} (HTTP {status}): {message}".rstrip(": "))
+
+
+def error_message(body: Any) -> str:
+    """Dataverse answers `{"error": {"code", "message"}}`; identity services `{"error": "code", …}`."""
+    if not isinstance(body, dict):
+        return ""
+    error = body.get("error")
+    if isinstance(error, dict):
+        return str(error.get("message") or error.get("code") or "")[:MAX_MESSAGE]
+    return str(error or "")[:MAX_MESSAGE]
+
+
+def retry_after(headers: dict[str, str]) -> float | None:
+    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _json_or_none(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None

@@ -1,0 +1,129 @@
+"""Install into Dynamics: one click instead of importing a solution zip.
+
+Idempotent: every part is read first; only what is missing is created and only what differs is changed,
+so a second run reports no changes and a half-finished first run (a timeout, a 429) is completed by simply
+running it again. Definitions that exist with another type are reported as problems, never dropped: a
+customer's data may live in them.
+
+The webhook key (serviceendpoint.authvalue) cannot be read back, and the connector keeps only its hash.
+So the key is written when the endpoint is created, when its URL changes (it then serves another
+connection or deployment) and when the caller asks for it (`rotate_key`: an explicit rotation, or the
+connection has no hash of the registered key). `InstallReport.key_written` tells the caller whether to
+store the hash of the key it passed; otherwise that key was not used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared.dataverse import install_plan as plan
+from shared.dataverse.client import DataverseClient
+from shared.dataverse.install_webhook import ensure_endpoint, ensure_steps
+from shared.dataverse.privileges import MissingPrivilege, check_privileges
+from shared.errors import FatalError, NotFoundError
+
+
+@dataclass
+class InstallReport:
+    changes: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    key_written: bool = False
+    endpoint_id: str = ""
+
+
+class MissingPrivilegesError(FatalError):
+    def __init__(self, missing: list[MissingPrivilege]) -> None:
+        super().__init__(
+            "Install into Dynamics needs privileges you do not have: " + "; ".join(map(str, missing))
+        )
+        self.missing = missing
+
+
+def install(
+    client: DataverseClient, webhook_url: str, webhook_key: str, *, rotate_key: bool = False
+) -> InstallReport:
+    missing = check_privileges(client, for_install=True)
+    if missing:
+        raise MissingPrivilegesError(missing)
+    report = InstallReport()
+    for table_name, columns in plan.COLUMNS_BY_TABLE.items():
+        _ensure_columns(client, table_name, columns, _existing_columns(client, table_name), report)
+    for table in plan.TABLES:
+        _ensure_table(client, table, report)
+    report.endpoint_id, report.key_written = ensure_endpoint(
+        client, webhook_url, webhook_key, rotate_key, report
+    )
+    ensure_steps(client, report.endpoint_id, report)
+    return report
+
+
+def _definition(table_name: str) -> str:
+    return f"EntityDefinitions(LogicalName='{table_name}')"
+
+
+def _existing_columns(client: DataverseClient, table_name: str) -> dict[str, str]:
+    """Custom columns of a table: logical name → AttributeType."""
+    query = "/Attributes?$select=LogicalName,AttributeType&$filter=IsCustomAttribute eq true"
+    rows = client.get_all(_definition(table_name) + query)
+    return {str(r["LogicalName"]): str(r.get("AttributeType", "")) for r in rows}
+
+
+def _ensure_columns(
+    client: DataverseClient,
+    table_name: str,
+    columns: tuple[plan.Column, ...],
+    existing: dict[str, str],
+    report: InstallReport,
+) -> None:
+    for column in columns:
+        what = f"column {column.logical_name} on {table_name}"
+        found = existing.get(column.logical_name)
+        if found is None:
+            client.create(f"{_definition(table_name)}/Attributes", column.metadata())
+            report.changes.append(f"Added {what}")
+        elif found != plan.ATTRIBUTE_TYPE[column.kind]:
+            report.problems.append(
+                f"The {what} is a {found} column, not {plan.ATTRIBUTE_TYPE[column.kind]}: left as it is"
+            )
+        else:
+            report.unchanged.append(what.capitalize())
+
+
+def _ensure_table(client: DataverseClient, table: plan.Table, report: InstallReport) -> None:
+    expand = (
+        "?$select=LogicalName&$expand=Attributes($select=LogicalName,AttributeType),"
+        "Keys($select=LogicalName,KeyAttributes)"
+    )
+    try:
+        found = client.get(_definition(table.logical_name) + expand)
+    except NotFoundError:
+        client.create("EntityDefinitions", table.metadata())
+        report.changes.append(f"Created table {table.logical_name}")
+        found = client.get(_definition(table.logical_name) + expand)
+    else:
+        report.unchanged.append(f"Table {table.logical_name}")
+    columns = {str(a["LogicalName"]): str(a.get("AttributeType", "")) for a in found.get("Attributes", [])}
+    _ensure_columns(client, table.logical_name, table.columns, columns, report)
+    if table.key is not None:
+        _ensure_key(client, table, table.key, found.get("Keys", []), report)
+
+
+def _ensure_key(
+    client: DataverseClient,
+    table: plan.Table,
+    key: plan.Key,
+    existing: list[dict[str, Any]],
+    report: InstallReport,
+) -> None:
+    what = f"key {key.logical_name} on {table.logical_name}"
+    same_columns = [k for k in existing if sorted(k.get("KeyAttributes") or []) == sorted(key.columns)]
+    if same_columns:
+        report.unchanged.append(what.capitalize())
+        return
+    if any(str(k.get("LogicalName")) == key.logical_name for k in existing):
+        report.problems.append(f"The {what} exists with other columns: left as it is")
+        return
+    client.create(f"{_definition(table.logical_name)}/Keys", key.metadata())
+    report.changes.append(f"Added {what}")

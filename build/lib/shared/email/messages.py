@@ -1,0 +1,30 @@
+"""The e-mails the portal sends, each with a plain-text and an HTML body (templates in ./templates)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from shared.email.message import EmailMessage
+from shared.web.templating import render
+
+TEMPLATES = str(Path(__file__).resolve().parent / "templates")
+PRODUCT = "Dynamics to Xero connector"
+
+
+def _message(to: str, subject: str, template: str, **context: object) -> EmailMessage:
+    context = {"product": PRODUCT, **context}
+    return EmailMessage(
+        to=to,
+        subject=subject,
+        text=render(f"{template}.txt", folder=TEMPLATES, **context),
+        html=render(f"{template}.html", folder=TEMPLATES, **context),
+    )
+
+
+def verification_message(to: str, name: str, link: str, hours: int) -> EmailMessage:
+    return _message(to, f"Confirm your e-mail address for the {PRODUCT}", "verify", name=name, link=link,
+                    hours=hours)  # fmt: skip
+
+
+def reset_message(to: str, link: str, minutes: int) -> EmailMessage:
+    return _message(to, f"Reset your {PRODUCT} password", "reset", link=link, minutes=minutes)

@@ -1,0 +1,96 @@
+"""Timer and queue sides of the reference refresh: the timer only enqueues one message per active
+connection, so a slow or rate-limited organisation holds up nobody; each message refreshes one connection
+and records the outcome (time, counts, last error — metadata only) on it."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from shared.errors import FatalError, RetriableError
+from shared.reference.refresh import Dataverse, Xero, refresh
+from shared.store.models import Connection
+
+log = logging.getLogger(__name__)
+MAX_DEFER_SECONDS = 7 * 24 * 3600 - 60
+
+
+class Connections(Protocol):
+    def get(self, connection_id: str) -> Connection | None: ...
+
+    def list_active(self) -> list[Connection]: ...
+
+    def update(
+        self, connection_id: str, mutate: Callable[[Connection], None], retries: int = 5
+    ) -> Connection: ...
+
+
+@dataclass
+class RefreshParts:
+    connections: Connections
+    dataverse_for: Callable[[Connection], Dataverse]
+    xero_for: Callable[[Connection], Xero]
+    send: Callable[[str, int], Any]  # (message body, visibility delay in seconds)
+    now: Callable[[], datetime]
+    entity_sets: dict[str, dict[str, str]] = field(default_factory=dict)  # org url → table → entity set
+
+
+def refresh_message(connection_id: str) -> str:
+    return json.dumps({"kind": "reference", "connection_id": connection_id})
+
+
+def enqueue_all(parts: RefreshParts) -> int:
+    """One refresh per active connection (disconnected and unfinished ones have nothing to refresh)."""
+    connections = [c for c in parts.connections.list_active() if c.xero.tenant_id and c.dynamics.org_url]
+    for connection in connections:
+        parts.send(refresh_message(connection.id), 0)
+    return len(connections)
+
+
+def handle_refresh_message(body: str, invocation_id: str, parts: RefreshParts) -> str:
+    try:
+        connection_id = str(json.loads(body)["connection_id"])
+    except (ValueError, KeyError, TypeError):
+        log.error("invocation %s: dropped a message that is not a reference refresh", invocation_id)
+        return "bad-message"
+    connection = parts.connections.get(connection_id)
+    if connection is None or connection.status != "active":  # a draft or disconnected one: nothing to do
+        return "no-connection"
+    try:
+        sets = parts.entity_sets.setdefault(connection.dynamics.org_url, {})
+        report = refresh(parts.xero_for(connection), parts.dataverse_for(connection), sets)
+    except RetriableError as error:
+        _record(parts, connection_id, error=f"will retry: {error}")
+        if error.retry_after is not None:
+            parts.send(body, int(min(max(error.retry_after, 1), MAX_DEFER_SECONDS)))
+            log.info(
+                "connection %s: reference refresh deferred %.0f s: %s",
+                connection_id,
+                error.retry_after,
+                error,
+            )
+            return "deferred"
+        raise
+    except FatalError as error:
+        _record(parts, connection_id, error=str(error))
+        log.warning("connection %s: reference refresh failed: %s", connection_id, error)
+        return "failed"
+    _record(parts, connection_id, counts=report.counts)
+    log.info("connection %s: reference data refreshed, %s rows written", connection_id, report.writes)
+    return "refreshed"
+
+
+def _record(
+    parts: RefreshParts, connection_id: str, counts: dict[str, int] | None = None, error: str = ""
+) -> None:
+    def apply(connection: Connection) -> None:
+        if counts is not None:
+            connection.reference.last_refresh_at = parts.now()
+            connection.reference.counts = counts
+        connection.reference.last_error = error[:500]
+
+    parts.connections.update(connection_id, apply)

@@ -1,0 +1,76 @@
+"""Azure Storage clients built from settings: a connection string locally (Azurite), the managed
+identity with service URIs in Azure (no account keys). Built lazily by callers, never at import."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from azure.data.tables import TableServiceClient
+from azure.storage.queue import (
+    QueueClient,
+    QueueServiceClient,
+    TextBase64DecodePolicy,
+    TextBase64EncodePolicy,
+)
+
+from shared.config import Settings
+
+# Azurite's documented development endpoints, for "UseDevelopmentStorage=true".
+_DEVELOPMENT_STORAGE = (
+    "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
+    "AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;"
+    "BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;QueueEndpoint=http://127.0.0.1:10001/devstoreaccount1;"
+    "TableEndpoint=http://127.0.0.1:10002/devstoreaccount1;"
+)
+
+
+# No proxy or ~/.netrc lookups from the environment: storage is reached directly (a private endpoint or
+# Azurite), and requests would otherwise look for a .netrc file on every single call.
+_DIRECT: dict[str, Any] = {"use_env_settings": False}
+
+
+def _connection_string(settings: Settings) -> str:
+    value = settings.storage_connection
+    return _DEVELOPMENT_STORAGE if value.strip() == "UseDevelopmentStorage=true" else value
+
+
+@functools.cache
+def _credential() -> Any:
+    from azure.identity import DefaultAzureCredential  # heavy: only in Azure, only when first needed
+
+    return DefaultAzureCredential()
+
+
+def _queue_uri(settings: Settings) -> str:
+    if not settings.storage_queue_uri:
+        raise RuntimeError("set AzureWebJobsStorage or AzureWebJobsStorage__queueServiceUri")
+    return settings.storage_queue_uri
+
+
+def queue_service(settings: Settings, **options: Any) -> QueueServiceClient:
+    options = {**_DIRECT, **options}
+    if settings.storage_connection:
+        return QueueServiceClient.from_connection_string(_connection_string(settings), **options)
+    return QueueServiceClient(_queue_uri(settings), credential=_credential(), **options)
+
+
+def queue_client(settings: Settings, queue_name: str) -> QueueClient:
+    """A client for one queue that writes and reads base64 bodies, as the Functions host does."""
+    codecs: dict[str, Any] = {
+        "message_encode_policy": TextBase64EncodePolicy(),
+        "message_decode_policy": TextBase64DecodePolicy(),
+        **_DIRECT,
+    }
+    if settings.storage_connection:
+        return QueueClient.from_connection_string(_connection_string(settings), queue_name, **codecs)
+    return QueueClient(_queue_uri(settings), queue_name, credential=_credential(), **codecs)
+
+
+def table_service(settings: Settings, **options: Any) -> TableServiceClient:
+    options = {**_DIRECT, **options}
+    if settings.storage_connection:
+        return TableServiceClient.from_connection_string(_connection_string(settings), **options)
+    if not settings.storage_table_uri:
+        raise RuntimeError("set AzureWebJobsStorage or AzureWebJobsStorage__tableServiceUri")
+    return TableServiceClient(settings.storage_table_uri, credential=_credential(), **options)

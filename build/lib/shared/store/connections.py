@@ -1,0 +1,119 @@
+"""The connections table: one row per connection, PartitionKey = connection id, so the webhook and the
+worker find a connection with one point read. Every write is conditional on the ETag it was read at."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Any
+
+from azure.core import MatchConditions
+from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
+from azure.data.tables import TableClient, UpdateMode
+
+from shared.config import Settings
+from shared.crypto import KeyRing
+from shared.errors import ConcurrencyError, NotFoundError
+from shared.store.codec import EntityCodec
+from shared.store.models import Connection
+from shared.store.tables import CONNECTIONS, table_client
+from shared.store.webhook_keys import verify_webhook_key, webhook_key_hash
+
+ROW_KEY = "connection"
+
+
+class ConnectionStore:
+    def __init__(self, table: TableClient, keys: KeyRing, webhook_secret: str) -> None:
+        self._table = table
+        self._codec = EntityCodec(Connection, keys)
+        self._webhook_secret = webhook_secret
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ConnectionStore:
+        keys = KeyRing.from_setting(settings.token_encryption_keys)
+        return cls(table_client(settings, CONNECTIONS), keys, settings.session_secret)
+
+    def create(
+        self, account_id: str, name: str = "", plan: str = "", trial_ends_at: datetime | None = None
+    ) -> Connection:
+        connection = Connection(
+            id=str(uuid.uuid4()), account_id=account_id, name=name, plan=plan, trial_ends_at=trial_ends_at
+        )
+        answer = self._table.create_entity(self._entity(connection))
+        connection.etag = answer["etag"]
+        return connection
+
+    def get(self, connection_id: str) -> Connection | None:
+        try:
+            entity = self._table.get_entity(connection_id, ROW_KEY)
+        except ResourceNotFoundError:
+            return None
+        return self._from_entity(entity)
+
+    def require(self, connection_id: str) -> Connection:
+        connection = self.get(connection_id)
+        if connection is None:
+            raise NotFoundError(f"connection {connection_id} does not exist")
+        return connection
+
+    def save(self, connection: Connection) -> Connection:
+        """Replace the row if nobody changed it since `connection` was read; ConcurrencyError otherwise."""
+        if connection.etag is None:
+            raise ValueError("save() needs a connection read from the store (it has no ETag)")
+        try:
+            answer = self._table.update_entity(
+                self._entity(connection),
+                mode=UpdateMode.REPLACE,
+                etag=connection.etag,
+                match_condition=MatchConditions.IfNotModified,
+            )
+        except ResourceModifiedError:
+            raise ConcurrencyError(f"connection {connection.id} changed since it was read") from None
+        except ResourceNotFoundError:
+            raise NotFoundError(f"connection {connection.id} does not exist") from None
+        connection.etag = answer["etag"]
+        return connection
+
+    def update(
+        self, connection_id: str, mutate: Callable[[Connection], None], retries: int = 5
+    ) -> Connection:
+        """Read, apply `mutate`, save; on a lost race read again and re-apply (for non-token fields)."""
+        for _ in range(retries):
+            connection = self.require(connection_id)
+            mutate(connection)
+            try:
+                return self.save(connection)
+            except ConcurrencyError:
+                continue
+        raise ConcurrencyError(f"connection {connection_id}: {retries} writes in a row lost their race")
+
+    def delete(self, connection_id: str) -> None:
+        self._table.delete_entity(connection_id, ROW_KEY)
+
+    def list_for_account(self, account_id: str) -> list[Connection]:
+        found = self._query("account_id eq @account", {"account": account_id})
+        return sorted(found, key=lambda c: c.created_at)
+
+    def list_active(self) -> list[Connection]:
+        return list(self._query("status eq @status", {"status": "active"}))
+
+    def set_webhook_key(self, connection_id: str, key: str) -> Connection:
+        digest = webhook_key_hash(connection_id, key, self._webhook_secret)
+        return self.update(connection_id, lambda c: setattr(c.dynamics, "webhook_key_hash", digest))
+
+    def verify_webhook_key(self, connection: Connection, presented: str) -> bool:
+        return verify_webhook_key(connection, presented, self._webhook_secret)
+
+    def _query(self, query: str, parameters: dict[str, Any]) -> Iterator[Connection]:
+        for entity in self._table.query_entities(query, parameters=parameters):
+            yield self._from_entity(entity)
+
+    def _entity(self, connection: Connection) -> dict[str, Any]:
+        properties = self._codec.to_properties(connection, owner=connection.id)
+        return {"PartitionKey": connection.id, "RowKey": ROW_KEY, **properties}
+
+    def _from_entity(self, entity: Any) -> Connection:
+        connection = self._codec.from_properties(entity, owner=entity["PartitionKey"])
+        connection.etag = entity.metadata["etag"]
+        return connection

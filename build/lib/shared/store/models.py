@@ -1,0 +1,120 @@
+"""What the connector remembers about a connection: metadata only, never invoices, customers or products.
+
+Secret fields (marked with `secret()`) hold plaintext in memory and are encrypted in the table; they are
+left out of repr so a logged Connection never shows a token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from shared.sync.settings import SyncSettings
+
+ConnectionStatus = Literal["draft", "active", "disconnected"]
+AuthMode = Literal["delegated", "app"]
+
+
+def secret() -> Any:
+    return field(default="", repr=False, metadata={"secret": True})
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Problem:
+    """Why a side is red and what the customer should do; both empty when the side is green."""
+
+    reason: str = ""
+    action: str = ""
+
+    @property
+    def is_green(self) -> bool:
+        return not self.reason
+
+
+@dataclass
+class XeroSide:
+    tenant_id: str = ""
+    organisation_name: str = ""
+    connection_id: str = ""  # the `id` of GET /connections, needed to disconnect
+    scopes: list[str] = field(default_factory=list)
+    access_token: str = secret()
+    access_token_expires_at: datetime | None = None
+    refresh_token: str = secret()
+    # One refresh at a time across workers and processes: see shared/xero/tokens.py.
+    refresh_lease_until: datetime | None = None
+    refresh_lease_holder: str = ""
+    error: Problem = field(default_factory=Problem)
+
+
+@dataclass
+class DynamicsSide:
+    org_url: str = ""
+    organisation_id: str = ""
+    environment_name: str = ""
+    tenant_id: str = ""
+    auth_mode: AuthMode = "delegated"
+    msal_cache: str = secret()  # MSAL SerializableTokenCache, delegated mode
+    app_client_id: str = ""
+    app_client_secret: str = secret()  # app-only mode
+    error: Problem = field(default_factory=Problem)
+    webhook_registered: bool = False
+    webhook_key_hash: str = ""  # HMAC-SHA256 of the key; the key itself is never stored
+    privileges_missing: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ReferenceRefresh:
+    last_refresh_at: datetime | None = None
+    counts: dict[str, int] = field(default_factory=dict)  # kind ("taxrates", "accounts", ...) -> rows
+    last_error: str = ""
+
+
+@dataclass
+class Connection:
+    id: str
+    account_id: str
+    name: str = ""
+    created_at: datetime = field(default_factory=utc_now)
+    status: ConnectionStatus = "draft"
+    plan: str = ""
+    trial_ends_at: datetime | None = None
+    xero: XeroSide = field(default_factory=XeroSide)
+    dynamics: DynamicsSide = field(default_factory=DynamicsSide)
+    sync: SyncSettings = field(default_factory=SyncSettings)
+    reference: ReferenceRefresh = field(default_factory=ReferenceRefresh)
+    # The row version this object was read at; every write is conditional on it.
+    etag: str | None = field(default=None, compare=False, metadata={"stored": False})
+
+
+@dataclass
+class Billing:
+    name: str = ""
+    address: str = ""
+    tax_number: str = ""
+
+
+@dataclass
+class Account:
+    id: str
+    email: str
+    name: str = ""
+    company: str = ""
+    password_hash: str = field(default="", repr=False)
+    email_verified: bool = False
+    created_at: datetime = field(default_factory=utc_now)
+    plan: str = "trial"
+    trial_ends_at: datetime | None = None
+    billing: Billing = field(default_factory=Billing)
+    failed_sign_ins: int = 0
+    last_failed_sign_in_at: datetime | None = None
+    # Raised to invalidate every session cookie issued before (password reset, sign out everywhere).
+    session_version: int = 0
+    # The nonce of the one e-mail link of each kind still valid; cleared when the link is used.
+    verify_link_nonce: str = field(default="", repr=False)
+    reset_link_nonce: str = field(default="", repr=False)
+    etag: str | None = field(default=None, compare=False, metadata={"stored": False})

@@ -1,0 +1,1 @@
+"""Invoice push and reference-data sync: Dataverse in, Xero out, results back."""

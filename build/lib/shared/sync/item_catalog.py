@@ -1,0 +1,71 @@
+"""Xero items per organisation, cached per worker so a steady stream of invoices costs no item calls.
+
+The catalog is loaded with one GET and refreshed when older than `ttl`; items the invoice needs that are
+missing or different are written in ONE POST (create-or-update matched by Code, so two workers creating
+the same item cannot make two). A stale cache can only cause an unneeded POST, never a duplicate."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared.sync.mapping_items import items_to_write
+from shared.xero.accounting import XeroAccounting
+
+DEFAULT_TTL_SECONDS = 600.0
+
+
+@dataclass
+class _Entry:
+    items: dict[str, dict[str, Any]] = field(default_factory=dict)  # code → Xero item
+    loaded_at: float = float("-inf")
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@dataclass(frozen=True)
+class ItemOutcome:
+    known_codes: frozenset[str]  # codes Xero has: lines may carry them as ItemCode
+    problems: list[str]  # items Xero refused (their lines go description-only)
+
+
+class ItemCatalog:
+    def __init__(self, ttl: float = DEFAULT_TTL_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
+        self._ttl = ttl
+        self._clock = clock
+        self._entries: dict[str, _Entry] = {}
+        self._lock = threading.Lock()
+
+    def ensure(
+        self,
+        tenant_id: str,
+        xero: XeroAccounting,
+        wanted: list[dict[str, Any]],
+        may_write: bool,
+        idempotency_key: str,
+    ) -> ItemOutcome:
+        if not wanted:
+            return ItemOutcome(frozenset(), [])
+        entry = self._entry(tenant_id)
+        with entry.lock:  # one worker thread per organisation loads or writes items at a time
+            if self._clock() - entry.loaded_at > self._ttl:
+                entry.items = {i["Code"]: i for i in xero.get("Items").get("Items", []) if i.get("Code")}
+                entry.loaded_at = self._clock()
+            writes = items_to_write(wanted, entry.items) if may_write else []
+            problems: list[str] = []
+            if writes:
+                for result in xero.write("POST", "Items", "Items", writes, idempotency_key):
+                    code = str(result.element.get("Code", ""))
+                    if result.ok and code:
+                        entry.items[code] = result.element
+                    else:
+                        problems.append(f"item {code}: {'; '.join(result.errors)}")
+            folded = {code.casefold() for code in entry.items}
+            known = frozenset(w["Code"] for w in wanted if w["Code"].casefold() in folded)
+            return ItemOutcome(known, problems)
+
+    def _entry(self, tenant_id: str) -> _Entry:
+        with self._lock:
+            return self._entries.setdefault(tenant_id, _Entry())

@@ -1,0 +1,280 @@
+"""Push one Dynamics invoice to Xero: read it in one GET, create the contact and items it needs, create
+or update the Xero invoice, and write the result back where the Dynamics user sees it.
+
+Exactly-once effect under at-least-once delivery: every Xero write carries an Idempotency-Key made of
+(connection, invoice, version, step); an invoice already in Xero is found by the id written back on it,
+or — after a lost answer — by its number; and an invoice whose mapped content has not changed since
+the last push (digest) costs no Xero call at all."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from shared.dataverse import schema
+from shared.dataverse.invoice_query import invoice_query, line_query
+from shared.errors import FatalError, NotFoundError, ReconnectRequired
+from shared.store.activity import ActivityLog
+from shared.store.models import Connection
+from shared.sync.coalesce import HandedOver, InvoiceGate
+from shared.sync.contacts import resolve_contact
+from shared.sync.eligibility import STATE_CANCELLED, ineligible_reason
+from shared.sync.events import InvoiceEvent
+from shared.sync.idempotency import idempotency_key
+from shared.sync.item_catalog import ItemCatalog
+from shared.sync.mapping_contact import map_contact
+from shared.sync.mapping_invoice import map_invoice
+from shared.sync.mapping_items import wanted_items
+from shared.sync.mapping_status import can_update, cancel_action
+from shared.sync.settings import Numbering
+from shared.sync.write_back import SKIPPED, Dataverse, problem_values, success_values, write_back
+from shared.sync.xero_errors import explain
+from shared.xero.accounting import XeroAccounting, XeroValidationError
+from shared.xero.pacing import RateGate
+
+log = logging.getLogger(__name__)
+Outcome = Literal["pushed", "unchanged", "skipped", "failed", "covered", "handed-over"]
+_DUPLICATE_NUMBER = "must be unique"
+_LOCKED = "not of valid status for modification"
+
+
+class LeftAlone(FatalError):
+    """Xero holds the invoice in a state the connector must not change (paid, voided, deleted)."""
+
+    def __init__(self, reason: str, status: str) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class PushResult:
+    outcome: Outcome
+    invoice_id: str
+    invoice_number: str = ""
+    message: str = ""
+    xero_invoice_id: str = ""
+
+
+@dataclass
+class Push:
+    """One invoice's push with its collaborators; `run()` does it."""
+
+    event: InvoiceEvent
+    connection: Connection
+    dataverse: Dataverse
+    xero: XeroAccounting
+    catalog: ItemCatalog
+    activity: ActivityLog
+    now: Callable[[], datetime]
+    gate: InvoiceGate
+    pacing: RateGate | None = None  # the worker's Xero pacing: checked before Dynamics is read
+
+    def run(self) -> PushResult:
+        invoice_id = self.invoice_id()
+        received_at, received_by = self.event.received_time, self.event.received_by
+        try:
+            with self.gate.serial(self.connection.id, invoice_id, received_at, received_by) as turn:
+                if self.gate.covered(self.connection.id, invoice_id, received_at, received_by):
+                    return PushResult("covered", invoice_id)
+                while True:  # again while events handed over by this invoice's other messages are unseen
+                    with self._budget(invoice_id):  # waiting for Xero's minute costs no Dataverse call
+                        read_at = self.now()
+                        result = self._run(self.dataverse.get(invoice_query(invoice_id)))
+                    self.gate.pushed(self.connection.id, invoice_id, read_at)
+                    if not turn.read_again(read_at):
+                        return result
+        except HandedOver:
+            return PushResult("handed-over", invoice_id)
+
+    def _budget(self, invoice_id: str) -> AbstractContextManager[None]:
+        if self.pacing is None:
+            return nullcontext()
+        return self.pacing.reserved(self.connection.xero.tenant_id, f"{self.connection.id}/{invoice_id}")
+
+    def _run(self, doc: dict[str, Any]) -> PushResult:
+        number = str(doc.get("invoicenumber") or doc.get("name") or "")
+        try:
+            result = self._push(doc, number)
+        except ReconnectRequired as error:
+            if error.side == "xero":  # Dynamics still answers: tell the user on the invoice
+                write_back(self.dataverse, doc, problem_values(doc, _reconnect_message(error), self.now()))
+            result = PushResult("failed", str(doc["invoiceid"]), number, _reconnect_message(error))
+        except LeftAlone as error:
+            message = f"left alone: {error}"
+            write_back(self.dataverse, doc, problem_values(doc, message, self.now(), error.status))
+            result = PushResult("skipped", str(doc["invoiceid"]), number, message)
+        except XeroValidationError as error:
+            message = explain(error.messages)
+            write_back(self.dataverse, doc, problem_values(doc, message, self.now()))
+            result = PushResult("failed", str(doc["invoiceid"]), number, message)
+        except FatalError as error:
+            write_back(self.dataverse, doc, problem_values(doc, str(error), self.now()))
+            result = PushResult("failed", str(doc["invoiceid"]), number, str(error))
+        self.activity.record(self.connection.id, result.invoice_id, number, result.outcome, result.message)
+        return result
+
+    # -- reading ---------------------------------------------------------------------------------------
+    def invoice_id(self) -> str:
+        """The event's invoice; a line-only event (size-exceeded webhook) costs one GET to find it."""
+        if self.event.invoice_id:
+            return self.event.invoice_id
+        try:
+            line = self.dataverse.get(line_query(str(self.event.line_id)))
+        except NotFoundError:
+            # A deleted line's event names its invoice only through the pre-image the install registers
+            # (a Delete's Target is a bare reference): without it, nothing says which Xero invoice to fix.
+            raise FatalError(
+                f"invoice line {self.event.line_id} was deleted, and Dynamics did not say which invoice it "
+                "was on — fix: open the connector and choose Install into Dynamics again (it registers what "
+                "Dynamics must send), then save that invoice once"
+            ) from None
+        invoice_id = str(line.get("_invoiceid_value") or "")
+        if not invoice_id:
+            raise FatalError(f"invoice line {self.event.line_id} belongs to no invoice")
+        return invoice_id
+
+    def read(self) -> dict[str, Any]:
+        """The invoice with its lines, products, currency and customer: ONE Dataverse GET."""
+        return self.dataverse.get(invoice_query(self.invoice_id()))
+
+    # -- the push --------------------------------------------------------------------------------------
+    def _push(self, doc: dict[str, Any], number: str) -> PushResult:
+        invoice_id, settings = str(doc["invoiceid"]), self.connection.sync
+        reason = ineligible_reason(doc, settings)
+        if reason:
+            status = None if doc.get(schema.INVOICE_XERO_ID) else SKIPPED
+            write_back(self.dataverse, doc, problem_values(doc, reason, self.now(), status))
+            return PushResult("skipped", invoice_id, number, reason)
+        if doc.get("statecode") == STATE_CANCELLED:
+            return self._cancel(doc, number)
+        stored_status = str(doc.get(schema.INVOICE_XERO_STATUS) or "")
+        if doc.get(schema.INVOICE_XERO_ID):
+            allowed, why = can_update(stored_status, 0)
+            if not allowed:
+                raise LeftAlone(why, stored_status)
+        plan = map_contact(doc)
+        contact = resolve_contact(plan, settings, self.xero, self.connection.id)
+        known = self._items(doc)
+        existing = _existing(doc)
+        payload = map_invoice(
+            doc, settings, {"ContactID": contact.contact_id}, existing, known_item_codes=known
+        )
+        digest = _digest({k: v for k, v in payload.items() if k != "InvoiceID"})  # same for create and update
+        if (
+            existing
+            and doc.get(schema.INVOICE_SYNC_DIGEST) == digest
+            and not doc.get(schema.INVOICE_SYNC_ERROR)
+        ):
+            return PushResult("unchanged", invoice_id, number, xero_invoice_id=str(existing["InvoiceID"]))
+        invoice = self._write_invoice(doc, payload, existing)
+        write_back(
+            self.dataverse,
+            doc,
+            success_values(invoice, digest, self.now(), self.xero.web_url),
+            (plan, contact),
+        )
+        return PushResult("pushed", invoice_id, number, xero_invoice_id=str(invoice.get("InvoiceID", "")))
+
+    def _items(self, doc: dict[str, Any]) -> frozenset[str]:
+        wanted = wanted_items(doc, self.connection.sync)
+        writes_key = idempotency_key(self.connection.id, _digest(wanted)[:36], 1, "items")
+        outcome = self.catalog.ensure(
+            self.connection.xero.tenant_id,
+            self.xero,
+            wanted,
+            self.connection.sync.create_missing_items,
+            writes_key,
+        )
+        for problem in outcome.problems:
+            log.warning("invoice %s: %s (its lines go without an item code)", doc.get("invoiceid"), problem)
+        return outcome.known_codes
+
+    def _write_invoice(
+        self, doc: dict[str, Any], payload: dict[str, Any], existing: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        invoice_id, version = str(doc["invoiceid"]), doc.get("versionnumber") or self.event.version or 0
+        key = idempotency_key(self.connection.id, invoice_id, version, "invoice")
+        if existing is None and self.connection.sync.numbering == Numbering.XERO:
+            # Xero numbers it: nothing makes a second create fail, so look for an earlier one first.
+            existing = self._find(
+                "Invoices", {"where": f'Reference=="{_quoted(payload.get("Reference", ""))}"'}
+            )
+            if existing:
+                payload = {**payload, "InvoiceID": existing["InvoiceID"]}
+        result = self.xero.write("POST" if existing else "PUT", "Invoices", "Invoices", [payload], key)[0]
+        if result.ok:
+            return result.element
+        if existing and any(_LOCKED in m for m in result.errors):
+            self._explain_lock(str(existing["InvoiceID"]))
+        if existing is None and any(_DUPLICATE_NUMBER in m for m in result.errors):
+            # An earlier attempt created it and its answer was lost: update that one instead.
+            found = self._find("Invoices", {"InvoiceNumbers": payload.get("InvoiceNumber", "")})
+            if found:
+                allowed, why = can_update(str(found.get("Status", "")), found.get("AmountPaid"))
+                if not allowed:
+                    raise LeftAlone(why, str(found.get("Status", "")))
+                retry = self.xero.write(
+                    "POST", "Invoices", "Invoices", [{**payload, "InvoiceID": found["InvoiceID"]}], key + "-u"
+                )[0]
+                if retry.ok:
+                    return retry.element
+                raise XeroValidationError(retry.errors)
+        raise XeroValidationError(result.errors)
+
+    def _explain_lock(self, xero_id: str) -> None:
+        """Xero refused to change an invoice it holds: find out why (paid, voided...) and say it in words."""
+        current = self.xero.get(f"Invoices/{xero_id}").get("Invoices", [{}])[0]
+        allowed, why = can_update(str(current.get("Status", "")), current.get("AmountPaid"))
+        if not allowed:
+            raise LeftAlone(why, str(current.get("Status", "")))
+
+    def _cancel(self, doc: dict[str, Any], number: str) -> PushResult:
+        invoice_id, xero_id = str(doc["invoiceid"]), str(doc[schema.INVOICE_XERO_ID])
+        action = cancel_action(str(doc.get(schema.INVOICE_XERO_STATUS) or ""))
+        if action is None:
+            return PushResult("unchanged", invoice_id, number, xero_invoice_id=xero_id)
+        key = idempotency_key(self.connection.id, invoice_id, doc.get("versionnumber") or 0, "cancel")
+        result = self.xero.write(
+            "POST", "Invoices", "Invoices", [{"InvoiceID": xero_id, "Status": action}], key
+        )[0]
+        if not result.ok:
+            raise XeroValidationError(result.errors)
+        digest = str(doc.get(schema.INVOICE_SYNC_DIGEST) or "")
+        write_back(self.dataverse, doc, success_values(result.element, digest, self.now(), self.xero.web_url))
+        return PushResult("pushed", invoice_id, number, xero_invoice_id=xero_id)
+
+    def _find(self, resource: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        found = self.xero.get(resource, params).get(resource, [])
+        live = [f for f in found if f.get("Status") not in ("DELETED", "VOIDED")]
+        return live[0] if live else None
+
+
+def _existing(doc: dict[str, Any]) -> dict[str, Any] | None:
+    xero_id = doc.get(schema.INVOICE_XERO_ID)
+    if not xero_id:
+        return None
+    return {
+        "InvoiceID": xero_id,
+        "Status": doc.get(schema.INVOICE_XERO_STATUS) or "",
+        "InvoiceNumber": doc.get(schema.INVOICE_XERO_NUMBER) or "",
+    }
+
+
+def _digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+
+def _quoted(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _reconnect_message(error: ReconnectRequired) -> str:
+    if error.side == "xero":
+        return f"Xero says: {error.reason} — fix: open the connector and choose Reconnect to Xero"
+    return f"Dynamics: {error.reason} — fix: open the connector and sign in to Dynamics again"

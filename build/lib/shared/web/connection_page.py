@@ -1,0 +1,73 @@
+"""The connection page: both lights, Xero, Dynamics and Install, the defaults form, "Create connection",
+the reference-data buttons and today's activity. Rendered from stored facts plus two reads: the day's
+activity (Azure Tables) and, once Dynamics is green, the synced Xero lists for the defaults form."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import azure.functions as func
+
+from shared import bootstrap
+from shared.connections.connections import get_for_account
+from shared.connections.lights import is_dynamics_connected, is_xero_connected
+from shared.errors import ConnectorError
+from shared.store.models import Account, Connection
+from shared.web import connection_views as views
+from shared.web.connect_flows import allow_sign_in_redirects
+from shared.web.connection_actions import XeroLists, read_xero_lists
+from shared.web.pages import Page
+from shared.xero.accounting import sandbox_pages_url
+
+
+def show_connection(
+    page: Page,
+    account: Account,
+    connection_id: str,
+    status: int = 200,
+    posted: Mapping[str, str] | None = None,
+    errors: Mapping[str, str] | None = None,
+) -> func.HttpResponse:
+    """NotFoundError for another account's connection (the caller's guard renders 404)."""
+    connection = get_for_account(bootstrap.connections(), account.id, connection_id)
+    lights = views.light_views(connection, page.now)
+    lists = _xero_lists(connection) if lights[1].green else XeroLists()
+    zone = connection.sync.time_zone
+    defaults = views.defaults_values(connection.plan, connection.sync, posted)
+    response = page.render(
+        "connection.html",
+        status,
+        title=connection.name or "Connection",
+        connection=connection,
+        status_text=views.STATUS_TEXT[connection.status],
+        plan=views.plan_label(connection.plan),
+        trial=views.trial_text(connection, page.now),
+        lights=lights,
+        xero_connected=is_xero_connected(connection.xero),
+        xero_pages=sandbox_pages_url(page.settings.xero_api_url, connection.xero.tenant_id),
+        dynamics_connected=is_dynamics_connected(connection.dynamics),
+        privileges=views.privilege_texts(connection.dynamics.privileges_missing),
+        active=connection.status == "active",
+        defaults=defaults,
+        errors=dict(errors or {}),
+        selects=views.list_choices(lists, defaults),
+        choices={
+            "plans": views.plan_choices(),
+            "time_zones": [(name, name) for name in views.time_zone_choices(defaults["time_zone"])],
+            "invoice_statuses": views.INVOICE_STATUSES,
+            "numbering": views.NUMBERING,
+            "tax_modes": views.TAX_MODES,
+        },
+        reference_kinds=views.REFERENCE_KINDS,
+        reference_when=views.when_text(connection.reference.last_refresh_at, zone),
+        reference_counts=views.reference_counts(connection.reference.counts),
+        activity=views.activity_view(bootstrap.activity().summary(connection.id), zone),
+    )
+    return allow_sign_in_redirects(response, page.settings)
+
+
+def _xero_lists(connection: Connection) -> XeroLists:
+    try:
+        return read_xero_lists(bootstrap.dataverse_for(connection))
+    except ConnectorError:  # signed out meanwhile: the light says so; the form falls back to text
+        return XeroLists()

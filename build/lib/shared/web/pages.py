@@ -1,0 +1,141 @@
+"""One portal request: its session, the signed-in account, the posted form, and the responses it builds.
+
+`serve` is what every page trigger calls: it builds the Page, refuses a POST whose CSRF token is missing
+or wrong (403), runs the handler, and turns any unexpected error into a friendly 500 page, logged without
+the query string (e-mail links carry tokens there) or the form (passwords)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import azure.functions as func
+
+from shared.config import Settings
+from shared.store.accounts import AccountStore
+from shared.store.models import Account, utc_now
+from shared.web import responses, sessions
+from shared.web.csrf import FIELD as CSRF_FIELD
+from shared.web.csrf import csrf_token, csrf_valid
+from shared.web.forms import client_ip, parse_form
+from shared.web.templating import render, stylesheet
+
+log = logging.getLogger("portal")
+Handler = Callable[["Page"], func.HttpResponse]
+
+
+class Page:
+    def __init__(self, req: func.HttpRequest, settings: Settings, accounts: AccountStore, now: datetime):
+        self.request, self.settings, self.now = req, settings, now
+        self.method = req.method.upper()
+        self.form = parse_form(req.get_body()) if self.method == "POST" else {}
+        self.query = {key: str(value) for key, value in req.params.items()}
+        self.client_ip = client_ip(req.headers)
+        raw = sessions.read_cookie(req.headers.get("cookie", ""))
+        decoded = sessions.decode(raw, settings.session_secret, now) if raw else None
+        self.session = decoded or sessions.anonymous(now)
+        self._changed = decoded is None
+        self.account: Account | None = None
+        if self.session.signed_in:
+            account = accounts.get(self.session.account_id)
+            if account is not None and account.session_version == self.session.version:
+                self.account = account
+            else:  # signed out everywhere, or the password was reset since this cookie was issued
+                self._replace_session(sessions.anonymous(now))
+
+    @property
+    def csrf_token(self) -> str:
+        return csrf_token(self.settings.session_secret, self.session.csrf_secret)
+
+    def csrf_ok(self) -> bool:
+        return csrf_valid(
+            self.settings.session_secret, self.session.csrf_secret, self.form.get(CSRF_FIELD, "")
+        )
+
+    def field(self, name: str) -> str:
+        return self.form.get(name, "")
+
+    def flash(self, message: str) -> None:
+        self._replace_session(self.session.with_flash(message))
+
+    def sign_in(self, account: Account) -> None:
+        """A brand-new session: new id and CSRF secret, so nothing known before sign-in is valid after."""
+        self._replace_session(sessions.signed_in(account.id, account.session_version, self.now))
+        self.account = account
+
+    def sign_out(self) -> None:
+        self._replace_session(sessions.anonymous(self.now))
+        self.account = None
+
+    def render(self, template: str, status: int = 200, /, **context: Any) -> func.HttpResponse:
+        messages = self.session.flash
+        if messages:
+            self._replace_session(self.session.without_flash())
+        body = render(
+            template,
+            account=self.account,
+            csrf_field=CSRF_FIELD,
+            csrf_token=self.csrf_token,
+            flash=messages,
+            css_url=css_url(),
+            **context,
+        )
+        return responses.html(body, status, self._cookie())
+
+    def redirect(self, location: str) -> func.HttpResponse:
+        return responses.redirect(location, self._cookie())
+
+    def _replace_session(self, session: sessions.Session) -> None:
+        self.session, self._changed = session, True
+
+    def _cookie(self) -> str | None:
+        if not self._changed:
+            return None
+        value = sessions.encode(self.session, self.settings.session_secret)
+        secure = self.settings.public_base_url.lower().startswith("https://")
+        return sessions.cookie_header(value, secure)
+
+
+def css_url() -> str:
+    return f"/static/app.css?v={stylesheet()[1]}"
+
+
+def serve(req: func.HttpRequest, handler: Handler) -> func.HttpResponse:
+    try:
+        from shared.accounts.services import services
+        from shared.config import get_settings
+
+        settings = get_settings()
+        page = Page(req, settings, services(settings).store, utc_now())
+        if page.method == "POST" and not page.csrf_ok():
+            return page.render(
+                "message.html",
+                403,
+                title="This form expired",
+                lines=["This form expired — reload the page and try again."],
+            )
+        return handler(page)
+    except Exception as error:
+        path = urlsplit(req.url).path
+        log.error("portal page %s %s failed: %s", req.method, path, type(error).__name__, exc_info=True)
+        return server_error()
+
+
+def server_error() -> func.HttpResponse:
+    try:
+        body = render(
+            "message.html",
+            account=None,
+            csrf_field=CSRF_FIELD,
+            csrf_token="",
+            flash=(),
+            css_url=css_url(),
+            title="Something went wrong",
+            lines=["Something went wrong on our side. Please try again in a minute."],
+        )
+    except Exception:  # the templates themselves are broken: still answer in words
+        body = "<!doctype html><title>Something went wrong</title><p>Something went wrong. Try again."
+    return responses.html(body, status=500)

@@ -1,0 +1,55 @@
+"""HTTP responses for the portal: HTML pages with security headers, 303 redirects, the stylesheet.
+
+At most one Set-Cookie per response: the Python worker turns Set-Cookie headers into cookie objects by
+parsing them, and one cookie per response keeps that path simple."""
+
+from __future__ import annotations
+
+import azure.functions as func
+
+# No inline script or style anywhere; forms post only to this site; the portal is never framed.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+ONE_YEAR = 365 * 24 * 3600
+
+
+def _headers(cookie: str | None, extra: dict[str, str] | None = None) -> dict[str, str]:
+    headers = {**SECURITY_HEADERS, "Cache-Control": "no-store", **(extra or {})}
+    if cookie:
+        headers["Set-Cookie"] = cookie
+    return headers
+
+
+def html(body: str, status: int = 200, cookie: str | None = None) -> func.HttpResponse:
+    return func.HttpResponse(
+        body, status_code=status, mimetype="text/html", charset="utf-8", headers=_headers(cookie)
+    )
+
+
+def redirect(location: str, cookie: str | None = None) -> func.HttpResponse:
+    """303 See Other: after a POST the browser follows with a GET, so reloading never re-submits."""
+    return func.HttpResponse(status_code=303, headers=_headers(cookie, {"Location": location}))
+
+
+def stylesheet(body: bytes) -> func.HttpResponse:
+    return func.HttpResponse(
+        body,
+        mimetype="text/css",
+        charset="utf-8",
+        headers={
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": f"public, max-age={ONE_YEAR}, immutable",
+        },
+    )
+
+
+def not_found() -> func.HttpResponse:
+    return func.HttpResponse("Not found", status_code=404, mimetype="text/plain", headers=SECURITY_HEADERS)

@@ -1,0 +1,1 @@
+"""Xero: OAuth 2.0 client and the token service."""

@@ -1,0 +1,204 @@
+"""Staying inside Xero's limits per organisation: at most 5 calls in flight (Xero's concurrency limit)
+and no call once the rolling minute's budget is known to be spent — the caller defers the work instead of
+collecting a 429. Per worker process; across instances Xero's 429 + Retry-After still protects us.
+
+What this worker knows of an organisation's minute: the start times of its own calls (so it knows when
+each leaves the rolling window), the calls Xero counted that were not ours (from X-MinLimit-Remaining),
+and a 429's Retry-After. A push reserves its first call before it reads Dynamics, so a message that has to
+wait costs no Dataverse call. Deferred messages are given wake-up times spread at a little more than the
+rate the budget allows, in the order they asked: thousands of them do not all wake at the same moment,
+and there is always one ready when the window frees a call."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import NoReturn
+
+from shared.errors import RetriableError
+
+MAX_IN_FLIGHT = 5
+MINUTE = 60.0
+MINUTE_LIMIT = 60  # Xero's calls per minute per organisation and app
+# Keep a few calls of the minute budget for the other workers of the same organisation.
+RESERVE = 2
+# Wake deferred messages a little faster than the budget allows: one that finds no room waits again
+# (a queue round trip, no API call), while a window slot nobody is ready to use is lost for good.
+OVERBOOK = 1.25
+# Our clock and Xero's differ by the network's latency: treat a call as leaving Xero's window this
+# fraction of a minute (0.3 s) later than it leaves ours.
+MARGIN = 0.005
+REMEMBERED_TURNS = 20_000
+
+
+@dataclass
+class _Org:
+    started: deque[float] = field(default_factory=deque)  # our calls in the rolling minute, oldest first
+    others: int = 0  # calls Xero counted in the window that were not this worker's
+    others_until: float = 0.0  # that estimate is forgotten after a minute
+    reserved: int = 0  # pushes admitted whose first call has not started yet
+    blocked_until: float = 0.0  # Xero said 429 with Retry-After
+    next_wake: float = 0.0  # the wake-up time handed to the last deferred message
+    turns: OrderedDict[str, float] = field(default_factory=OrderedDict)  # key -> its wake-up time
+    counted: bool = False  # Xero reports this organisation's minute (a sandbox with limits off does not)
+    in_flight: int = 0  # our calls sent and not yet answered
+
+
+class RateGate:
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        max_in_flight: int = MAX_IN_FLIGHT,
+        minute: float = MINUTE,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self._clock = clock
+        self._max = max_in_flight
+        self.minute = minute  # Xero's rate window; shorter only against a sandbox on a fast clock
+        self._jitter = jitter
+        self._lock = threading.Lock()
+        self._slots: dict[str, threading.BoundedSemaphore] = {}
+        self._orgs: dict[str, _Org] = {}
+        self._held = threading.local()  # this thread's reservations: tenant id -> count
+
+    # -- what Xero told us ------------------------------------------------------------------------------
+    def observe(self, tenant_id: str, headers: Mapping[str, str]) -> None:
+        remaining = _header(headers, "X-MinLimit-Remaining")
+        retry_after = _header(headers, "Retry-After")
+        with self._lock:
+            org, now = self._org(tenant_id), self._clock()
+            if remaining is not None and remaining.strip().lstrip("-").isdigit():
+                org.counted = True
+                by_xero = MINUTE_LIMIT - int(remaining)
+                # Xero's count is the truth: calls of ours it no longer counts (it let them go, or they
+                # never reached it) leave our window too. Calls still in flight may not be counted yet.
+                for _ in range(len(org.started) - org.in_flight - max(0, by_xero)):
+                    org.started.popleft()
+                org.others = max(0, by_xero - len(org.started))
+                org.others_until = now + self.minute
+            problem = (_header(headers, "X-Rate-Limit-Problem") or "").lower()
+            if retry_after is not None and retry_after.strip().isdigit() and problem != "concurrent":
+                org.blocked_until = max(org.blocked_until, now + int(retry_after))
+
+    # -- before reading Dynamics ------------------------------------------------------------------------
+    def check(self, tenant_id: str, key: str | None = None) -> None:
+        """Raise as `reserved` would when the minute has no room, without holding anything: a message that
+        must wait anyway is deferred before its connection is even read."""
+        with self._lock:
+            self._admit(self._org(tenant_id), self._clock(), key)
+
+    @contextmanager
+    def reserved(self, tenant_id: str, key: str | None = None) -> Iterator[None]:
+        """Hold one call of the minute for a push about to start; its first call uses it. Raises
+        RetriableError (defer, with a spread wake-up time) when the minute has no room for it.
+
+        `key` names what is pushed (an invoice): Dynamics sends one event per invoice and per line, and
+        an event whose invoice already has a turn in the line wakes just after that turn (by then the
+        push is done and covers it) instead of taking a turn of its own."""
+        with self._lock:
+            org = self._org(tenant_id)
+            self._admit(org, self._clock(), key)
+            org.reserved += 1
+        held = self._holdings()
+        held[tenant_id] = held.get(tenant_id, 0) + 1
+        try:
+            yield
+        finally:
+            if held.get(tenant_id, 0) > 0:  # the push made no Xero call: give the reservation back
+                held[tenant_id] -= 1
+                with self._lock:
+                    org.reserved -= 1
+
+    # -- before each call -------------------------------------------------------------------------------
+    def before_call(self, tenant_id: str) -> None:
+        """Count one call, or raise RetriableError (defer) when this organisation's minute is spent."""
+        held = self._holdings()
+        with self._lock:
+            org, now = self._org(tenant_id), self._clock()
+            if held.get(tenant_id, 0) > 0 and now >= org.blocked_until:
+                held[tenant_id] -= 1
+                org.reserved -= 1
+            else:
+                self._admit(org, now)
+            org.started.append(now)
+
+    @contextmanager
+    def slot(self, tenant_id: str) -> Iterator[None]:
+        with self._lock:
+            semaphore = self._slots.setdefault(tenant_id, threading.BoundedSemaphore(self._max))
+            org = self._org(tenant_id)
+        with semaphore:
+            with self._lock:
+                org.in_flight += 1
+            try:
+                yield
+            finally:
+                with self._lock:
+                    org.in_flight -= 1
+
+    # -- the budget -------------------------------------------------------------------------------------
+    def _admit(self, org: _Org, now: float, key: str | None = None) -> None:
+        """Return if a call fits in the rolling minute now; else raise with when to try again."""
+        self._forget(org, now)
+        used = len(org.started) + org.others + org.reserved
+        room = MINUTE_LIMIT - RESERVE
+        if now >= org.blocked_until and (used < room or not org.counted):
+            return
+        if not org.counted:  # only a 429 holds us back: wake after its Retry-After, spread over a second
+            self._defer(org.blocked_until - now + self._jitter())
+        free_at = max(org.blocked_until, self._frees_at(org, now, used - room + 1))
+        spacing = self.minute / (room * OVERBOOK)
+        turn = org.turns.get(key) if key else None
+        if turn is not None and turn > now:
+            self._defer(turn - now + spacing * (1 + self._jitter()) / 2)
+        wake = max(free_at, org.next_wake + spacing)
+        org.next_wake = wake
+        if key:
+            org.turns[key] = wake
+            org.turns.move_to_end(key)
+            while len(org.turns) > REMEMBERED_TURNS:
+                org.turns.popitem(last=False)
+        self._defer(wake - now + spacing * self._jitter())
+
+    @staticmethod
+    def _defer(wait: float) -> NoReturn:
+        raise RetriableError(
+            "Xero's per-minute limit for this organisation is nearly used up", retry_after=wait
+        )
+
+    def _frees_at(self, org: _Org, now: float, calls_to_leave: int) -> float:
+        """When `calls_to_leave` of the window's calls will have left it (ours leave a minute after
+        they started; others' at an unknown moment, at the latest when their estimate is forgotten)."""
+        if calls_to_leave <= 0:
+            return now
+        late = self.minute * (1 + MARGIN)
+        if calls_to_leave <= len(org.started):
+            return org.started[calls_to_leave - 1] + late
+        return max(now, org.others_until) if org.others else now + late
+
+    def _forget(self, org: _Org, now: float) -> None:
+        while org.started and org.started[0] + self.minute * (1 + MARGIN) <= now:
+            org.started.popleft()
+        if org.others and now >= org.others_until:
+            org.others = 0
+
+    def _org(self, tenant_id: str) -> _Org:
+        return self._orgs.setdefault(tenant_id, _Org())
+
+    def _holdings(self) -> dict[str, int]:
+        held: dict[str, int] | None = getattr(self._held, "by_tenant", None)
+        if held is None:
+            held = self._held.by_tenant = {}
+        return held
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    value = headers.get(name)
+    if value is None:  # requests' headers are case-insensitive; a plain dict may not be
+        value = next((v for k, v in headers.items() if k.lower() == name.lower()), None)
+    return value

@@ -1,1 +1,0 @@
-"""One blueprint module per entry point; each trigger parses, calls one service, maps the result."""

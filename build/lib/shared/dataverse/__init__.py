@@ -1,1 +1,0 @@
-"""Dataverse (Dynamics 365) side: Web API client, webhook parsing, the connector's schema."""

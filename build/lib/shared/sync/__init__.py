@@ -1,1 +1,0 @@
-"""Invoice push and reference-data sync: Dataverse in, Xero out, results back."""

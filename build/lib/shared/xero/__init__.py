@@ -1,1 +1,0 @@
-"""Xero: OAuth 2.0 client and the token service."""

@@ -8,8 +8,10 @@ from functions import (
     invoice_push,
     oauth_callbacks,
     portal_accounts,
+    portal_billing,
     portal_connections,
     reference_refresh,
+    stripe_webhook,
 )
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
@@ -20,3 +22,5 @@ app.register_functions(reference_refresh.bp)
 app.register_functions(portal_accounts.bp)
 app.register_functions(portal_connections.bp)
 app.register_functions(oauth_callbacks.bp)
+app.register_functions(portal_billing.bp)
+app.register_functions(stripe_webhook.bp)

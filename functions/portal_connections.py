@@ -198,6 +198,7 @@ def _retry(page: "Page", account: "Account", connection_id: str) -> func.HttpRes
 def _account(page: "Page", account: "Account") -> func.HttpResponse:
     from shared.accounts.services import services
     from shared.connections.sync_form import ValidationFailed
+    from shared.web.billing_actions import billing_view
     from shared.web.connection_actions import save_billing
     from shared.web.connection_views import plan_label
 
@@ -209,6 +210,7 @@ def _account(page: "Page", account: "Account") -> func.HttpResponse:
         "plan": plan_label(account.plan),
         "days_left": days,
         "trial_ends_at": account.trial_ends_at,
+        "billing": billing_view(account, page.settings),
     }
     if page.method == "GET":
         return page.render("account.html", form=form, errors={}, **context)

@@ -93,6 +93,9 @@ param smtpPort string = '587'
 param smtpUsername string = ''
 param smtpStarttls string = 'true'
 param acsEndpoint string = ''
+@description('The paid plans\' Stripe prices, "starter:price_...,business:price_..." (python -m shared.billing.setup).')
+param stripePriceIds string = ''
+param billingGraceDays string = '7'
 
 // Secrets: written into Key Vault only; the app settings carry Key Vault references.
 @secure()
@@ -112,6 +115,10 @@ param sessionSecret string
 param smtpPassword string = ''
 @secure()
 param acsAccessKey string = ''
+@secure()
+param stripeSecretKey string = ''
+@secure()
+param stripeWebhookSecret string = ''
 
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = {
@@ -189,6 +196,8 @@ module keyVault 'core/keyvault.bicep' = {
       'session-secret': sessionSecret
       'smtp-password': smtpPassword
       'acs-access-key': acsAccessKey
+      'stripe-secret-key': stripeSecretKey
+      'stripe-webhook-secret': stripeWebhookSecret
     }
   }
 }
@@ -271,6 +280,12 @@ var appSettings = {
   SMTP_STARTTLS: smtpStarttls
   ACS_ENDPOINT: acsEndpoint
   ACS_ACCESS_KEY: empty(acsAccessKey) ? '' : '@Microsoft.KeyVault(SecretUri=${secretUri}/acs-access-key)'
+  STRIPE_SECRET_KEY: empty(stripeSecretKey) ? '' : '@Microsoft.KeyVault(SecretUri=${secretUri}/stripe-secret-key)'
+  STRIPE_WEBHOOK_SECRET: empty(stripeWebhookSecret) ? '' : '@Microsoft.KeyVault(SecretUri=${secretUri}/stripe-webhook-secret)'
+  STRIPE_API_BASE: 'https://api.stripe.com'
+  STRIPE_PRICE_IDS: stripePriceIds
+  STRIPE_WEBHOOK_TOLERANCE_SECONDS: '300' // Stripe's libraries' default
+  BILLING_GRACE_DAYS: billingGraceDays
 }
 
 module settings 'app/settings.bicep' = {

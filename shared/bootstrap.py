@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     import requests
     from azure.storage.queue import QueueClient
 
+    from shared.billing.service import BillingService
     from shared.dataverse.token_registry import TokenRegistry
     from shared.reference.worker import RefreshParts
     from shared.store.activity import ActivityLog
@@ -178,3 +179,15 @@ def reference_worker() -> RefreshParts:
         send=lambda body, delay: queue.send_message(body, visibility_timeout=delay or None),
         now=utc_now,
     )
+
+
+@once
+def billing() -> BillingService:
+    from shared.accounts.services import services
+    from shared.billing.client import stripe_client
+    from shared.billing.service import BillingService
+    from shared.billing.store import BillingStore
+
+    settings = get_settings()
+    client = functools.cache(lambda: stripe_client(settings))  # built on first use: billing may be off
+    return BillingService(client, services(settings).store, BillingStore.from_settings(settings), settings)

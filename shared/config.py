@@ -90,6 +90,16 @@ class Settings:
     smtp_starttls: bool = _setting("SMTP_STARTTLS", False)
     acs_endpoint: str = _setting("ACS_ENDPOINT", "")
     acs_access_key: str = _setting("ACS_ACCESS_KEY", "")
+    # Stripe Billing: the secret key (empty: billing is off), the webhook endpoint's signing secret, the API
+    # host (the local stand-in's locally), the price of each paid plan ("starter:price_…,business:price_…",
+    # printed by `python -m shared.billing.setup`), the signature's age limit, and the days a failed
+    # payment leaves syncing on before it pauses.
+    stripe_secret_key: str = _setting("STRIPE_SECRET_KEY", "")
+    stripe_webhook_secret: str = _setting("STRIPE_WEBHOOK_SECRET", "")
+    stripe_api_base: str = _setting("STRIPE_API_BASE", "https://api.stripe.com")
+    stripe_price_ids: str = _setting("STRIPE_PRICE_IDS", "")
+    stripe_webhook_tolerance_seconds: int = _setting("STRIPE_WEBHOOK_TOLERANCE_SECONDS", 300)
+    billing_grace_days: int = _setting("BILLING_GRACE_DAYS", 7)
     # Development only: the folder the local SMTP sink writes to, shown at /dev/mailbox. Never set in Azure.
     dev_mailbox_dir: str = _setting("DEV_MAILBOX_DIR", "")
     # Development only: the local sandbox Dataverse's origin (https://127.0.0.1:PORT), the one address

@@ -99,6 +99,19 @@ class Billing:
 
 
 @dataclass
+class Subscription:
+    """The account's Stripe subscription as last read from Stripe (see shared/billing/)."""
+
+    customer_id: str = ""
+    subscription_id: str = ""
+    status: str = ""  # Stripe's: trialing, active, past_due, unpaid, canceled, incomplete, ...
+    price_id: str = ""
+    current_period_end: datetime | None = None  # the next charge
+    cancel_at_period_end: bool = False
+    payment_failed_at: datetime | None = None  # when the grace period started; None while paid up
+
+
+@dataclass
 class Account:
     id: str
     email: str
@@ -110,6 +123,7 @@ class Account:
     plan: str = "trial"
     trial_ends_at: datetime | None = None
     billing: Billing = field(default_factory=Billing)
+    subscription: Subscription = field(default_factory=Subscription)
     failed_sign_ins: int = 0
     last_failed_sign_in_at: datetime | None = None
     # Raised to invalidate every session cookie issued before (password reset, sign out everywhere).

@@ -40,6 +40,8 @@ SECRET_SETTINGS = {
     "SESSION_SECRET",
     "SMTP_PASSWORD",
     "ACS_ACCESS_KEY",
+    "STRIPE_SECRET_KEY",
+    "STRIPE_WEBHOOK_SECRET",
 }
 KEY_VAULT_REFERENCE = re.compile(
     r"'@Microsoft\.KeyVault\(SecretUri=\$\{secretUri\}/(?P<secret>[a-z0-9-]+)\)'"

@@ -1,0 +1,95 @@
+"""The account page's billing: what it shows (plan, status, next charge) and what its buttons do."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+import azure.functions as func
+
+from shared.billing.client import BillingNotConfiguredError, price_ids
+from shared.billing.service import BillingService
+from shared.billing.subscriptions import LIVE
+from shared.config import Settings
+from shared.connections.plans import PLANS, plan_named
+from shared.store.models import Account
+from shared.web.pages import Page
+
+log = logging.getLogger("portal.billing")
+STATUS_TEXT = {
+    "trialing": "Trial (card on file)",
+    "active": "Active",
+    "past_due": "Payment failed — please update your card",
+    "unpaid": "Unpaid — please update your card",
+    "canceled": "Cancelled",
+}
+
+
+@dataclass(frozen=True)
+class BillingView:
+    enabled: bool
+    status: str  # words, "" before any subscription
+    next_charge: datetime | None
+    next_amount: str
+    live: bool
+    has_customer: bool
+    plans: list[dict[str, str]]  # the paid plans: name, label, price
+
+
+def billing_view(account: Account, settings: Settings) -> BillingView:
+    held = account.subscription
+    live = bool(held.subscription_id) and held.status in LIVE
+    plan = plan_named(account.plan)
+    amount = f"{plan.currency} {plan.monthly_price_cents / 100:,.2f}" if plan and live else ""
+    offered = price_ids(settings)
+    return BillingView(
+        enabled=bool(settings.stripe_secret_key) and bool(offered),
+        status=STATUS_TEXT.get(held.status, held.status),
+        next_charge=None if held.cancel_at_period_end else held.current_period_end,
+        next_amount=amount,
+        live=live,
+        has_customer=bool(held.customer_id),
+        plans=[
+            {"name": p.name, "label": p.label, "price": f"{p.currency} {p.monthly_price_cents / 100:,.2f}"}
+            for p in PLANS.values()
+            if p.name in offered
+        ],
+    )
+
+
+def choose_plan(page: Page, account: Account, billing: BillingService) -> func.HttpResponse:
+    import stripe
+
+    plan = plan_named(page.field("plan"))
+    if plan is None or plan.is_trial:
+        page.flash("Choose one of the plans listed.")
+        return page.redirect("/account#billing")
+    try:
+        if billing.has_live_subscription(account):
+            if account.plan == plan.name:
+                page.flash(f"You are already on {plan.label}.")
+            else:
+                billing.change_plan(account, plan.name, page.now)
+                page.flash(f"Your plan is now {plan.label}.")
+            return page.redirect("/account#billing")
+        return page.redirect(billing.checkout_url(account, plan.name, page.now))
+    except BillingNotConfiguredError:
+        page.flash("Billing is not set up on this installation yet.")
+    except stripe.StripeError as failed:
+        log.warning("billing: Stripe refused or did not answer: %s", type(failed).__name__)
+        page.flash("Stripe is not answering right now. Please try again in a minute.")
+    return page.redirect("/account#billing")
+
+
+def open_portal(page: Page, account: Account, billing: BillingService) -> func.HttpResponse:
+    import stripe
+
+    try:
+        return page.redirect(billing.portal_url(account))
+    except BillingNotConfiguredError:
+        page.flash("Billing is not set up on this installation yet.")
+    except stripe.StripeError as failed:
+        log.warning("billing portal: %s", type(failed).__name__)
+        page.flash("Stripe is not answering right now. Please try again in a minute.")
+    return page.redirect("/account#billing")

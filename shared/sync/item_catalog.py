@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared.sync.idempotency import payload_digest
 from shared.sync.mapping_items import items_to_write
 from shared.xero.accounting import XeroAccounting
 
@@ -51,12 +52,20 @@ class ItemCatalog:
         entry = self._entry(tenant_id)
         with entry.lock:  # one worker thread per organisation loads or writes items at a time
             if self._clock() - entry.loaded_at > self._ttl:
-                entry.items = {i["Code"]: i for i in xero.get("Items").get("Items", []) if i.get("Code")}
+                # unitdp=4: without it Xero rounds unit prices to 2 places, and a 4-place Dynamics price
+                # would differ on every reload and be written again (spec, parameter unitdp). Items are
+                # not paged (GET /Items has no page parameter): one call reads them all.
+                items = xero.get("Items", {"unitdp": 4}).get("Items", [])
+                entry.items = {i["Code"]: i for i in items if i.get("Code")}
                 entry.loaded_at = self._clock()
             writes = items_to_write(wanted, entry.items) if may_write else []
             problems: list[str] = []
             if writes:
-                for result in xero.write("POST", "Items", "Items", writes, idempotency_key):
+                # The key follows what is sent and what it is sent over (each item's UpdatedDateUTC): a price
+                # changed back to an earlier value is a new request, not a replay of a stale answer.
+                before = [entry.items.get(w["Code"], {}).get("UpdatedDateUTC") for w in writes]
+                key = f"{idempotency_key}-{payload_digest([writes, before])[:16]}"
+                for result in xero.write("POST", "Items", "Items", writes, key):
                     code = str(result.element.get("Code", ""))
                     if result.ok and code:
                         entry.items[code] = result.element

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from shared.dataverse import schema
@@ -24,14 +24,16 @@ from shared.store.activity import ActivityLog
 from shared.store.models import Connection
 from shared.sync.coalesce import HandedOver, InvoiceGate
 from shared.sync.contacts import resolve_contact
+from shared.sync.due_date import due_date
 from shared.sync.eligibility import STATE_CANCELLED, ineligible_reason
 from shared.sync.events import InvoiceEvent
-from shared.sync.idempotency import idempotency_key
+from shared.sync.idempotency import idempotency_key, payload_digest
 from shared.sync.item_catalog import ItemCatalog
 from shared.sync.mapping_contact import map_contact
 from shared.sync.mapping_invoice import map_invoice
 from shared.sync.mapping_items import wanted_items
 from shared.sync.mapping_status import can_update, cancel_action
+from shared.sync.organisation import BOOK, OrganisationBook
 from shared.sync.settings import Numbering
 from shared.sync.write_back import SKIPPED, Dataverse, problem_values, success_values, write_back
 from shared.sync.xero_errors import explain
@@ -42,6 +44,12 @@ log = logging.getLogger(__name__)
 Outcome = Literal["pushed", "unchanged", "skipped", "failed", "covered", "handed-over"]
 _DUPLICATE_NUMBER = "must be unique"
 _LOCKED = "not of valid status for modification"
+_RANK = {"DRAFT": 0, "SUBMITTED": 1, "AUTHORISED": 2}
+DEFAULT_DUE_DAYS = 30  # when Dynamics, the Xero contact and the organisation all leave it open
+
+
+class ForeignInvoice(FatalError):
+    """Xero holds an invoice with this number that the connector did not write for this Dynamics invoice."""
 
 
 class LeftAlone(FatalError):
@@ -74,6 +82,7 @@ class Push:
     now: Callable[[], datetime]
     gate: InvoiceGate
     pacing: RateGate | None = None  # the worker's Xero pacing: checked before Dynamics is read
+    organisations: OrganisationBook = BOOK  # ShortCode and payment terms, read once per worker
 
     def run(self) -> PushResult:
         invoice_id = self.invoice_id()
@@ -165,6 +174,7 @@ class Push:
         payload = map_invoice(
             doc, settings, {"ContactID": contact.contact_id}, existing, known_item_codes=known
         )
+        payload = self._completed(doc, payload, contact.contact_id, existing)
         digest = _digest({k: v for k, v in payload.items() if k != "InvoiceID"})  # same for create and update
         if (
             existing
@@ -173,13 +183,33 @@ class Push:
         ):
             return PushResult("unchanged", invoice_id, number, xero_invoice_id=str(existing["InvoiceID"]))
         invoice = self._write_invoice(doc, payload, existing)
-        write_back(
-            self.dataverse,
-            doc,
-            success_values(invoice, digest, self.now(), self.xero.web_url),
-            (plan, contact),
-        )
+        values = success_values(invoice, digest, self.now(), self.xero.web_url, self._short_code())
+        write_back(self.dataverse, doc, values, (plan, contact))
         return PushResult("pushed", invoice_id, number, xero_invoice_id=str(invoice.get("InvoiceID", "")))
+
+    def _completed(
+        self, doc: dict[str, Any], payload: dict[str, Any], contact_id: str, existing: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        """The link back to this Dynamics invoice (Xero shows it as "Go to …"; it is also how a Xero
+        invoice is known to be ours), and a due date where Xero requires one and Dynamics has none."""
+        payload = dict(payload)
+        link = _source_link(self.connection.dynamics.org_url, str(doc["invoiceid"]))
+        if link:
+            payload["Url"] = link
+        status = str(payload.get("Status") or "")
+        raising = existing is None or _RANK.get(str(existing.get("Status")).upper(), 0) < 1
+        if not payload.get("DueDate") and _RANK.get(status, 0) >= 1 and raising:
+            issued = date.fromisoformat(payload["Date"]) if payload.get("Date") else self.now().date()
+            tenant = self.connection.xero.tenant_id
+            terms = self.organisations.sales_terms(self.xero, tenant, contact_id)
+            payload["DueDate"] = due_date(issued, terms, DEFAULT_DUE_DAYS).isoformat()
+        return payload
+
+    def _short_code(self) -> str:
+        """The organisation's ShortCode: a deep link without it opens whichever organisation the user
+        last used (FACTS.md, "deep link to an invoice in the right organisation")."""
+        organisation = self.organisations.organisation(self.xero, self.connection.xero.tenant_id)
+        return str(organisation.get("ShortCode") or "")
 
     def _items(self, doc: dict[str, Any]) -> frozenset[str]:
         wanted = wanted_items(doc, self.connection.sync)
@@ -199,22 +229,30 @@ class Push:
         self, doc: dict[str, Any], payload: dict[str, Any], existing: dict[str, Any] | None
     ) -> dict[str, Any]:
         invoice_id, version = str(doc["invoiceid"]), doc.get("versionnumber") or self.event.version or 0
-        key = idempotency_key(self.connection.id, invoice_id, version, "invoice")
+        # The key names the version AND what is sent: a corrected retry of the same version is new to Xero.
+        key = idempotency_key(
+            self.connection.id, invoice_id, f"{version}.{payload_digest(payload)}", "invoice"
+        )
         if existing is None and self.connection.sync.numbering == Numbering.XERO:
             # Xero numbers it: nothing makes a second create fail, so look for an earlier one first.
-            existing = self._find(
-                "Invoices", {"where": f'Reference=="{_quoted(payload.get("Reference", ""))}"'}
-            )
-            if existing:
-                payload = {**payload, "InvoiceID": existing["InvoiceID"]}
+            found = self._find("Invoices", {"where": f'Reference=="{_quoted(payload.get("Reference", ""))}"'})
+            if found and _ours(found, invoice_id):
+                existing, payload = found, {**payload, "InvoiceID": found["InvoiceID"]}
+        if existing and str(payload.get("Status")) == str(existing.get("Status") or "").upper():
+            # Not raising the status: leave it to Xero, where someone may have approved it since.
+            payload = {k: v for k, v in payload.items() if k != "Status"}
         result = self.xero.write("POST" if existing else "PUT", "Invoices", "Invoices", [payload], key)[0]
         if result.ok:
             return result.element
         if existing and any(_LOCKED in m for m in result.errors):
-            self._explain_lock(str(existing["InvoiceID"]))
+            return self._after_lock(str(existing["InvoiceID"]), payload, key, result.errors)
         if existing is None and any(_DUPLICATE_NUMBER in m for m in result.errors):
-            # An earlier attempt created it and its answer was lost: update that one instead.
+            # An earlier attempt created it and its answer was lost: update that one instead — but only
+            # when it is provably the one this Dynamics invoice made (its Url names it); a real
+            # organisation holds invoices typed or imported before, and those are not ours to rewrite.
             found = self._find("Invoices", {"InvoiceNumbers": payload.get("InvoiceNumber", "")})
+            if found and not _ours(found, invoice_id):
+                raise ForeignInvoice(_foreign_message(found))
             if found:
                 allowed, why = can_update(str(found.get("Status", "")), found.get("AmountPaid"))
                 if not allowed:
@@ -227,12 +265,25 @@ class Push:
                 raise XeroValidationError(retry.errors)
         raise XeroValidationError(result.errors)
 
-    def _explain_lock(self, xero_id: str) -> None:
-        """Xero refused to change an invoice it holds: find out why (paid, voided...) and say it in words."""
+    def _after_lock(
+        self, xero_id: str, payload: dict[str, Any], key: str, errors: list[str]
+    ) -> dict[str, Any]:
+        """Xero refused to change an invoice it holds. Read what it holds: paid, voided... is said in
+        words; an invoice approved in Xero since the last push takes the change at its own status
+        (Xero moves AUTHORISED only to VOIDED and answers "Invoice not of valid status for
+        modification" to any other move: waynerobinson/xeroizer#48, XeroAPI/Xero-NetStandard#79)."""
         current = self.xero.get(f"Invoices/{xero_id}").get("Invoices", [{}])[0]
-        allowed, why = can_update(str(current.get("Status", "")), current.get("AmountPaid"))
+        status = str(current.get("Status", ""))
+        allowed, why = can_update(status, current.get("AmountPaid"))
         if not allowed:
-            raise LeftAlone(why, str(current.get("Status", "")))
+            raise LeftAlone(why, status)
+        if "Status" in payload and _RANK.get(status, -1) >= _RANK.get(str(payload["Status"]), 0):
+            kept = {k: v for k, v in payload.items() if k != "Status"}
+            retry = self.xero.write("POST", "Invoices", "Invoices", [kept], key + "-s")[0]
+            if retry.ok:
+                return retry.element
+            errors = retry.errors
+        raise XeroValidationError(errors)
 
     def _cancel(self, doc: dict[str, Any], number: str) -> PushResult:
         invoice_id, xero_id = str(doc["invoiceid"]), str(doc[schema.INVOICE_XERO_ID])
@@ -246,7 +297,8 @@ class Push:
         if not result.ok:
             raise XeroValidationError(result.errors)
         digest = str(doc.get(schema.INVOICE_SYNC_DIGEST) or "")
-        write_back(self.dataverse, doc, success_values(result.element, digest, self.now(), self.xero.web_url))
+        values = success_values(result.element, digest, self.now(), self.xero.web_url, self._short_code())
+        write_back(self.dataverse, doc, values)
         return PushResult("pushed", invoice_id, number, xero_invoice_id=xero_id)
 
     def _find(self, resource: str, params: dict[str, Any]) -> dict[str, Any] | None:
@@ -264,6 +316,27 @@ def _existing(doc: dict[str, Any]) -> dict[str, Any] | None:
         "Status": doc.get(schema.INVOICE_XERO_STATUS) or "",
         "InvoiceNumber": doc.get(schema.INVOICE_XERO_NUMBER) or "",
     }
+
+
+def _source_link(org_url: str, invoice_id: str) -> str:
+    """The Dynamics form of the invoice (Learn: "Open forms, views, dialogs, and reports with a URL")."""
+    if not org_url.startswith("https://"):
+        return ""
+    return f"{org_url.rstrip('/')}/main.aspx?pagetype=entityrecord&etn=invoice&id={invoice_id.lower()}"
+
+
+def _ours(found: dict[str, Any], invoice_id: str) -> bool:
+    return f"id={invoice_id.lower()}" in str(found.get("Url") or "").lower()
+
+
+def _foreign_message(found: dict[str, Any]) -> str:
+    number = found.get("InvoiceNumber", "")
+    contact = (found.get("Contact") or {}).get("Name") or "another contact"
+    return (
+        f"Xero already has invoice {number} (for {contact}), which this connector did not create — "
+        f"fix: give this invoice a number Xero does not use yet in Dynamics, or renumber or void {number} "
+        "in Xero, then save the invoice again"
+    )
 
 
 def _digest(value: Any) -> str:

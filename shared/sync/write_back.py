@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Protocol
+from urllib.parse import quote
 
 from shared.dataverse import schema
 from shared.dataverse.batch import BatchRequest, BatchResponse
@@ -28,18 +29,27 @@ class Dataverse(Protocol):
     def batch(self, requests_: list[BatchRequest]) -> list[BatchResponse]: ...
 
 
-def invoice_link(invoice_id: str, web_url: str = XERO_WEB_URL) -> str:
-    return f"{web_url}/AccountsReceivable/View.aspx?InvoiceID={invoice_id}"
+def invoice_link(invoice_id: str, web_url: str = XERO_WEB_URL, short_code: str = "") -> str:
+    """The invoice in Xero's web app. With the organisation's ShortCode the link first switches to that
+    organisation (`organisationlogin/default.aspx?shortcode=…&redirecturl=…`, FACTS.md); without it a
+    user of several organisations lands in whichever one they used last."""
+    view = f"/AccountsReceivable/View.aspx?InvoiceID={invoice_id}"
+    if not short_code:
+        return f"{web_url}{view}"
+    return (
+        f"{web_url}/organisationlogin/default.aspx?shortcode={quote(short_code, safe='')}"
+        f"&redirecturl={quote(view, safe='/')}"
+    )
 
 
 def success_values(
-    invoice: dict[str, Any], digest: str, now: datetime, web_url: str = XERO_WEB_URL
+    invoice: dict[str, Any], digest: str, now: datetime, web_url: str = XERO_WEB_URL, short_code: str = ""
 ) -> dict[str, Any]:
     return {
         schema.INVOICE_XERO_ID: invoice.get("InvoiceID", ""),
         schema.INVOICE_XERO_NUMBER: invoice.get("InvoiceNumber", ""),
         schema.INVOICE_XERO_STATUS: invoice.get("Status", ""),
-        schema.INVOICE_XERO_URL: invoice_link(str(invoice.get("InvoiceID", "")), web_url),
+        schema.INVOICE_XERO_URL: invoice_link(str(invoice.get("InvoiceID", "")), web_url, short_code),
         schema.INVOICE_SYNCED_ON: _timestamp(now),
         schema.INVOICE_SYNC_ERROR: "",
         schema.INVOICE_SYNC_DIGEST: digest,

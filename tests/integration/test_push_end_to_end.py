@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import requests
@@ -128,8 +129,10 @@ def test_new_customer_new_products_and_a_write_in_line(world: World) -> None:
     assert row[schema.INVOICE_XERO_NUMBER] == xero_invoice["InvoiceNumber"] == row["invoicenumber"]
     # the link opens that invoice where it is: here the sandbox Xero's own page of it
     link = f"{world.xero_url}/AccountsReceivable/View.aspx?InvoiceID={xero_invoice['InvoiceID']}"
-    assert row[schema.INVOICE_XERO_URL] == link
-    assert xero_invoice["InvoiceNumber"] in requests.get(link, timeout=10).text
+    [organisation] = world.xero("Organisation")  # behind the switch to this invoice's organisation
+    switch = f"{world.xero_url}/organisationlogin/default.aspx?shortcode={quote(organisation['ShortCode'])}"
+    assert row[schema.INVOICE_XERO_URL] == f"{switch}&redirecturl={quote(link[len(world.xero_url) :])}"
+    assert xero_invoice["InvoiceNumber"] in requests.get(row[schema.INVOICE_XERO_URL], timeout=10).text
     lines = xero_invoice["LineItems"]
     assert [line.get("ItemCode") for line in lines] == ["WIDGET-01", None]
     assert lines[1]["Description"] == "Installation"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import requests
@@ -16,6 +17,8 @@ from local.azurite import Azurite
 from local.stack import LocalStack
 from shared import bootstrap
 from shared.dataverse import schema
+from shared.sync.item_catalog import ItemCatalog
+from shared.sync.settings import InvoiceStatus
 from shared.xero.accounting import ZERO_ID, XeroAccounting
 from tests.integration.test_push_end_to_end import FAST_HOST, World
 
@@ -102,3 +105,118 @@ def test_a_customer_fixed_after_xero_refused_it_is_created_on_the_next_save(worl
     [contact] = named(world, f"Typo Ltd {tag}")
     assert contact["EmailAddress"] == "accounts@typo.example"
     assert world.xero_invoice(row[schema.INVOICE_XERO_ID])["Contact"]["ContactID"] == contact["ContactID"]
+
+
+def xero_invoice_body(contact_id: str, number: str, status: str = "DRAFT") -> dict[str, Any]:
+    return {
+        "Type": "ACCREC",
+        "Contact": {"ContactID": contact_id},
+        "InvoiceNumber": number,
+        "Date": "2026-01-05",
+        "DueDate": "2026-02-05",
+        "Status": status,
+        "Reference": "typed in Xero",
+        "LineItems": [{"Description": "Their work", "Quantity": 1, "UnitAmount": 500, "AccountCode": "200"}],
+    }
+
+
+def test_an_invoice_xero_already_has_under_our_number_is_left_untouched_and_explained(world: World) -> None:
+    # GIVEN Xero holds a draft INV-<n> for another customer, entered by hand before the connector came
+    tag = uuid.uuid4().hex[:6].upper()
+    number = f"INV-9{tag}"
+    xero = as_xero_user(world)
+    other = xero.write("PUT", "Contacts", "Contacts", [{"Name": f"Someone Else {tag}"}], f"o-{tag}")[0]
+    theirs = xero.write(
+        "PUT", "Invoices", "Invoices", [xero_invoice_body(other.element["ContactID"], number)], f"i-{tag}"
+    )[0].element
+    # WHEN a Dynamics invoice with that same number is saved
+    customer = account(world, f"Our Customer {tag}", f"OC-{tag}")
+    invoice = world.user.create_invoice(
+        "Ours", ("account", customer), [{"description": "Our work", "price": 10}], invoicenumber=number
+    )
+    row = world.synced(invoice)
+    # THEN their invoice is exactly as it was, and ours says why it is not in Xero and what to do
+    after = world.xero_invoice(theirs["InvoiceID"])
+    assert (after["Reference"], after["Contact"]["ContactID"]) == (
+        "typed in Xero",
+        other.element["ContactID"],
+    )
+    assert [line["Description"] for line in after["LineItems"]] == ["Their work"]
+    assert after["UpdatedDateUTC"] == theirs["UpdatedDateUTC"]
+    message = row[schema.INVOICE_SYNC_ERROR]
+    assert f"Xero already has invoice {number} (for Someone Else {tag})" in message and "fix:" in message
+    assert not row[schema.INVOICE_XERO_ID]
+
+
+def test_an_approved_invoice_without_a_due_date_takes_the_contacts_payment_terms(world: World) -> None:
+    # GIVEN the customer is in Xero with "20th of the following month" as its sales terms
+    tag = uuid.uuid4().hex[:6]
+    terms = {"Sales": {"Day": 20, "Type": "OFFOLLOWINGMONTH"}}
+    as_xero_user(world).write(
+        "PUT", "Contacts", "Contacts", [{"Name": f"Termed Ltd {tag}", "PaymentTerms": terms}], f"t-{tag}"
+    )
+    customer = account(world, f"Termed Ltd {tag}", f"TL-{tag}")
+    # WHEN the connection approves invoices and Dynamics gives this one no due date
+    with world.sync_settings(invoice_status=InvoiceStatus.AUTHORISED):
+        invoice = world.user.create_invoice(
+            "Approved",
+            ("account", customer),
+            [{"description": "A", "price": 10}],
+            datedelivered="2026-03-10T00:00:00Z",
+        )
+        row = world.synced(invoice)
+    # THEN Xero took it, due on the 20th of the following month
+    assert row[schema.INVOICE_SYNC_ERROR] == ""
+    xero_invoice = world.xero_invoice(row[schema.INVOICE_XERO_ID])
+    assert xero_invoice["Status"] == "AUTHORISED"
+    assert xero_invoice["DueDateString"].startswith("2026-04-20")
+
+
+def test_an_invoice_approved_in_xero_takes_later_edits_without_going_back_to_draft(world: World) -> None:
+    # GIVEN a draft the connector pushed, which the accountant then approved in Xero
+    invoice = world.user.create_invoice("Before", ("account", world.new_account()), [{"description": "A"}])
+    first = world.synced(invoice)
+    xero_id = first[schema.INVOICE_XERO_ID]
+    approved = as_xero_user(world).write(
+        "POST",
+        f"Invoices/{xero_id}",
+        "Invoices",
+        [{"Status": "AUTHORISED", "DueDate": "2026-12-31"}],
+        xero_id,
+    )[0]
+    assert approved.ok, approved.errors
+    # WHEN the Dynamics user changes the invoice
+    world.user.update("invoices", invoice, {"name": "After approval"})
+    row = world.synced(invoice, after=first)
+    # THEN Xero took the change and kept its approval (and the due date the accountant chose)
+    assert row[schema.INVOICE_SYNC_ERROR] == ""
+    assert row[schema.INVOICE_XERO_STATUS] == "AUTHORISED"
+    held = world.xero_invoice(xero_id)
+    assert (held["Reference"], held["Status"]) == ("After approval", "AUTHORISED")
+    assert held["DueDateString"].startswith("2026-12-31")
+
+
+def test_the_link_on_the_invoice_opens_the_right_organisation(world: World) -> None:
+    invoice = world.user.create_invoice("Linked", ("account", world.new_account()), [{"description": "A"}])
+    row = world.synced(invoice)
+    [organisation] = world.xero("Organisation")
+    assert row[schema.INVOICE_XERO_URL] == (
+        f"{world.xero_url}/organisationlogin/default.aspx?shortcode="
+        f"{quote(organisation['ShortCode'], safe='')}&redirecturl=/AccountsReceivable/View.aspx"
+        f"%3FInvoiceID%3D{row[schema.INVOICE_XERO_ID]}"
+    )
+    # and Xero's invoice links back to the Dynamics invoice ("Go to …" in Xero)
+    assert f"id={invoice.lower()}" in world.xero_invoice(row[schema.INVOICE_XERO_ID])["Url"]
+
+
+def test_a_four_decimal_price_is_not_written_again_when_the_catalog_reloads(world: World) -> None:
+    # GIVEN an item priced to four decimals, written once
+    tag = uuid.uuid4().hex[:6].upper()
+    wanted = [{"Code": f"P4-{tag}", "Name": "Gasket", "SalesDetails": {"UnitPrice": 0.1234}}]
+    catalog, xero = ItemCatalog(ttl=0), as_xero_user(world)
+    catalog.ensure(world.tenant, xero, wanted, True, f"dxc-items-{tag}")
+    posts = world.calls("POST", "/api.xro/2.0/Items")
+    # WHEN the catalog is read again (every reload, in a worker) THEN the unchanged item is not re-sent
+    outcome = catalog.ensure(world.tenant, xero, wanted, True, f"dxc-items-{tag}")
+    assert outcome.known_codes == {f"P4-{tag}"} and not outcome.problems
+    assert world.calls("POST", "/api.xro/2.0/Items") == posts

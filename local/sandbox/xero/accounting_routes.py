@@ -17,6 +17,7 @@ from local.sandbox.xero.typecheck import PostDataInvalid, elements_of
 from local.sandbox.xero.wire import (
     envelope,
     json_response,
+    money,
     post_data_invalid,
     problem,
     render,
@@ -53,6 +54,8 @@ def not_found() -> Response:
 def read(state: SandboxState, org: Org, request: Request, resource: str, record_id: str | None) -> Response:
     with state.lock:
         records = _rendered(org, resource, single=record_id is not None, paged="page" in request.args)
+        if resource == "Items" and request.args.get("unitdp") != "4":
+            records = [_two_places(r) for r in records]
     if record_id is not None:
         found = [r for r in records if _matches(r, resource, record_id)]
         if not found:
@@ -75,6 +78,16 @@ def read(state: SandboxState, org: Org, request: Request, resource: str, record_
     return json_response(
         envelope(COLLECTION_NAME.get(resource, resource), records, state.clock.now_dt(), **extra)
     )
+
+
+def _two_places(item: dict[str, Any]) -> dict[str, Any]:
+    """Unit prices as Xero shows them to a reader that did not opt in to four decimals (spec, parameter
+    unitdp: "You can opt in to use four decimal places for unit amounts"): rounded to two."""
+    out = dict(item)
+    for details in ("SalesDetails", "PurchaseDetails"):
+        if isinstance(out.get(details), dict) and isinstance(out[details].get("UnitPrice"), int | float):
+            out[details] = out[details] | {"UnitPrice": float(money(out[details]["UnitPrice"]))}
+    return out
 
 
 def _rendered(org: Org, resource: str, single: bool, paged: bool) -> list[dict[str, Any]]:

@@ -70,6 +70,10 @@ def upsert_invoice(
         if contact is not None:
             merged["_contact_id"] = contact["ContactID"]
     errors += _date_problems(ctx, merged)
+    if merged["Status"] in ("SUBMITTED", "AUTHORISED") and merged.get("DueDate") is None:
+        # Only a DRAFT may lack a due date, on PUT and POST alike (waynerobinson/xeroizer#290, #395), and
+        # Xero does not fill it from payment terms for an API call (XeroAPI/xero-python#78).
+        errors.append("The document DueDate field must be specified.")
     errors += _currency_and_theme_problems(ctx.org, merged)
     errors += _number_problems(ctx.org, merged, existing)
     errors += price_lines(ctx, merged)
@@ -102,9 +106,10 @@ def _status_problems(existing: dict[str, Any] | None, merged: dict[str, Any]) ->
     old = existing["Status"]
     if status in _NEXT_STATUS.get(old, set()):
         return []
-    if old == "AUTHORISED" and status == "DELETED":
-        return ["An approved invoice cannot be deleted; void it instead."]
-    return [f"Invoice of status {old} cannot be changed to {status}."]
+    # Xero's allowed moves (its support, quoted in waynerobinson/xeroizer#48): DRAFT→SUBMITTED/AUTHORISED/
+    # DELETED, SUBMITTED→DRAFT/AUTHORISED/DELETED, AUTHORISED→VOIDED. Any other move is answered
+    # "Invoice not of valid status for modification" (Xero's API team, XeroAPI/Xero-NetStandard#79).
+    return [NOT_MODIFIABLE]
 
 
 def _type_problems(merged: dict[str, Any]) -> list[str]:

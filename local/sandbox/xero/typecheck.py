@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 S, N, B, G = "System.String", "System.Decimal", "System.Boolean", "System.Guid"
+INT = "System.Int32"
 
 
 class Enum(tuple[str, ...]):
@@ -75,6 +76,10 @@ ADDRESS: dict[str, Any] = {"AddressType": ADDRESS_TYPES} | {
 PHONE: dict[str, Any] = {"PhoneType": PHONE_TYPES} | {
     k: S for k in ("PhoneNumber", "PhoneAreaCode", "PhoneCountryCode")
 }
+PAYMENT_TERM_TYPES = enum(
+    "PaymentTermType", "DAYSAFTERBILLDATE", "DAYSAFTERBILLMONTH", "OFCURRENTMONTH", "OFFOLLOWINGMONTH"
+)
+TERM: dict[str, Any] = {"Day": INT, "Type": PAYMENT_TERM_TYPES}
 CONTACT: dict[str, Any] = {
     "ContactID": G,
     "ContactNumber": S,
@@ -95,6 +100,7 @@ CONTACT: dict[str, Any] = {
     "SalesDefaultAccountCode": S,
     "PurchasesDefaultAccountCode": S,
     "XeroNetworkKey": S,
+    "PaymentTerms": {"Sales": TERM, "Bills": TERM},
 }
 INVOICE: dict[str, Any] = {
     "Type": INVOICE_TYPES,
@@ -180,6 +186,11 @@ def _convert(raw: Any, kind: Any, path: str) -> Any:
         return _as_string(raw)
     if kind == N:
         return _as_decimal(raw, path)
+    if kind == INT:
+        number = _as_decimal(raw, path)
+        if number != number.to_integral_value():
+            raise PostDataInvalid(_conversion(raw, INT, path))
+        return int(number)
     if kind == B:
         if isinstance(raw, bool):
             return raw

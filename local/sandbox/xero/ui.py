@@ -7,7 +7,9 @@ connector did "in Xero" without calling the API by hand:
     /_sandbox/ui/{tenant}/contacts, …/items         contacts and items
 
 It also answers go.xero.com's own invoice link, `/AccountsReceivable/View.aspx?InvoiceID=…` (the link the
-connector writes onto the Dynamics invoice), and `/AccountsReceivable/Search.aspx` (the sales invoices list):
+connector writes onto the Dynamics invoice, behind the organisation switch
+`/organisationlogin/default.aspx?shortcode=…&redirecturl=…`), and `/AccountsReceivable/Search.aspx` (the
+sales invoices list):
 against the sandbox the same links open these pages. Nothing here changes a record."""
 
 from __future__ import annotations
@@ -156,6 +158,8 @@ def handle(state: SandboxState, request: Request) -> Response | None:
         return redirect(f"{BASE}/", 302)
     if path.lower() == "/accountsreceivable/view.aspx":
         return _view_aspx(state, request.args.get("InvoiceID", ""))
+    if path.lower() == "/organisationlogin/default.aspx":
+        return _organisation_login(request.args.get("redirecturl", ""))
     if path == BASE:
         return redirect(f"{BASE}/", 301)
     if not path.startswith(f"{BASE}/"):
@@ -198,6 +202,14 @@ def _page(state: SandboxState, parts: list[str]) -> Response:
         title = f"Invoice {invoice.get('InvoiceNumber') or ''} – {org.name}"
         return _render("invoice", title=title, org=org, inv=invoice, contact=_contact_name(org, invoice))
     return _not_found("No such page")
+
+
+def _organisation_login(target: str) -> Response:
+    """go.xero.com's organisation switch (`?shortcode=…&redirecturl=…`, FACTS.md): the sandbox has one
+    session for every organisation, so it only follows the redirect — to a path on this host only."""
+    if not target.startswith("/") or target.startswith("//"):
+        return _not_found("redirecturl must be a path on this site")
+    return redirect(target, 302)
 
 
 def _view_aspx(state: SandboxState, invoice_id: str) -> Response:

@@ -60,3 +60,23 @@ def test_the_pages_change_nothing_and_escape_what_they_show(xero: XeroClient) ->
     )
     assert posted.status_code >= 400
     assert xero.sandbox.state.org(NZ).invoices[made["InvoiceID"]]["Status"] == "DRAFT"
+
+
+def test_the_organisation_switch_follows_only_paths_on_this_site(xero: XeroClient) -> None:
+    made = created(xero.put("Invoices", invoice()))
+    target = f"/AccountsReceivable/View.aspx?InvoiceID={made['InvoiceID']}"
+    answer = http().get(
+        f"{xero.sandbox.url}/organisationlogin/default.aspx",
+        params={"shortcode": "!abcde", "redirecturl": target},
+        timeout=10,
+    )
+    assert answer.status_code == 200 and "Consulting" in answer.text
+    # an open redirect to another site is what an attacker would put in a link: refused
+    for elsewhere in ("https://evil.example/", "//evil.example/x", "evil.example"):
+        refused = http().get(
+            f"{xero.sandbox.url}/organisationlogin/default.aspx",
+            params={"redirecturl": elsewhere},
+            allow_redirects=False,
+            timeout=10,
+        )
+        assert refused.status_code == 404, elsewhere

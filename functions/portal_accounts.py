@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 import azure.functions as func
 
 if TYPE_CHECKING:
+    from datetime import timedelta
+
     from shared.accounts.links import LinkProblem, Purpose
     from shared.web.pages import Page
 
@@ -93,7 +95,14 @@ def _landing(page: "Page") -> func.HttpResponse:
     return page.render("landing.html", title="Dynamics 365 invoices in Xero")
 
 
+def _network_limited(wait: "timedelta") -> dict[str, str]:
+    from shared.web.throttle import minutes_text
+
+    return {"email": f"Too many requests from your network. Try again in {minutes_text(wait)}."}
+
+
 def _signup(page: "Page") -> func.HttpResponse:
+    from shared.accounts.abuse import NetworkLimited
     from shared.accounts.registration import AlreadyRegistered, SignupForm, register
     from shared.accounts.services import services
 
@@ -109,7 +118,12 @@ def _signup(page: "Page") -> func.HttpResponse:
             "signup.html", 400, title=title, form=form, errors=errors, already_registered=False
         )
     try:
-        registered = register(services(page.settings), form)
+        registered = register(services(page.settings), form, page.client_ip)
+    except NetworkLimited as limited:
+        limited_errors = _network_limited(limited.wait)
+        return page.render(
+            "signup.html", 429, title=title, form=form, errors=limited_errors, already_registered=False
+        )
     except AlreadyRegistered:
         errors = {"email": "An account with this e-mail address already exists."}
         return page.render("signup.html", 409, title=title, form=form, errors=errors, already_registered=True)
@@ -165,7 +179,10 @@ def _password_from_link(page: "Page", purpose: "Purpose") -> func.HttpResponse:
     return page.redirect(AFTER_SIGN_IN)
 
 
-def _email_form(page: "Page", action: str, sent_text: str, send: Callable[[str], None]) -> func.HttpResponse:
+def _email_form(
+    page: "Page", action: str, sent_text: str, send: Callable[[str, str], None]
+) -> func.HttpResponse:
+    from shared.accounts.abuse import NetworkLimited
     from shared.web.forms import email_problem
 
     titles = {"/forgot": "Forgotten your password?", "/verify/resend": "Send the e-mail link again"}
@@ -180,7 +197,11 @@ def _email_form(page: "Page", action: str, sent_text: str, send: Callable[[str],
     problem = email_problem(email)
     if problem:
         return page.render("email_form.html", 400, email=email, errors={"email": problem}, sent="", **context)
-    send(email)
+    try:
+        send(email, page.client_ip)
+    except NetworkLimited as limited:
+        errors = _network_limited(limited.wait)
+        return page.render("email_form.html", 429, email=email, errors=errors, sent="", **context)
     return page.render(
         "email_form.html", email=email, errors={}, sent=sent_text.format(email=email), **context
     )
@@ -192,7 +213,7 @@ def _forgot(page: "Page") -> func.HttpResponse:
 
     svc = services(page.settings)
     sent = "If {email} is registered, we sent a link to choose a new password. It works once and for 1 hour."
-    return _email_form(page, "/forgot", sent, lambda email: request_reset(svc, email))
+    return _email_form(page, "/forgot", sent, lambda email, ip: request_reset(svc, email, ip))
 
 
 def _verify_resend(page: "Page") -> func.HttpResponse:
@@ -201,7 +222,7 @@ def _verify_resend(page: "Page") -> func.HttpResponse:
 
     svc = services(page.settings)
     sent = "If {email} is registered and not yet confirmed, we sent a new link. It works for 24 hours."
-    return _email_form(page, "/verify/resend", sent, lambda email: resend_verification(svc, email))
+    return _email_form(page, "/verify/resend", sent, lambda email, ip: resend_verification(svc, email, ip))
 
 
 def _signin(page: "Page") -> func.HttpResponse:

@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from shared.accounts.abuse import MAIL_NETWORK, SIGNUP_NETWORK, check_network, may_mail
 from shared.accounts.email_links import issue_link
 from shared.accounts.links import LIFETIMES
 from shared.accounts.services import AccountServices
@@ -56,8 +57,10 @@ class Registered:
     email_sent: bool
 
 
-def register(svc: AccountServices, form: SignupForm) -> Registered:
-    """Create the trial account (no password until the link is followed) and send the link."""
+def register(svc: AccountServices, form: SignupForm, client_ip: str) -> Registered:
+    """Create the trial account (no password until the link is followed) and send the link.
+    NetworkLimited when the caller's network registered too often."""
+    check_network(svc.limits, SIGNUP_NETWORK, client_ip)
     try:
         account = svc.store.create(
             form.email,
@@ -74,18 +77,23 @@ def register(svc: AccountServices, form: SignupForm) -> Registered:
 
 
 def send_verification(svc: AccountServices, account: Account) -> bool:
+    if not may_mail(svc.limits, account.email, "verify"):
+        log.info("account %s: verification e-mail held back (address limit)", account.id)
+        return True  # the same answer as a sent one: the page must not tell who has an account
     link = issue_link(svc, account.id, "verify")
     hours = int(LIFETIMES["verify"].total_seconds() // 3600)
     try:
-        svc.mailer.send(verification_message(account.email, account.name, link, hours))
+        svc.mailer.send(verification_message(account.email, link, hours))
     except EmailError as error:
         log.error("account %s: verification e-mail not sent: %s", account.id, error)
         return False
     return True
 
 
-def resend_verification(svc: AccountServices, email: str) -> None:
-    """A new link for an account still waiting for verification; nothing otherwise (the same answer)."""
+def resend_verification(svc: AccountServices, email: str, client_ip: str) -> None:
+    """A new link for an account still waiting for verification; nothing otherwise (the same answer).
+    NetworkLimited when the caller's network asked for too many e-mails."""
+    check_network(svc.limits, MAIL_NETWORK, client_ip)
     account = svc.store.get_by_email(email)
     if account is not None and not account.email_verified:
         send_verification(svc, account)

@@ -1,14 +1,23 @@
-"""Signing in, with two throttles: per account (5 failures → 15 minutes) and per client address."""
+"""Signing in under the abuse limits of shared/accounts/abuse.py: a use is reserved before the password
+is checked (atomic in table storage), and a success gives the reservation back."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
 
+from shared.accounts.abuse import (
+    KNOWN_NETWORK,
+    SIGNIN_NETWORK,
+    SIGNIN_PAIR,
+    SIGNIN_STRANGERS,
+    network_of,
+    pair_key,
+)
 from shared.accounts.services import AccountServices
 from shared.store.models import Account
 from shared.web.passwords import burn_time, hash_password, needs_rehash, verify_password
-from shared.web.throttle import account_locked_for, failures_are_recent, minutes_text
+from shared.web.throttle import minutes_text
 
 log = logging.getLogger("portal.accounts")
 WRONG = "The e-mail address or the password is not right."
@@ -27,33 +36,31 @@ def _locked(delay_text: str) -> SignInResult:
 
 
 def sign_in(svc: AccountServices, email: str, password: str, client_ip: str) -> SignInResult:
-    now = svc.clock()
-    wait = svc.ip_guard.blocked_for(client_ip)
+    limits, network = svc.limits, network_of(client_ip)
+    wait = limits.take(SIGNIN_NETWORK, network)
     if wait is not None:
         message = f"Too many failed sign-ins from your network. Try again in {minutes_text(wait)}."
         return SignInResult(errors={"": message}, throttled=True)
     account = svc.store.get_by_email(email)
     if account is None:
         burn_time(password)
-        svc.ip_guard.record(client_ip)
         return SignInResult(errors={"": WRONG})
-    locked = account_locked_for(account, now)
-    if locked is not None:
-        return _locked(minutes_text(locked))
+    pair = pair_key(account.id, network)
+    wait = limits.take(SIGNIN_PAIR, pair)
+    if wait is None and not limits.used(KNOWN_NETWORK, pair):
+        wait = limits.take(SIGNIN_STRANGERS, account.id)
+    if wait is not None:
+        return _locked(minutes_text(wait))
     if not verify_password(account.password_hash, password):
-        svc.ip_guard.record(client_ip)
-        return _count_failure(svc, account)
+        log.info("account %s: failed sign-in", account.id)
+        if limits.used(SIGNIN_PAIR, pair) >= SIGNIN_PAIR.limit:
+            last = f"{WRONG} That was the last try for now: try again in {minutes_text(SIGNIN_PAIR.window)}"
+            return SignInResult(errors={"": f"{last}, or reset your password."}, throttled=True)
+        return SignInResult(errors={"": WRONG})
+    limits.give_back(SIGNIN_NETWORK, network)  # only failures count against a network
+    limits.release(SIGNIN_PAIR, pair)
+    limits.take(KNOWN_NETWORK, pair)
     return SignInResult(account=_after_success(svc, account, password))
-
-
-def _count_failure(svc: AccountServices, account: Account) -> SignInResult:
-    now = svc.clock()
-    if account.failed_sign_ins and not failures_are_recent(account, now):
-        svc.store.reset_failed_sign_ins(account.id)  # old failures do not count towards a new lockout
-    account = svc.store.record_failed_sign_in(account.id, now)
-    log.info("account %s: failed sign-in (%d in a row)", account.id, account.failed_sign_ins)
-    locked = account_locked_for(account, now)
-    return _locked(minutes_text(locked)) if locked is not None else SignInResult(errors={"": WRONG})
 
 
 def _after_success(svc: AccountServices, account: Account, password: str) -> Account:

@@ -21,9 +21,10 @@ def _message(to: str, subject: str, template: str, **context: object) -> EmailMe
     )
 
 
-def verification_message(to: str, name: str, link: str, hours: int) -> EmailMessage:
-    return _message(to, f"Confirm your e-mail address for the {PRODUCT}", "verify", name=name, link=link,
-                    hours=hours)  # fmt: skip
+def verification_message(to: str, link: str, hours: int) -> EmailMessage:
+    """No text the person typed (their name) goes in: anyone can register any address, and a name would
+    let them write to it from our domain (issue 16)."""
+    return _message(to, f"Confirm your e-mail address for the {PRODUCT}", "verify", link=link, hours=hours)
 
 
 def reset_message(to: str, link: str, minutes: int) -> EmailMessage:

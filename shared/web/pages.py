@@ -21,6 +21,8 @@ from shared.web import responses, sessions
 from shared.web.csrf import FIELD as CSRF_FIELD
 from shared.web.csrf import csrf_token, csrf_valid
 from shared.web.forms import client_ip, parse_form
+from shared.web.passwords import HashingBusy
+from shared.web.responses import SECURITY_HEADERS
 from shared.web.templating import render, stylesheet
 
 log = logging.getLogger("portal")
@@ -118,10 +120,20 @@ def serve(req: func.HttpRequest, handler: Handler) -> func.HttpResponse:
                 lines=["This form expired — reload the page and try again."],
             )
         return handler(page)
+    except HashingBusy:  # every password-hashing slot is taken: come back in a moment (issue 16)
+        return busy()
     except Exception as error:
         path = urlsplit(req.url).path
         log.error("portal page %s %s failed: %s", req.method, path, type(error).__name__, exc_info=True)
         return server_error()
+
+
+def busy() -> func.HttpResponse:
+    body = "<!doctype html><title>Busy</title><p>Too many sign-ins at this moment. Try again in a moment."
+    return func.HttpResponse(
+        body, status_code=429, mimetype="text/html", charset="utf-8",
+        headers={**SECURITY_HEADERS, "Retry-After": "2", "Cache-Control": "no-store"},
+    )  # fmt: skip
 
 
 def server_error() -> func.HttpResponse:

@@ -1,4 +1,17 @@
-"""Password rules and argon2id hashing (argon2-cffi's PasswordHasher defaults: argon2id, RFC 9106 low-memory).
+"""Password rules and argon2id hashing.
+
+Parameters: OWASP Password Storage Cheat Sheet (cheatsheetseries.owasp.org, "Argon2id": "a minimum
+configuration of 19 MiB of memory, an iteration count of 2, and 1 degree of parallelism"). argon2-cffi's
+default (RFC 9106's low-memory choice) takes 64 MiB a hash, which is what let ~30 parallel sign-ins
+exhaust an instance (issue 16). Hashes made with the old parameters are redone at the next sign-in
+(needs_rehash).
+
+Every hash and check runs on a pool of HASH_SLOTS threads of its own, and a caller first takes one of
+HASH_SLOTS slots: at most HASH_SLOTS hashes run at once in a process, and only those threads ever hold
+argon2 memory (glibc keeps a freed 19 MiB block in the arena of the thread that used it, so hashing on
+every request thread would leave one block per thread: measured 280 MB after 60 parallel checks). A
+caller that cannot get a slot within HASH_WAIT_SECONDS gets HashingBusy, which the portal answers with
+429 (shared/web/pages.py).
 
 argon2 is imported on first use, not at import time: cold start is measured."""
 
@@ -6,7 +19,10 @@ from __future__ import annotations
 
 import functools
 import string
-from typing import TYPE_CHECKING
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from argon2 import PasswordHasher
@@ -14,6 +30,29 @@ if TYPE_CHECKING:
 MIN_LENGTH = 12
 MAX_LENGTH = 1000  # hashing a megabyte-long "password" would be a cheap denial of service
 _CLASSES = (string.ascii_lowercase, string.ascii_uppercase, string.digits)
+MEMORY_KIB, TIME_COST, PARALLELISM = 19 * 1024, 2, 1  # OWASP's argon2id minimum (see above)
+HASH_SLOTS = 4  # hashes at once per process: 4 × 19 MiB, on instances that also take webhooks
+HASH_WAIT_SECONDS = 0.5
+_slots = threading.BoundedSemaphore(HASH_SLOTS)
+T = TypeVar("T")
+
+
+class HashingBusy(Exception):
+    """Every hashing slot stayed taken: try again in a moment (the portal answers 429)."""
+
+
+@functools.cache
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=HASH_SLOTS, thread_name_prefix="argon2")
+
+
+def _in_slot(work: Callable[[], T]) -> T:
+    if not _slots.acquire(timeout=HASH_WAIT_SECONDS):
+        raise HashingBusy()
+    try:
+        return _pool().submit(work).result()
+    finally:
+        _slots.release()
 
 
 def _character_class(char: str) -> int:
@@ -44,11 +83,11 @@ def password_problem(password: str, email: str) -> str | None:
 def _hasher() -> PasswordHasher:
     from argon2 import PasswordHasher
 
-    return PasswordHasher()
+    return PasswordHasher(time_cost=TIME_COST, memory_cost=MEMORY_KIB, parallelism=PARALLELISM)
 
 
 def hash_password(password: str) -> str:
-    return _hasher().hash(password)
+    return _in_slot(lambda: _hasher().hash(password))
 
 
 def verify_password(stored_hash: str, password: str) -> bool:
@@ -58,7 +97,7 @@ def verify_password(stored_hash: str, password: str) -> bool:
         burn_time(password)  # an account without a password answers as slowly as one with
         return False
     try:
-        return _hasher().verify(stored_hash, password)
+        return _in_slot(lambda: _hasher().verify(stored_hash, password))
     except (VerificationError, InvalidHashError):
         return False
 
@@ -69,14 +108,15 @@ def needs_rehash(stored_hash: str) -> bool:
 
 @functools.cache
 def _dummy_hash() -> str:
-    return _hasher().hash("not a password anybody has")
+    return hash_password("not a password anybody has")
 
 
 def burn_time(password: str) -> None:
     """Spend the time a real check takes, so response times do not tell which addresses exist."""
     from argon2.exceptions import VerificationError
 
+    dummy = _dummy_hash()
     try:
-        _hasher().verify(_dummy_hash(), password)
+        _in_slot(lambda: _hasher().verify(dummy, password))
     except VerificationError:
         pass

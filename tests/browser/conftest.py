@@ -31,6 +31,13 @@ def browser_type_launch_args() -> dict[str, Any]:
     }
 
 
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
+    # The sandbox Dataverse (Microsoft sign-in, its invoice pages) serves HTTPS with its own local CA: a
+    # person clicks through the browser's warning once (README), the tests accept it throughout.
+    return {**browser_context_args, "ignore_https_errors": True}
+
+
 @pytest.fixture(scope="module")
 def portal(azurite: Azurite, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     with running_portal(azurite, tmp_path_factory.mktemp("portal-browser")) as running:

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import os
 import re
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
@@ -22,10 +20,11 @@ from playwright.sync_api import Page, expect
 from local.azurite import Azurite
 from local.smtp_sink import SmtpSink
 from local.stack import LocalStack
+from tests.browser.journey_steps import NZ, PASSWORD, PRODUCTION, Shots
+from tests.browser.journey_steps import reloaded as _reloaded
+from tests.browser.journey_steps import until as _until
 
 pytestmark = pytest.mark.browser
-PASSWORD = "correct horse 42 battery"
-NZ, PRODUCTION = "Demo Company (NZ)", "Contoso (Production)"
 _EMAIL_SETTINGS = (
     "EMAIL_MODE",
     "EMAIL_FROM",
@@ -73,29 +72,6 @@ def journey(azurite: Azurite, tmp_path_factory: pytest.TempPathFactory) -> Itera
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-
-
-@pytest.fixture(scope="session")
-def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
-    # The sandbox Dataverse (Microsoft sign-in, its invoice pages) serves HTTPS with its own local CA.
-    return {**browser_context_args, "ignore_https_errors": True}
-
-
-class Shots:
-    def __init__(self, page: Page, folder: Path) -> None:
-        self.page, self.folder, self.count = page, folder, 0
-
-    def __call__(self, name: str) -> None:
-        self.count += 1
-        self.page.screenshot(path=self.folder / f"onboarding-{self.count:02d}-{name}.png", full_page=True)
-
-
-def _until(check: Callable[[], bool], timeout: float = 20.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.3)
 
 
 def test_register_connect_both_sides_and_see_an_invoice_arrive_in_xero(
@@ -207,10 +183,3 @@ def test_register_connect_both_sides_and_see_an_invoice_arrive_in_xero(
     expect(page.locator("#count-pushed")).to_have_text("1")
     assert connection_page.startswith(url + "/connections/")
     shot("activity")
-
-
-def _reloaded(page: Page, text: str, pushed: int | None = None) -> bool:
-    page.reload()
-    if pushed is not None:
-        return page.locator("#count-pushed").inner_text() == str(pushed)
-    return text in page.locator("main").inner_text()

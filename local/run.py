@@ -111,9 +111,40 @@ def _spawn(name: str, args: list[str], port: int, log_name: str) -> Child:
     return Child(name, process)
 
 
-def _wanted(module: str, client_id: str, sandbox_client: str) -> bool:
-    """A sandbox runs when the settings point at it (its client id) and it exists in this checkout."""
-    return client_id in ("", sandbox_client) and importlib.util.find_spec(module) is not None
+SANDBOX_ADDRESSES = {
+    "sandbox Xero": ("XERO_API_URL", "XERO_LOGIN_URL", "XERO_IDENTITY_URL"),
+    "sandbox Dataverse": ("DATAVERSE_DISCOVERY_URL", "MS_AUTHORITY_HOST", "DEV_DATAVERSE_SANDBOX_ORIGIN"),
+}
+
+
+def disagreements(settings: dict[str, str], sandboxes: list[str]) -> list[str]:
+    """Settings that name one of the running `sandboxes` at different addresses: each would break a step
+    of the journey (Xero's consent, Microsoft's sign-in, the environment check) with no hint why."""
+    found = []
+    for sandbox in sandboxes:
+        named = {n: settings[n].rstrip("/") for n in SANDBOX_ADDRESSES[sandbox] if settings.get(n)}
+        if len({_origin(url) for url in named.values()}) > 1:
+            listed = ", ".join(f"{name}={url}" for name, url in named.items())
+            found.append(f"the {sandbox} is named at different addresses: {listed}; give them one origin.")
+    return found
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}:{port_of(url, 0)}"
+
+
+def _sandboxes(settings: dict[str, str]) -> list[str]:
+    """The sandboxes this run starts: those the settings point at (their client id) that this checkout has."""
+    wanted = {
+        "sandbox Xero": ("local.sandbox.xero", "XERO_CLIENT_ID", SANDBOX_XERO_CLIENT),
+        "sandbox Dataverse": ("local.sandbox.dataverse", "MS_CLIENT_ID", SANDBOX_MS_CLIENT),
+    }
+    return [
+        name
+        for name, (module, setting, client) in wanted.items()
+        if settings.get(setting, "") in ("", client) and importlib.util.find_spec(module) is not None
+    ]
 
 
 def _check_ca_bundle(settings: dict[str, str], written: Path) -> None:
@@ -132,7 +163,8 @@ def start_children(settings: dict[str, str]) -> list[Child]:
 
     children: list[Child] = []
     try:
-        if _wanted("local.sandbox.xero", settings.get("XERO_CLIENT_ID", ""), SANDBOX_XERO_CLIENT):
+        sandboxes = _sandboxes(settings)
+        if "sandbox Xero" in sandboxes:
             port = port_of(settings.get("XERO_API_URL", ""), 7081)
             args = [
                 "-m",
@@ -143,7 +175,7 @@ def start_children(settings: dict[str, str]) -> list[Child]:
                 str(STATE / "sandbox-xero"),
             ]
             children.append(_spawn("sandbox Xero", args, port, "xero.log"))
-        if _wanted("local.sandbox.dataverse", settings.get("MS_CLIENT_ID", ""), SANDBOX_MS_CLIENT):
+        if "sandbox Dataverse" in sandboxes:
             port = port_of(settings.get("DATAVERSE_DISCOVERY_URL", ""), 7082)
             certs = STATE / "sandbox-certs"
             args = ["-m", "local.sandbox.dataverse", "--port", str(port), "--cert-dir", str(certs)]
@@ -197,6 +229,10 @@ def stop_all(children: list[Child], azurite: Child | None) -> None:
 def main() -> int:
     STATE.mkdir(exist_ok=True)
     settings = apply_settings(PROJECT_ROOT)
+    problems = disagreements(settings, _sandboxes(settings))
+    if problems:
+        print("The settings disagree:\n  " + "\n  ".join(problems), file=sys.stderr)
+        return 2
     stopping = False
 
     def stop(signum: int, _frame: object) -> None:

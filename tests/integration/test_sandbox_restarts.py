@@ -49,6 +49,7 @@ def _put_invoice(url: str, token: str, tenant: str) -> dict[str, object]:
                     {"Description": "Before", "Quantity": 1, "UnitAmount": 100, "AccountCode": "200"}
                 ],
                 "Status": "AUTHORISED",
+                "DueDate": "2030-01-31",
             }
         ]
     }

@@ -130,7 +130,9 @@ def _install(page: "Page", account: "Account", connection_id: str) -> func.HttpR
 
     store, back = bootstrap.connections(), f"/connections/{connection_id}#install"
     try:
-        outcome = install_for_account(store, account.id, connection_id, page.settings, bootstrap.session())
+        outcome = install_for_account(
+            store, account.id, connection_id, page.settings, bootstrap.session(), xero_for=bootstrap.xero_for
+        )
     except (NotFoundError, RetriableError):
         raise
     except ConnectorError as refused:  # not signed in, sign-in refused (the light is red now), ...

@@ -135,7 +135,7 @@ class LocalStack:
         assert not hasattr(connected, "message"), connected
         connection = store.require(connection.id)
         client = dataverse_client_for(connection, store, settings, session)
-        outcome = install_into_dynamics(store, connection, client, settings)
+        outcome = install_into_dynamics(store, connection, client, settings, xero_for=bootstrap.xero_for)
         assert not outcome.missing_privileges, outcome
         if sync:
             store.update(

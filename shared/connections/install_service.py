@@ -17,6 +17,7 @@ import requests
 from shared.config import Settings
 from shared.connections.connections import get_for_account
 from shared.connections.dynamics_access import dataverse_client_for, mark_reconnect_required
+from shared.connections.time_zone_proposal import XeroFor, organisation_time_zone, propose_time_zone
 from shared.dataverse.client import DataverseClient
 from shared.dataverse.install import MissingPrivilegesError, install
 from shared.dataverse.privileges import MissingPrivilege, check_privileges
@@ -49,11 +50,14 @@ def install_for_account(
     settings: Settings,
     session: requests.Session,
     rotate_key: bool = False,
+    xero_for: XeroFor | None = None,
 ) -> InstallOutcome:
     """What the "Install into Dynamics" button calls: NotFoundError for another account's connection."""
     connection = get_for_account(store, account_id, connection_id)
     client = dataverse_client_for(connection, store, settings, session)
-    return install_into_dynamics(store, connection, client, settings, rotate_key=rotate_key)
+    return install_into_dynamics(
+        store, connection, client, settings, rotate_key=rotate_key, xero_for=xero_for
+    )
 
 
 def install_into_dynamics(
@@ -62,6 +66,7 @@ def install_into_dynamics(
     client: DataverseClient,
     settings: Settings,
     rotate_key: bool = False,
+    xero_for: XeroFor | None = None,
 ) -> InstallOutcome:
     new_key = rotate_key or not connection.dynamics.webhook_key_hash
     key = connection_webhook_key(connection.id)
@@ -79,8 +84,10 @@ def install_into_dynamics(
     if report.key_written:
         store.set_webhook_key(connection.id, key)
     _remember(store, connection.id, registered=True, missing=runtime_missing)
+    xero = (lambda: organisation_time_zone(xero_for(connection))) if xero_for else (lambda: None)
+    proposed = propose_time_zone(store, connection.id, client, xero)
     log.info("connection %s: installed into Dynamics, %d changes", connection.id, len(report.changes))
-    return InstallOutcome(list(report.changes), runtime_missing, list(report.problems))
+    return InstallOutcome([*report.changes, *proposed], runtime_missing, list(report.problems))
 
 
 def _remember(

@@ -52,6 +52,8 @@ def apply_form(current: SyncSettings, form: Mapping[str, Any]) -> SyncSettings:
             errors[name] = str(problem)
     if errors:
         raise ValidationFailed(errors)
+    if "time_zone" in changes:
+        changes["time_zone_chosen"] = True
     return replace(current, **changes)
 
 

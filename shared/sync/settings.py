@@ -26,6 +26,8 @@ class TaxMode(StrEnum):
 @dataclass(frozen=True)
 class SyncSettings:
     time_zone: str = "UTC"  # IANA name; Dynamics keeps UTC, Xero dates are local calendar dates
+    # False until the customer saves the defaults: until then install may propose the Dynamics user's zone
+    time_zone_chosen: bool = False
     invoice_status: InvoiceStatus = InvoiceStatus.DRAFT
     numbering: Numbering = Numbering.DYNAMICS
     tax_mode: TaxMode = TaxMode.EXCLUSIVE

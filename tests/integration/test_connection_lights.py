@@ -302,3 +302,20 @@ def test_no_secret_or_business_data_is_stored_in_plaintext(world: World, storage
     # THEN no secret and no business record appears in it
     assert [s[:6] + "…" for s in secrets if s in raw] == []
     assert [name for name in business if name in raw] == []
+
+
+def test_install_proposes_the_dynamics_users_time_zone_until_the_customer_chooses_one(world: World) -> None:
+    # GIVEN a new connection (its zone is UTC) and an administrator whose Dynamics settings say Auckland
+    connection = world.new_connection()
+    assert connection.sync.time_zone == "UTC"
+    _connect_dynamics(world, connection.id)
+    # WHEN installed
+    outcome = _install(world, connection.id)
+    # THEN invoice dates follow Auckland, and the page says so
+    assert world.reload(connection).sync.time_zone == "Pacific/Auckland"
+    assert any("Pacific/Auckland" in change for change in outcome.changes)
+    # WHEN the customer chooses UTC after all, a later install leaves that choice alone
+    update_sync_settings(world.store, "acct-a", connection.id, {"time_zone": "UTC"})
+    again = _install(world, connection.id)
+    assert world.reload(connection).sync.time_zone == "UTC"
+    assert not any("time zone" in change for change in again.changes)

@@ -237,10 +237,11 @@ def test_the_whole_onboarding_through_the_pages(stack: LocalStack, password_hash
         ("default_account_code", "Use at most 10 characters."),
     ):
         assert re.search(rf'id="{field}-error">.*{re.escape(words)}', unescape(wrong.text)), field
-    assert store.require(connection_id).sync.time_zone == "UTC"
+    # (the zone install proposed from the administrator's Dynamics settings, not the wrong one)
+    assert store.require(connection_id).sync.time_zone == "Pacific/Auckland"
     good = {
         "plan": "starter",
-        "time_zone": "Pacific/Auckland",
+        "time_zone": "Australia/Sydney",
         "invoice_status": "authorised",
         "numbering": "xero",
         "tax_mode": "notax",
@@ -254,7 +255,8 @@ def test_the_whole_onboarding_through_the_pages(stack: LocalStack, password_hash
     saved = visitor.post(f"/connections/{connection_id}/defaults", good)
     assert saved.status_code == 303 and "Defaults saved." in visitor.follow(saved).text
     connection = store.require(connection_id)
-    assert connection.plan == "starter" and connection.sync.time_zone == "Pacific/Auckland"
+    assert connection.plan == "starter" and connection.sync.time_zone == "Australia/Sydney"
+    assert connection.sync.time_zone_chosen
     assert (
         connection.sync.invoice_status is InvoiceStatus.AUTHORISED
         and connection.sync.numbering is Numbering.XERO

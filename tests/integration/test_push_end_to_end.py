@@ -223,6 +223,25 @@ def test_a_line_quantity_change_alone_updates_the_xero_line(world: World) -> Non
     assert float(line["Quantity"]) == 5 and float(line["LineAmount"]) == 250
 
 
+def test_an_invoice_delivered_at_half_past_midnight_in_auckland_is_dated_that_day(world: World) -> None:
+    # GIVEN the connection's zone proposed at install from the Dynamics/Xero side (Demo Company (NZ)),
+    # never chosen by hand; datedelivered is UserLocal, so Dynamics keeps it in UTC (the day before)
+    assert bootstrap.connections().require(world.connection.id).sync.time_zone == "Pacific/Auckland"
+    invoice = world.user.create_invoice(
+        "Delivered after midnight",
+        ("account", world.new_account()),
+        [{"description": "A"}],
+        datedelivered="2026-12-08T00:30:00+13:00",
+        duedate="2027-01-20",
+    )
+    row = world.synced(invoice)
+    assert world.user.invoice(invoice)["datedelivered"] == "2026-12-07T11:30:00Z"
+    xero_invoice = world.xero_invoice(row[schema.INVOICE_XERO_ID])
+    # THEN Xero shows the Auckland calendar date, and the DateOnly due date as it is
+    assert str(xero_invoice["DateString"]).startswith("2026-12-08")
+    assert str(xero_invoice["DueDateString"]).startswith("2027-01-20")
+
+
 def test_a_currency_xero_has_not_enabled_is_explained_on_the_invoice(world: World) -> None:
     invoice = world.user.create_invoice(
         "Euro", ("account", world.new_account()), [{"description": "A"}], "EUR"

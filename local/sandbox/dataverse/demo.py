@@ -151,7 +151,7 @@ def seed(env: EnvironmentState) -> None:
             usd,
             prices,
             [(None, "Write-in: on-site visit", 1, 300.0, 0.0, 0.0), (products[4], None, 1, None, 0.0, 0.0)],
-            {"discountamount": 100.0, "freightamount": 25.0, "duedate": "2030-01-31T00:00:00Z"},
+            {"discountamount": 100.0, "freightamount": 25.0, "duedate": "2030-01-31"},
         )
 
 

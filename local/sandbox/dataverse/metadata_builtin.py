@@ -4,7 +4,7 @@ and object type codes follow Dataverse's own definitions."""
 
 from __future__ import annotations
 
-from .metadata_columns import ACTIVE_INACTIVE, lookup, memo, money, new_table, s, state_status
+from .metadata_columns import ACTIVE_INACTIVE, lookup, memo, money, new_table, s, state_status, system_columns
 from .metadata_model import BOOLEAN, DATETIME, DECIMAL, INTEGER, UNIQUEID, Attribute, OneToMany, Table
 from .metadata_plugins import plugin_tables
 
@@ -40,8 +40,11 @@ def _sales_tables() -> list[Table]:
         money("discountamount"),
         Attribute("discountpercentage", DECIMAL, precision=2, min_value=0, max_value=100),
         money("freightamount"),
-        Attribute("datedelivered", DATETIME),
-        Attribute("duedate", DATETIME),
+        # Learn, invoice table reference (Dynamics 365 Sales): datedelivered is UserLocal with Format
+        # DateOnly (stored in UTC: the user's local midnight, or the time an integration wrote), duedate is
+        # DateOnly behaviour (a calendar date, "YYYY-MM-DD" in the Web API); neither can change behaviour.
+        Attribute("datedelivered", DATETIME, date_format="DateOnly"),
+        Attribute("duedate", DATETIME, date_only=True),
         memo("description", 2000),
         Attribute("ispricelocked", BOOLEAN),
     ):
@@ -189,7 +192,42 @@ def _reference_tables() -> list[Table]:
         Attribute("isdisabled", BOOLEAN),
     ):
         user.add(a)
-    return [currency, price_list, uom, unit, user]
+    return [currency, price_list, uom, unit, user, *_time_zone_tables()]
+
+
+def _time_zone_tables() -> list[Table]:
+    """Learn, usersettings and timezonedefinition table references: a user's time zone is
+    usersettings.timezonecode (keyed by systemuserid; entity set usersettingscollection), and
+    timezonedefinition names each code (standardname is the Windows time zone id)."""
+    settings = Table(
+        "usersettings",
+        "usersettingscollection",
+        "systemuserid",
+        "systemuserid",
+        150,
+        schema_name="UserSettings",
+        display_name="User Settings",
+        ownership="UserOwned",
+    )
+    system_columns(settings)
+    settings.add(Attribute("timezonecode", INTEGER, min_value=-1, max_value=2147483647))
+    zone = new_table(
+        "timezonedefinition",
+        "timezonedefinitions",
+        "standardname",
+        4810,
+        "Time Zone Definition",
+        schema_name="TimeZoneDefinition",
+        ownership="OrganizationOwned",
+    )
+    for a in (
+        Attribute("timezonecode", INTEGER, min_value=0, max_value=2147483647),
+        s("standardname", 100),
+        s("userinterfacename", 100),
+        Attribute("bias", INTEGER, min_value=-1500, max_value=1500),
+    ):
+        zone.add(a)
+    return [settings, zone]
 
 
 def builtin_tables() -> list[Table]:

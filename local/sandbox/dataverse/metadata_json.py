@@ -136,7 +136,7 @@ def _type_details(attribute: Attribute) -> dict[str, Any]:
     if kind == DATETIME:
         behavior = "DateOnly" if attribute.date_only else "UserLocal"
         return {
-            "Format": "DateOnly" if attribute.date_only else "DateAndTime",
+            "Format": "DateOnly" if attribute.date_only else attribute.date_format,
             "DateTimeBehavior": {"Value": behavior},
         }
     if kind in (LOOKUP, CUSTOMER, OWNER):

@@ -41,6 +41,7 @@ class Attribute:
     min_value: float | None = None
     max_value: float | None = None
     date_only: bool = False  # DateTimeBehavior DateOnly: answered as YYYY-MM-DD
+    date_format: str = "DateAndTime"  # Format: a UserLocal column may show only the date (DateOnly)
     computed: bool = False  # system-calculated: writes are ignored, like Dataverse's IsValidForCreate=false
     is_custom: bool = False
     required: str = "None"

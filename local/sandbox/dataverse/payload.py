@@ -208,6 +208,16 @@ def _check_option(table: Table, attribute: Attribute, number: int) -> None:
 
 
 def parse_datetime(value: Any, date_only: bool) -> str:
+    """Learn, "Behavior and format of the date and time column": a DateOnly-behaviour column is an
+    Edm.Date ("YYYY-MM-DD", no time, no conversion); the others are Edm.DateTimeOffset, stored in UTC.
+    A time sent to an Edm.Date property is refused as OData refuses any literal of the wrong type."""
+    if date_only:
+        try:
+            if isinstance(value, str) and len(value) == 10:
+                return dt.date.fromisoformat(value).isoformat()
+        except ValueError:
+            pass
+        raise _cannot_convert(value, "Edm.Date")
     if not isinstance(value, str):
         raise _cannot_convert(value, "Edm.DateTimeOffset")
     try:

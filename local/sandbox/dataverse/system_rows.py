@@ -11,6 +11,17 @@ from .metadata_model import Table, metadata_id
 from .records import WriteContext, create_row
 from .store import EnvironmentState, Ref, Row
 
+# Dataverse's timezonecode values (the Microsoft Time Zone Index Values) with their Windows ids; the
+# business is in New Zealand like the Xero demo company, its administrator works in Auckland.
+TIME_ZONES = (
+    (92, "UTC", "(GMT) Coordinated Universal Time"),
+    (85, "GMT Standard Time", "(GMT) Dublin, Edinburgh, Lisbon, London"),
+    (4, "Pacific Standard Time", "(GMT-08:00) Pacific Time (US & Canada)"),
+    (35, "Eastern Standard Time", "(GMT-05:00) Eastern Time (US & Canada)"),
+    (255, "AUS Eastern Standard Time", "(GMT+10:00) Canberra, Melbourne, Sydney"),
+    (290, "New Zealand Standard Time", "(GMT+12:00) Auckland, Wellington"),
+)
+USER_TIME_ZONES = {"admin": 290, "limited": 85}  # an application user keeps the default (UTC)
 MESSAGES = ("Create", "Update", "Delete", "Retrieve", "RetrieveMultiple", "Assign", "SetState")
 FILTERED_MESSAGES = ("Create", "Update", "Delete", "Assign", "SetState")
 SYSTEM = "00000000-0000-0000-0000-000000000001"  # "SYSTEM" user that owns what the sandbox creates itself
@@ -43,8 +54,20 @@ def install_system_rows(env: EnvironmentState, identity: IdentityService) -> Non
                     "businessunitid": _unit(env),
                 },
             )
+        for code, windows_id, label in TIME_ZONES:
+            put(
+                env,
+                "timezonedefinition",
+                metadata_id("timezone", str(code)),
+                {"timezonecode": code, "standardname": windows_id, "userinterfacename": label},
+            )
+        for user in identity.users():
+            code = USER_TIME_ZONES.get(str(user.get("kind") or "admin"), 92)
+            put(env, "usersettings", _user_id(user, env), {"timezonecode": code})
         for app in identity.application_users():
-            user_id = app["systemuserids"][env.url_name]
+            user_id = app["systemuserids"].get(env.url_name)
+            if not user_id:  # an app registered for another environment only
+                continue
             put(
                 env,
                 "systemuser",

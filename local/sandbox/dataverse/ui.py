@@ -132,7 +132,7 @@ class UiPages:
                 "transactioncurrencyid": Ref(form["currency"], "transactioncurrency")
                 if form.get("currency")
                 else None,
-                "duedate": parse_datetime(form["duedate"], False) if form.get("duedate") else None,
+                "duedate": parse_datetime(form["duedate"], True) if form.get("duedate") else None,
             }
             invoice = create_row(env, env.tables["invoice"], values, ctx)
             for n in (1, 2, 3):
@@ -182,7 +182,7 @@ class UiPages:
             changes: Row = {}
             if form.get("name", invoice.get("name")) != invoice.get("name"):
                 changes["name"] = form["name"]
-            duedate = parse_datetime(form["duedate"], False) if form.get("duedate") else None
+            duedate = parse_datetime(form["duedate"], True) if form.get("duedate") else None
             if "duedate" in form and duedate != invoice.get("duedate"):
                 changes["duedate"] = duedate
             if changes:

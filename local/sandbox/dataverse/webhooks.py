@@ -136,6 +136,8 @@ class WebhookDispatcher:
             if generation != self._generation:
                 return
             status, error, answer = self._post(url, headers, data)
+            if generation != self._generation:  # reset while this call was out: not this run's delivery
+                return
             self._record(
                 {
                     **record,

@@ -12,6 +12,9 @@ from local.azurite import Azurite, start_azurite
 from tests import reference_material
 from tests.reference_material import DATAVERSE_WEBHOOK_SAMPLES, XERO_SPECS
 
+# Every answer the sandbox Xero gives in the run is checked against Xero's contract at its end.
+pytest_plugins = ["tests.xero_contract_plugin"]
+
 
 @pytest.fixture(scope="session")
 def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:

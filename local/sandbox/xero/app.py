@@ -16,6 +16,7 @@ from werkzeug.wrappers import Request, Response
 from local.sandbox.common import drop_connection
 from local.sandbox.xero import accounting_routes, control_routes, identity_routes, ui
 from local.sandbox.xero.identity_state import Grant
+from local.sandbox.xero.recorder import TrafficRecorder
 from local.sandbox.xero.scopes import scope_allows
 from local.sandbox.xero.state import SandboxState
 from local.sandbox.xero.wire import json_response, problem
@@ -47,6 +48,7 @@ ROUTES = Map(
 class XeroApp:
     def __init__(self, state: SandboxState) -> None:
         self.state = state
+        self.recorder = TrafficRecorder()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
@@ -92,7 +94,9 @@ class XeroApp:
         if not endpoint.startswith("api:"):
             self.state.requests.add(request.method, template)
             return self._identity(request, endpoint, args)
-        return self._accounting(request, endpoint[4:], args.get("record_id"), template)
+        response = self._accounting(request, endpoint[4:], args.get("record_id"), template)
+        self.recorder.record(request, response)
+        return response
 
     def _identity(self, request: Request, endpoint: str, args: dict[str, Any]) -> Response:
         if endpoint == "authorize":

@@ -15,20 +15,15 @@ from stripe._object_classes import OBJECT_CLASSES
 from stripe._util import convert_to_stripe_object
 
 from local.sandbox.stripe import StripeSandbox
-from tests.conftest import REFERENCE_DIR
 from tests.integration.sandbox_stripe.conftest import make_plan, subscribe
+from tests.reference_material import STRIPE_FIXTURES, require
 
 FREE_FORM = {"metadata"}  # maps of the integrator's own keys, not fields
-FIXTURES = REFERENCE_DIR / "stripe" / "fixtures3.json"
 
 
 @pytest.fixture(scope="module")
 def stripe_examples() -> dict[str, Any]:
-    if not FIXTURES.exists():
-        pytest.skip(
-            f"Stripe's fixtures are not at {FIXTURES} (the team's reference folder); set REFERENCE_DIR"
-        )
-    resources: dict[str, Any] = json.loads(Path(FIXTURES).read_text())["resources"]
+    resources: dict[str, Any] = json.loads(Path(require(STRIPE_FIXTURES)).read_text())["resources"]
     return resources
 
 

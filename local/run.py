@@ -32,6 +32,7 @@ from local.ports import wait_for_port
 STATE = PROJECT_ROOT / ".local"
 SANDBOX_XERO_CLIENT = "sandbox-xero-client"
 SANDBOX_MS_CLIENT = "sandbox-ms-client"
+SANDBOX_STRIPE_KEY = "sk_test_standin"  # local/sandbox/stripe/server.py SECRET_KEY
 DEV_STORAGE_PORTS = (10000, 10001, 10002)  # UseDevelopmentStorage=true means these (Azurite's defaults)
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
 HOST_STOP_SECONDS = 6.0  # the host finishes in-flight invocations within 5 s (its --stop-grace)
@@ -182,6 +183,9 @@ def start_children(settings: dict[str, str]) -> list[Child]:
             args += ["--state-dir", str(STATE / "sandbox-dataverse")]
             children.append(_spawn("sandbox Dataverse", args, port, "dataverse.log"))
             _check_ca_bundle(settings, certs / CA_FILE)
+        stripe_key = settings.get("STRIPE_SECRET_KEY", "")
+        if stripe_key in ("", SANDBOX_STRIPE_KEY) and importlib.util.find_spec("local.sandbox.stripe"):
+            children.append(_start_stripe_standin(settings))
         smtp_port = int(settings.get("SMTP_PORT") or 7025)
         mailbox = settings.get("DEV_MAILBOX_DIR") or str(STATE / "mailbox")
         sink_args = ["-m", "local.smtp_sink", "--port", str(smtp_port), "--dir", mailbox]
@@ -193,6 +197,34 @@ def start_children(settings: dict[str, str]) -> list[Child]:
         _stop_together(children, REST_STOP_SECONDS)
         raise
     return children
+
+
+def _start_stripe_standin(settings: dict[str, str]) -> Child:
+    """The Stripe stand-in, its webhooks to the host, and the plans' prices set up in it for the host."""
+    port = port_of(settings.get("STRIPE_API_BASE", ""), 7083)
+    hook = f"http://127.0.0.1:{host_port(settings)}/api/stripe/webhook"
+    secret = settings.get("STRIPE_WEBHOOK_SECRET", "")
+    args = [
+        "-m",
+        "local.sandbox.stripe",
+        "--port",
+        str(port),
+        "--webhook-url",
+        hook,
+        "--webhook-secret",
+        secret,
+    ]
+    child = _spawn("Stripe stand-in", args, port, "stripe.log")
+    os.environ.update(STRIPE_SECRET_KEY=SANDBOX_STRIPE_KEY, STRIPE_API_BASE=f"http://127.0.0.1:{port}")
+    setup = subprocess.run(
+        [sys.executable, "-m", "shared.billing.setup"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    os.environ["STRIPE_PRICE_IDS"] = setup.stdout.strip().split("=", 1)[1]  # the host inherits it
+    return child
 
 
 def _stop_together(children: list[Child], seconds: float) -> None:

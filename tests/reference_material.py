@@ -58,7 +58,7 @@ STRIPE_FIXTURES = Material(
     "https://github.com/stripe/openapi (openapi/fixtures3.json, saved as stripe/fixtures3.json)",
 )
 # The fixtures through which tests reach the material (conftest.py, sandbox_xero/conftest.py).
-FIXTURES = frozenset({"xero_spec_dir", "webhook_samples_dir", "answer_spec"})
+FIXTURES = frozenset({"xero_spec_dir", "webhook_samples_dir", "answer_spec", "stripe_examples"})
 # Sandbox Xero tests that ran without their answers checked against Xero's spec (it was absent).
 UNCHECKED_AGAINST_XERO_SPEC: list[str] = []
 MATERIALS = (XERO_SPECS, DATAVERSE_WEBHOOK_SAMPLES, AZURE_BICEP_TYPES, AZURE_YAML_SCHEMA, STRIPE_FIXTURES)

@@ -40,6 +40,47 @@ API_ROUTES: dict[str, tuple[str, Handler]] = {
     "subscription_cancel": ("DELETE", lambda s, r, p, a: s.cancel_subscription(a["id"])),
 }
 
+# The parameters each call accepts (a subset of Stripe's, those the product sends and a few more); Stripe
+# refuses any other with `parameter_unknown` (https://docs.stripe.com/error-codes#parameter-unknown).
+_CUSTOMER = {"email", "name", "metadata", "address", "description"}
+ACCEPTED: dict[str, set[str]] = {
+    "customer_create": _CUSTOMER,
+    "customer_update": _CUSTOMER,
+    "product_create": {"id", "name", "description", "metadata"},
+    "price_create": {
+        "product",
+        "currency",
+        "unit_amount",
+        "recurring",
+        "lookup_key",
+        "transfer_lookup_key",
+        "tax_behavior",
+        "metadata",
+        "nickname",
+    },
+    "price_list": {"lookup_keys", "active", "product", "limit"},
+    "session_create": {
+        "mode",
+        "customer",
+        "customer_email",
+        "client_reference_id",
+        "line_items",
+        "success_url",
+        "cancel_url",
+        "automatic_tax",
+        "customer_update",
+        "tax_id_collection",
+        "subscription_data",
+        "metadata",
+        "billing_address_collection",
+        "allow_promotion_codes",
+        "locale",
+    },
+    "portal_create": {"customer", "return_url", "configuration", "locale"},
+    "subscription_list": {"customer", "status", "limit", "price"},
+    "subscription_update": {"items", "proration_behavior", "cancel_at_period_end", "metadata"},
+}
+
 URLS = Map(
     [
         Rule("/v1/customers", endpoint="customer_create", methods=["POST"]),
@@ -115,6 +156,12 @@ class StripeApp:
             if request.method in ("GET", "DELETE")
             else request.form.items(multi=True)
         )
+        unknown = sorted(set(params) - ACCEPTED.get(endpoint, set()) - {"expand"})
+        if unknown:
+            error = StripeError(
+                400, f"Received unknown parameter: {unknown[0]}", "parameter_unknown", unknown[0]
+            )
+            return _json(error.body(), 400)
         key = request.headers.get("Idempotency-Key", "")
         headers = {
             "Request-Id": "req_" + key[:14] if key else "req_standin",

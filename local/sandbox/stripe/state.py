@@ -9,7 +9,8 @@ Behaviour and its sources (https://docs.stripe.com unless a full address is give
   subscription_data.trial_end: "Has to be at least 48 hours in the future"); a trial starts the
   subscription `trialing` with a 0.00 first invoice;
 - automatic tax with an existing customer needs an address on it or `customer_update[address]=auto`
-  (/tax/checkout: "set customer_update.address to auto");
+  (/tax/checkout: "set customer_update.address to auto"); tax id collection with an existing customer
+  needs `customer_update[name]=auto` (/tax/checkout/tax-ids);
 - test cards (/testing): 4242424242424242 succeeds; 4000000000000341 attaches, then every charge fails;
   4000000000000002 is declined at once;
 - a failed renewal leaves the invoice open and the subscription `past_due`, emitting
@@ -265,6 +266,14 @@ class StripeState:
                 "`customer_update[address]` to 'auto' to save the address entered in Checkout to the "
                 "Customer.",
                 param="customer_update[address]",
+            )
+        tax_ids = str((params.get("tax_id_collection") or {}).get("enabled")) == "true"
+        if tax_ids and customer and (params.get("customer_update") or {}).get("name") != "auto":
+            raise StripeError(
+                400,
+                "tax_id_collection requires updating business name on the customer. To enable tax id "
+                "collection for an existing customer, please set `customer_update[name]` to `auto`.",
+                param="customer_update[name]",
             )
         sid = new_id("cs_test_", 58)
         stored = {

@@ -144,3 +144,27 @@ def test_a_lookup_key_names_one_active_price(client: stripe.StripeClient) -> Non
     found = client.v1.prices.list(params={"lookup_keys": ["starter_monthly"]}).data
     assert [p.id for p in found] == [price.id]
     assert json.loads(str(found[0]))["unit_amount"] == 1900
+
+
+def test_an_unknown_parameter_is_refused_as_stripe_refuses_it(client: stripe.StripeClient) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        client.v1.customers.create(params={"email": "a@b.example", "plan": "starter"})  # type: ignore[typeddict-unknown-key]
+    assert (refused.value.code, refused.value.param) == ("parameter_unknown", "plan")
+
+
+def test_tax_id_collection_for_an_existing_customer_needs_customer_update_name(
+    client: stripe.StripeClient,
+) -> None:
+    price = make_plan(client)
+    customer = client.v1.customers.create(params={"email": "a@b.example"})
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        client.v1.checkout.sessions.create(
+            params={
+                "mode": "subscription",
+                "customer": customer.id,
+                "line_items": [{"price": price.id, "quantity": 1}],
+                "success_url": "http://x/ok",
+                "tax_id_collection": {"enabled": True},
+            }
+        )
+    assert refused.value.param == "customer_update[name]"

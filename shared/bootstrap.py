@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     import requests
     from azure.storage.queue import QueueClient
 
+    from shared.billing.enforcement import Enforcer
     from shared.billing.service import BillingService
     from shared.dataverse.token_registry import TokenRegistry
     from shared.reference.worker import RefreshParts
@@ -159,6 +160,7 @@ def invoice_worker() -> Collaborators:
         requeue=lambda body, delay: queue.send_message(body, visibility_timeout=delay),
         now=utc_now,
         pacing=gate,
+        billing=enforcer(),
     )
 
 
@@ -191,3 +193,25 @@ def billing() -> BillingService:
     settings = get_settings()
     client = functools.cache(lambda: stripe_client(settings))  # built on first use: billing may be off
     return BillingService(client, services(settings).store, BillingStore.from_settings(settings), settings)
+
+
+@once
+def enforcer() -> Enforcer | None:
+    """The plans' limits on the invoice worker; off (None) while billing is off: nobody could subscribe."""
+    from datetime import timedelta
+
+    from shared.accounts.services import services
+    from shared.billing.enforcement import Enforcer
+    from shared.billing.usage import UsageStore
+
+    settings = get_settings()
+    if not settings.stripe_secret_key:
+        return None
+    account_services = services(settings)
+    return Enforcer(
+        account_services.store,
+        UsageStore.from_settings(settings),
+        account_services.mailer,
+        settings.public_base_url,
+        timedelta(days=settings.billing_grace_days),
+    )

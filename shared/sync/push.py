@@ -67,6 +67,7 @@ class PushResult:
     invoice_number: str = ""
     message: str = ""
     xero_invoice_id: str = ""
+    created: bool = False  # a new invoice in Xero (what a plan's monthly allowance counts)
 
 
 @dataclass
@@ -185,7 +186,8 @@ class Push:
         invoice = self._write_invoice(doc, payload, existing)
         values = success_values(invoice, digest, self.now(), self.xero.web_url, self._short_code())
         write_back(self.dataverse, doc, values, (plan, contact))
-        return PushResult("pushed", invoice_id, number, xero_invoice_id=str(invoice.get("InvoiceID", "")))
+        xero_id = str(invoice.get("InvoiceID", ""))
+        return PushResult("pushed", invoice_id, number, xero_invoice_id=xero_id, created=existing is None)
 
     def _completed(
         self, doc: dict[str, Any], payload: dict[str, Any], contact_id: str, existing: dict[str, Any] | None

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
+from shared.billing.allowance import Pause
+from shared.dataverse import schema
 from shared.errors import FatalError, ReconnectRequired, RetriableError
 from shared.store.activity import ActivityLog
 from shared.store.activity import Outcome as ActivityOutcome
@@ -53,6 +55,13 @@ class Collaborators:
     gate: InvoiceGate = field(default_factory=InvoiceGate)
     pacing: RateGate | None = None  # the worker's Xero pacing (bootstrap passes the process's one)
     tenants: dict[str, str] = field(default_factory=dict)  # connection id -> Xero tenant, as last read
+    billing: Billing | None = None  # the plan's limits (shared/billing/enforcement.py); None: billing off
+
+
+class Billing(Protocol):
+    def pause(self, connection: Connection, now: datetime) -> Pause | None: ...
+
+    def sent(self, connection: Connection, now: datetime) -> None: ...
 
 
 def handle_invoice_message(body: str, dequeue_count: int, invocation_id: str, parts: Collaborators) -> str:
@@ -76,6 +85,9 @@ def handle_invoice_message(body: str, dequeue_count: int, invocation_id: str, pa
         log.warning("%s: the connection is gone or disconnected; nothing to push", context)
         return "no-connection"
     parts.tenants[connection.id] = connection.xero.tenant_id
+    pause = parts.billing.pause(connection, parts.now()) if parts.billing else None
+    if pause is not None:
+        return _wait_for_billing(parts, event, connection, pause, context)
     try:
         result = _push(event, connection, parts).run()
     except RetriableError as error:
@@ -95,8 +107,27 @@ def handle_invoice_message(body: str, dequeue_count: int, invocation_id: str, pa
         _remember(parts, event, str(error), outcome="failed")
         log.error("%s: could not read the invoice: %s", context, error)
         return "failed"
+    if parts.billing and result.created:
+        parts.billing.sent(connection, parts.now())
     _log_result(context, result)
     return result.outcome
+
+
+def _wait_for_billing(
+    parts: Collaborators, event: InvoiceEvent, connection: Connection, pause: Pause, context: str
+) -> str:
+    """The plan does not allow a push now: the reason goes on the invoice, the event comes back later
+    (a pause is not a wait Xero asked for, so it does not count towards MAX_DEFERRALS)."""
+    if event.invoice_id:
+        values = {
+            schema.INVOICE_SYNC_ERROR: pause.reason,
+            schema.INVOICE_SYNCED_ON: f"{parts.now():%Y-%m-%dT%H:%M:%SZ}",
+        }
+        parts.dataverse_for(connection).update("invoices", event.invoice_id, values)
+    parts.requeue(event.to_json(), pause.recheck_seconds)
+    _remember(parts, event, pause.reason)
+    log.info("%s: paused by the plan for %s s", context, pause.recheck_seconds)
+    return "paused"
 
 
 def _covered_before_reading(event: InvoiceEvent, parts: Collaborators) -> bool:

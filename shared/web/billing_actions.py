@@ -8,12 +8,13 @@ from datetime import datetime
 
 import azure.functions as func
 
+from shared.billing.allowance import WARN_AT, plan_in_force
 from shared.billing.client import BillingNotConfiguredError, price_ids
 from shared.billing.service import BillingService
 from shared.billing.subscriptions import LIVE
 from shared.config import Settings
 from shared.connections.plans import PLANS, plan_named
-from shared.store.models import Account
+from shared.store.models import Account, Connection
 from shared.web.pages import Page
 
 log = logging.getLogger("portal.billing")
@@ -56,6 +57,23 @@ def billing_view(account: Account, settings: Settings) -> BillingView:
             if p.name in offered
         ],
     )
+
+
+def usage_banner(account: Account, connection: Connection, now: datetime) -> str:
+    """Words for the connection page when its invoices wait, or 80% of the month's are used."""
+    from shared import bootstrap
+
+    enforcer = bootstrap.enforcer()
+    if enforcer is None:
+        return ""
+    pause = enforcer.pause(connection, now)
+    if pause is not None:
+        return f"Invoices are waiting: {pause.headline}"
+    plan, used = plan_in_force(account), enforcer.usage.count(connection.id, now)
+    if used >= plan.invoices_per_month * WARN_AT:
+        limit = plan.invoices_per_month
+        return f"{used:,} of the {limit:,} invoices of the {plan.label} plan are used this month."
+    return ""
 
 
 def choose_plan(page: Page, account: Account, billing: BillingService) -> func.HttpResponse:

@@ -14,6 +14,7 @@ from shared.connections.lights import is_dynamics_connected, is_xero_connected
 from shared.errors import ConnectorError
 from shared.store.models import Account, Connection
 from shared.web import connection_views as views
+from shared.web.billing_actions import usage_banner
 from shared.web.connect_flows import allow_sign_in_redirects
 from shared.web.connection_actions import XeroLists, read_xero_lists
 from shared.web.pages import Page
@@ -62,6 +63,7 @@ def show_connection(
         reference_when=views.when_text(connection.reference.last_refresh_at, zone),
         reference_counts=views.reference_counts(connection.reference.counts),
         activity=views.activity_view(bootstrap.activity().summary(connection.id), zone),
+        usage_banner=usage_banner(account, connection, page.now),
     )
     return allow_sign_in_redirects(response, page.settings)
 

@@ -39,6 +39,7 @@ class Ports:
     xero: int = field(default_factory=free_port)
     dataverse: int = field(default_factory=free_port)
     smtp: int = field(default_factory=free_port)
+    stripe: int = field(default_factory=free_port)
     storage: tuple[int, int, int] = field(default_factory=lambda: (free_port(), free_port(), free_port()))
 
     def overrides(self) -> dict[str, str]:
@@ -50,11 +51,12 @@ class Ports:
             "MS_AUTHORITY_HOST": dataverse, "DATAVERSE_DISCOVERY_URL": dataverse,
             "DEV_DATAVERSE_SANDBOX_ORIGIN": dataverse,
             "SMTP_PORT": str(self.smtp),
+            "STRIPE_API_BASE": f"http://127.0.0.1:{self.stripe}",
             "AzureWebJobsStorage": connection_string(*self.storage),
         }  # fmt: skip
 
     def all(self) -> list[int]:
-        return [self.host, self.xero, self.dataverse, self.smtp, *self.storage]
+        return [self.host, self.xero, self.dataverse, self.smtp, self.stripe, *self.storage]
 
 
 def copy_project(target: Path) -> Path:

@@ -148,6 +148,17 @@ def _sandboxes(settings: dict[str, str]) -> list[str]:
     ]
 
 
+def _sandbox_pages(settings: dict[str, str], running: list[str]) -> list[str]:
+    """Where a newcomer reads the mailbox and sees what the connector did (README: "Creating an invoice")."""
+    pages = [("dev mailbox", f"{settings.get('PUBLIC_BASE_URL', '').rstrip('/')}/dev/mailbox")]
+    if "sandbox Dataverse" in running:
+        origin = settings.get("DATAVERSE_DISCOVERY_URL", "").rstrip("/")
+        pages.append(("Dynamics invoices", f"{origin}/_sandbox/ui/contoso/  (Contoso (Production))"))
+    if "sandbox Xero" in running:
+        pages.append(("Xero", f"{settings.get('XERO_API_URL', '').rstrip('/')}/_sandbox/ui/"))
+    return [f"  {name + ':':<19}{address}" for name, address in pages]
+
+
 def _check_ca_bundle(settings: dict[str, str], written: Path) -> None:
     """The setting the host trusts and the file the sandbox writes must be one file (issue 21)."""
     configured = settings.get("TLS_CA_BUNDLE", "")
@@ -289,6 +300,8 @@ def main() -> int:
         children = start_children(settings)
         base = f"http://127.0.0.1:{host_port(settings)}"
         print(f"\nOpen {base}/  (health: {base}/api/health). Ctrl-C stops everything.", flush=True)
+        for line in _sandbox_pages(settings, [c.name for c in children]):
+            print(line, flush=True)
         while not stopping:
             for child in [*children, *([azurite] if azurite else [])]:
                 if child.process.poll() is not None:

@@ -48,9 +48,9 @@ def newcomer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MakeRun]:
         run.kill()
 
 
-def _opened_url(run: MakeRun) -> str:
-    """The address `make run` tells the newcomer to open."""
-    found = re.search(r"Open (http://\S+?)/? ", run.output())
+def _printed(run: MakeRun, pattern: str) -> str:
+    """An address `make run` printed for the newcomer to open."""
+    found = re.search(pattern, run.output())
     assert found, run.output()
     return found.group(1).rstrip("/")
 
@@ -66,7 +66,7 @@ def test_make_run_to_the_first_invoice_in_xero_from_the_pages_alone(
     page: Page, newcomer: MakeRun, screenshots: Path
 ) -> None:
     shot = Shots(page, screenshots, prefix="make-run")
-    url = _opened_url(newcomer)
+    url = _printed(newcomer, r"Open (http://\S+) ")
     register_and_set_password(page, url, f"newcomer.{uuid.uuid4().hex[:8]}@example.com", shot)
     create_draft(page, "Kiwi NZ", shot)
     connection_page = page.url
@@ -89,8 +89,8 @@ def test_make_run_to_the_first_invoice_in_xero_from_the_pages_alone(
     expect(page.get_by_text(re.compile("refused|invalid_grant"))).to_have_count(0)
     shot("green-after-restart")
 
-    # README: the sandbox Dynamics' invoice page (moved with its port); it belongs to Contoso (Production)
-    page.goto(f"{newcomer.dataverse_url}/_sandbox/ui/contoso/")
+    # the sandbox Dynamics' invoice page, as `make run` printed it; it belongs to Contoso (Production)
+    page.goto(_printed(newcomer, r"Dynamics invoices: +(https://\S+)"))
     expect(page.get_by_role("banner")).to_contain_text(PRODUCTION)
     page.get_by_role("link", name="New invoice").click()
     page.get_by_label("Name", exact=True).fill("First order")

@@ -49,6 +49,21 @@ class RateLimiter:
     _admitted: Counter[str] = field(default_factory=Counter)
     _refused: Counter[tuple[str, str]] = field(default_factory=Counter)
 
+    def windows(self) -> tuple[dict[Any, deque[float]], ...]:
+        """The calls each window still counts (minute, day, app minute), copied: what a restart keeps."""
+        with self._lock:
+            return tuple(
+                {key: deque(times) for key, times in window.items()}
+                for window in (self._minute, self._day, self._app)
+            )
+
+    def restore_windows(self, saved: tuple[dict[Any, deque[float]], ...]) -> None:
+        minute, day, app = saved
+        with self._lock:
+            self._minute = defaultdict(deque, minute)
+            self._day = defaultdict(deque, day)
+            self._app = defaultdict(deque, app)
+
     def reset(self) -> None:
         with self._lock:
             self._minute.clear()

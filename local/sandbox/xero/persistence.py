@@ -6,7 +6,6 @@ fresh, as they are test settings, not records."""
 
 from __future__ import annotations
 
-from collections import defaultdict, deque
 from pathlib import Path
 from typing import Any
 
@@ -28,15 +27,15 @@ _IDENTITY = ("apps", "consents", "grants", "refresh_tokens", "access_tokens", "c
 
 
 def snapshot(state: SandboxState) -> bytes:
-    identity, limiter = state.identity, state.limiter
-    with state.lock, identity.lock, limiter._lock:
+    identity = state.identity
+    with state.lock, identity.lock:
         return dump(
             {
                 "orgs": state.orgs,
                 "identity": {name: getattr(identity, name) for name in _IDENTITY},
                 "idempotency": state.idempotency,
                 "webhooks": (state.webhooks.url, state.webhooks.key),
-                "limits": (dict(limiter._minute), dict(limiter._day), dict(limiter._app)),
+                "limits": state.limiter.windows(),
             }
         )
 
@@ -48,10 +47,7 @@ def restore(state: SandboxState, saved: dict[str, Any]) -> None:
             setattr(state.identity, name, value)
         state.idempotency = saved["idempotency"]
         state.webhooks.configure(*saved["webhooks"])
-        minute, day, app = saved["limits"]
-        state.limiter._minute = defaultdict(deque, minute)
-        state.limiter._day = defaultdict(deque, day)
-        state.limiter._app = defaultdict(deque, app)
+        state.limiter.restore_windows(saved["limits"])
 
 
 def state_file(state: SandboxState, folder: Path) -> StateFile:

@@ -12,6 +12,8 @@ from functions import (
     portal_connections,
     reference_refresh,
     stripe_webhook,
+    xero_events,
+    xero_webhook,
 )
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
@@ -24,3 +26,5 @@ app.register_functions(portal_connections.bp)
 app.register_functions(oauth_callbacks.bp)
 app.register_functions(portal_billing.bp)
 app.register_functions(stripe_webhook.bp)
+app.register_functions(xero_webhook.bp)
+app.register_functions(xero_events.bp)

@@ -76,6 +76,8 @@ param maximumInstanceCount int = 40
 param invoiceQueue string = 'invoice-push'
 param referenceQueue string = 'reference-refresh'
 param referenceRefreshSchedule string = '0 0 */6 * * *'
+param xeroEventsQueue string = 'xero-events'
+param sweepSchedule string = '0 */5 * * * *'
 param tablePrefix string = 'dxc'
 param httpTimeoutSeconds string = '20'
 param xeroClientId string
@@ -119,6 +121,8 @@ param acsAccessKey string = ''
 param stripeSecretKey string = ''
 @secure()
 param stripeWebhookSecret string = ''
+@description('The webhook key of the Xero app (developer portal, Webhooks); empty: Xero webhooks are refused.')
+param xeroWebhookKey string = ''
 
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = {
@@ -175,6 +179,7 @@ module storage 'core/storage.bicep' = {
     queueNames: [
       invoiceQueue
       referenceQueue
+      xeroEventsQueue
     ]
     deploymentContainerName: deploymentContainerName
     logAnalyticsId: monitoring.outputs.logAnalyticsId
@@ -198,6 +203,7 @@ module keyVault 'core/keyvault.bicep' = {
       'acs-access-key': acsAccessKey
       'stripe-secret-key': stripeSecretKey
       'stripe-webhook-secret': stripeWebhookSecret
+      'xero-webhook-key': xeroWebhookKey
     }
   }
 }
@@ -254,6 +260,8 @@ var appSettings = {
   INVOICE_QUEUE: invoiceQueue
   REFERENCE_QUEUE: referenceQueue
   REFERENCE_REFRESH_SCHEDULE: referenceRefreshSchedule
+  XERO_EVENTS_QUEUE: xeroEventsQueue
+  SWEEP_SCHEDULE: sweepSchedule
   TABLE_PREFIX: tablePrefix
   PUBLIC_BASE_URL: !empty(publicBaseUrl) ? publicBaseUrl : 'https://${api.outputs.defaultHostName}'
   XERO_CLIENT_ID: xeroClientId
@@ -261,6 +269,7 @@ var appSettings = {
   XERO_LOGIN_URL: 'https://login.xero.com'
   XERO_IDENTITY_URL: 'https://identity.xero.com'
   XERO_API_URL: 'https://api.xero.com'
+  XERO_WEBHOOK_KEY: empty(xeroWebhookKey) ? '' : '@Microsoft.KeyVault(SecretUri=${secretUri}/xero-webhook-key)'
   MS_CLIENT_ID: msClientId
   MS_CLIENT_SECRET: '@Microsoft.KeyVault(SecretUri=${secretUri}/ms-client-secret)'
   MS_AUTHORITY_HOST: 'https://login.microsoftonline.com'

@@ -34,6 +34,7 @@ class LocalStack:
     own_azurite: bool = False
     env: dict[str, str] = field(default_factory=dict)
     host_json: Path | None = None  # e.g. a test's faster retry policy; default: the project's host.json
+    xero_webhooks: bool = False  # the sandbox Xero sends its signed webhooks to the host's /api/xero/webhook
 
     def start(self, with_host: bool = True) -> LocalStack:
         from shared.crypto import generate_key
@@ -57,6 +58,8 @@ class LocalStack:
             "TOKEN_ENCRYPTION_KEYS": generate_key("stack"),
             "SESSION_SECRET": "stack-session-secret-" + self.prefix,
             "HTTP_TIMEOUT_SECONDS": "10",
+            "XERO_EVENTS_QUEUE": f"{self.prefix}-xero-events",
+            "XERO_WEBHOOK_KEY": "stack-xero-webhook-key-" + self.prefix,
         }  # fmt: skip
         self._saved_env = {name: os.environ.get(name) for name in [*self.env, "PUBLIC_BASE_URL"]}
         os.environ.update(self.env)
@@ -68,7 +71,15 @@ class LocalStack:
             os.environ["PUBLIC_BASE_URL"] = self.env["PUBLIC_BASE_URL"] = self.host.url
             self.forget_process_state()
             self.host.start()
+            if self.xero_webhooks:
+                self.subscribe_xero_webhooks()
         return self
+
+    def subscribe_xero_webhooks(self) -> None:
+        """What the Xero developer portal's Webhooks page does: the delivery URL and the signing key."""
+        assert self.host is not None
+        subscription = {"url": f"{self.host.url}/api/xero/webhook", "key": self.env["XERO_WEBHOOK_KEY"]}
+        requests.put(f"{self.xero.url}/_sandbox/webhooks", json=subscription, timeout=10).raise_for_status()
 
     def stop(self) -> None:
         if self.host is not None:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from shared.sync.write_back import Dataverse
     from shared.xero.accounting import XeroAccounting
     from shared.xero.tokens import XeroTokens
+    from shared.xero_inbound.apply import InboundParts
 
 
 T = TypeVar("T")
@@ -214,4 +215,22 @@ def enforcer() -> Enforcer | None:
         account_services.mailer,
         settings.public_base_url,
         timedelta(days=settings.billing_grace_days),
+    )
+
+
+@once
+def xero_events_queue() -> QueueClient:
+    return _queue(get_settings().xero_events_queue)
+
+
+@once
+def xero_inbound_worker() -> InboundParts:
+    from shared.xero_inbound.apply import InboundParts
+
+    queue = xero_events_queue()
+    return InboundParts(
+        connections=connections(),
+        dataverse_for=dataverse_for,
+        xero_for=xero_for,
+        requeue=lambda body, delay: queue.send_message(body, visibility_timeout=delay),
     )

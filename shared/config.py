@@ -58,6 +58,9 @@ class Settings:
     reference_queue: str = _setting("REFERENCE_QUEUE", "reference-refresh")
     reference_refresh_schedule: str = _setting("REFERENCE_REFRESH_SCHEDULE", "0 0 */6 * * *")
     table_prefix: str = _setting("TABLE_PREFIX", "dxc")
+    # Xero -> Dynamics: the queue of Xero's invoice events (ids only) and the sweep's timer (NCRONTAB).
+    xero_events_queue: str = _setting("XERO_EVENTS_QUEUE", "xero-events")
+    sweep_schedule: str = _setting("SWEEP_SCHEDULE", "0 */5 * * * *")
     # Where the browser reaches this app (OAuth redirect URIs and links in e-mails are built from it).
     public_base_url: str = _setting("PUBLIC_BASE_URL", "http://127.0.0.1:7071")
     # Xero: login (authorize), identity (token, revocation) and api (connections, accounting) hosts.
@@ -66,6 +69,9 @@ class Settings:
     xero_login_url: str = _setting("XERO_LOGIN_URL", "https://login.xero.com")
     xero_identity_url: str = _setting("XERO_IDENTITY_URL", "https://identity.xero.com")
     xero_api_url: str = _setting("XERO_API_URL", "https://api.xero.com")
+    # The "Webhook key" of the Xero app's Webhooks page: x-xero-signature is an HMAC with it. Empty: every
+    # Xero webhook is refused (401), as nothing can prove it came from Xero.
+    xero_webhook_key: str = _setting("XERO_WEBHOOK_KEY", "")
     # Microsoft Entra ID and Dataverse.
     ms_client_id: str = _setting("MS_CLIENT_ID", "")
     ms_client_secret: str = _setting("MS_CLIENT_SECRET", "")

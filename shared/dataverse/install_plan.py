@@ -41,6 +41,10 @@ INVOICE_COLUMNS = (
     Column("dxc_SyncError", "memo", "Xero sync error", "Why the last send failed.", max_length=4000),
     Column("dxc_SendToXero", "boolean", "Send to Xero", "Set to Yes to send this invoice to Xero."),
     _text("dxc_SyncDigest", "Xero sync digest", 100, "A digest of what was last sent (connector use)."),
+    Column("dxc_XeroAmountPaid", "decimal", "Paid in Xero", "What Xero records as paid.", precision=2),
+    Column("dxc_XeroAmountDue", "decimal", "Due in Xero", "What Xero says is still owed.", precision=2),
+    Column("dxc_XeroPaidOn", "date", "Fully paid on (Xero)", "When Xero recorded it fully paid."),
+    _text("dxc_XeroUpdatedAt", "Xero changed at", 40, "Xero's UpdatedDateUTC (connector use)."),
 )
 CUSTOMER_COLUMN = _text(
     "dxc_XeroContactId", "Xero contact id", 100, "The ContactID this customer has in Xero."

@@ -8,11 +8,12 @@ from typing import Any, Literal
 
 CRM = "Microsoft.Dynamics.CRM."
 LANGUAGE = 1033
-ColumnKind = Literal["string", "memo", "datetime", "boolean", "decimal"]
+ColumnKind = Literal["string", "memo", "datetime", "date", "boolean", "decimal"]
 _METADATA_TYPE = {
     "string": "StringAttributeMetadata",
     "memo": "MemoAttributeMetadata",
     "datetime": "DateTimeAttributeMetadata",
+    "date": "DateTimeAttributeMetadata",
     "boolean": "BooleanAttributeMetadata",
     "decimal": "DecimalAttributeMetadata",
 }
@@ -21,6 +22,7 @@ ATTRIBUTE_TYPE = {
     "string": "String",
     "memo": "Memo",
     "datetime": "DateTime",
+    "date": "DateTime",
     "boolean": "Boolean",
     "decimal": "Decimal",
 }
@@ -71,6 +73,8 @@ class Column:
             body.update(MaxLength=self.max_length, Format="TextArea")
         elif self.kind == "datetime":
             body.update(Format="DateAndTime", DateTimeBehavior={"Value": "UserLocal"})
+        elif self.kind == "date":  # a calendar date, the same for every user (Xero's dates have no time)
+            body.update(Format="DateOnly", DateTimeBehavior={"Value": "DateOnly"})
         elif self.kind == "boolean":
             body.update(
                 DefaultValue=False,

@@ -19,6 +19,13 @@ INVOICE_SYNC_ERROR = "dxc_syncerror"
 # A digest of what was last sent to Xero: an event whose invoice maps to the same digest needs no Xero call
 # (duplicate deliveries, our own write-back, changes to columns Xero does not carry).
 INVOICE_SYNC_DIGEST = "dxc_syncdigest"
+# What happened in Xero, written back by the Xero -> Dynamics path (shared/xero_inbound): the amounts, the
+# date Xero recorded the invoice fully paid, and Xero's UpdatedDateUTC of what is shown (an older read of
+# the same invoice never overwrites a newer one).
+INVOICE_XERO_AMOUNT_PAID = "dxc_xeroamountpaid"
+INVOICE_XERO_AMOUNT_DUE = "dxc_xeroamountdue"
+INVOICE_XERO_PAID_ON = "dxc_xeropaidon"
+INVOICE_XERO_UPDATED_AT = "dxc_xeroupdatedat"
 INVOICE_WRITE_BACK_COLUMNS = (
     INVOICE_XERO_ID,
     INVOICE_XERO_NUMBER,
@@ -27,6 +34,10 @@ INVOICE_WRITE_BACK_COLUMNS = (
     INVOICE_SYNCED_ON,
     INVOICE_SYNC_ERROR,
     INVOICE_SYNC_DIGEST,
+    INVOICE_XERO_AMOUNT_PAID,
+    INVOICE_XERO_AMOUNT_DUE,
+    INVOICE_XERO_PAID_ON,
+    INVOICE_XERO_UPDATED_AT,
 )
 # A column the customer sets (eligibility rule "send to Xero"); it does fire the webhook.
 INVOICE_SEND_TO_XERO = "dxc_sendtoxero"

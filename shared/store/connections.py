@@ -98,6 +98,10 @@ class ConnectionStore:
     def list_active(self) -> list[Connection]:
         return list(self._query("status eq @status", {"status": "active"}))
 
+    def list_for_xero_tenant(self, tenant_id: str) -> list[Connection]:
+        """Every connection to one Xero organisation (Xero's webhooks name the organisation only)."""
+        return list(self._query("xero_tenant_id eq @tenant", {"tenant": tenant_id}))
+
     def set_webhook_key(self, connection_id: str, key: str) -> Connection:
         digest = webhook_key_hash(connection_id, key, self._webhook_secret)
         return self.update(connection_id, lambda c: setattr(c.dynamics, "webhook_key_hash", digest))

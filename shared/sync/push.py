@@ -165,7 +165,8 @@ class Push:
             return self._cancel(doc, number)
         stored_status = str(doc.get(schema.INVOICE_XERO_STATUS) or "")
         if doc.get(schema.INVOICE_XERO_ID):
-            allowed, why = can_update(stored_status, 0)
+            # what Xero last told us (shared/xero_inbound): a part-paid invoice is left alone without a call
+            allowed, why = can_update(stored_status, doc.get(schema.INVOICE_XERO_AMOUNT_PAID))
             if not allowed:
                 raise LeftAlone(why, stored_status)
         plan = map_contact(doc)

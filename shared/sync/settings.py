@@ -38,3 +38,5 @@ class SyncSettings:
     branding_theme_id: str = ""
     # Eligibility: only invoices whose connector column dxc_sendtoxero is true are pushed when set.
     require_send_flag: bool = False
+    # Xero -> Dynamics: close the Dynamics invoice as Paid once Xero says PAID (shared/xero_inbound).
+    close_paid_invoices: bool = False

@@ -55,6 +55,7 @@ def test_attribute_metadata_bodies_are_typed_and_labelled() -> None:
                 "string": "StringAttributeMetadata",
                 "memo": "MemoAttributeMetadata",
                 "datetime": "DateTimeAttributeMetadata",
+                "date": "DateTimeAttributeMetadata",
                 "boolean": "BooleanAttributeMetadata",
                 "decimal": "DecimalAttributeMetadata",
             }[column.kind]

@@ -42,6 +42,7 @@ SECRET_SETTINGS = {
     "ACS_ACCESS_KEY",
     "STRIPE_SECRET_KEY",
     "STRIPE_WEBHOOK_SECRET",
+    "XERO_WEBHOOK_KEY",
 }
 KEY_VAULT_REFERENCE = re.compile(
     r"'@Microsoft\.KeyVault\(SecretUri=\$\{secretUri\}/(?P<secret>[a-z0-9-]+)\)'"

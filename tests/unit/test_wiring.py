@@ -29,3 +29,18 @@ def test_invoice_queue_and_its_poison_queue_are_served() -> None:
         "AzureWebJobsStorage",
     )
     assert poison["queueName"] == "%INVOICE_QUEUE%-poison"
+
+
+def test_xero_webhook_is_an_anonymous_post_checked_by_its_signature() -> None:
+    trigger = triggers()["xero_webhook"]
+    assert (trigger["type"], trigger["route"], trigger["methods"], trigger["authLevel"]) == (
+        "httpTrigger",
+        "api/xero/webhook",
+        ["POST"],
+        "ANONYMOUS",
+    )
+
+
+def test_xero_events_queue_is_served() -> None:
+    trigger = triggers()["xero_events"]
+    assert (trigger["type"], trigger["queueName"]) == ("queueTrigger", "%XERO_EVENTS_QUEUE%")

@@ -43,7 +43,7 @@ Control API (JSON, no auth)
     POST /_sandbox/tokens {scopes?, tenants?, client_id?}  token answer without the browser dance
     POST /_sandbox/tokens/expire                 every access token expires now
     POST /_sandbox/apps {client_id, client_secret, redirect_uris, name?}  exact redirect URIs
-    GET|PUT /_sandbox/webhooks {url, key}        GET also lists delivery attempts
+    GET|PUT /_sandbox/webhooks {url, key, drop_next, drop_rate}  GET also lists delivery attempts and drops
     POST /_sandbox/webhooks/intent               Xero's intent-to-receive handshake against the URL
     GET /_sandbox/requests                       [{method, path template, organisation (tenant id), count}]
     POST /_sandbox/requests/reset

@@ -100,7 +100,9 @@ def _identity_and_rest(state: SandboxState, endpoint: str, method: str, body: di
         return {"client_id": app.client_id, "redirect_uris": app.redirect_uris, "name": app.name}
     if endpoint == "webhooks":
         if method == "PUT":
-            state.webhooks.configure(body.get("url"), body.get("key", ""))
+            if "url" in body or "key" in body:
+                state.webhooks.configure(body.get("url"), body.get("key", ""))
+            state.webhooks.set_drops(body.get("drop_next"), body.get("drop_rate"))
         return state.webhooks.settings()
     if endpoint == "intent":
         good, bad = state.webhooks.intent_to_receive()

@@ -35,6 +35,12 @@ class WebhookDispatcher:
         self.url: str | None = None
         self.key: str = ""
         self.deliveries: list[dict[str, Any]] = []
+        # Lost deliveries on demand (to prove the connector's sweep): the next N events, and/or a share of
+        # all events, are never sent. Xero itself re-sends failed deliveries for a while but gives no
+        # guarantee (developer.xero.com webhooks FAQ), so a receiver must not depend on every one arriving.
+        self.drop_next = 0
+        self.drop_rate = 0.0
+        self.dropped: list[str] = []  # resource ids of the events dropped
         self._sequence = 0
         self._lock = threading.Lock()
         self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue()
@@ -45,8 +51,22 @@ class WebhookDispatcher:
         with self._lock:
             self.url, self.key = url, key
 
+    def set_drops(self, drop_next: int | None = None, drop_rate: float | None = None) -> None:
+        with self._lock:
+            if drop_next is not None:
+                self.drop_next = max(0, int(drop_next))
+            if drop_rate is not None:
+                self.drop_rate = min(1.0, max(0.0, float(drop_rate)))
+
     def settings(self) -> dict[str, Any]:
-        return {"url": self.url, "key_set": bool(self.key), "deliveries": list(self.deliveries)}
+        return {
+            "url": self.url,
+            "key_set": bool(self.key),
+            "deliveries": list(self.deliveries),
+            "drop_next": self.drop_next,
+            "drop_rate": self.drop_rate,
+            "dropped": list(self.dropped),
+        }
 
     def publish(
         self,
@@ -57,7 +77,7 @@ class WebhookDispatcher:
         resource_id: str,
         moment: datetime,
     ) -> None:
-        if not self.url:
+        if not self.url or self._dropped(resource_id):
             return
         collection = {"INVOICE": "Invoices", "CONTACT": "Contacts"}[category]
         self._queue.put(
@@ -71,6 +91,15 @@ class WebhookDispatcher:
                 "eventDateUtc": moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3],
             }
         )
+
+    def _dropped(self, resource_id: str) -> bool:
+        with self._lock:
+            if self.drop_next > 0:
+                self.drop_next -= 1
+            elif not (self.drop_rate and random.random() < self.drop_rate):  # noqa: S311 - a test fault
+                return False
+            self.dropped.append(resource_id)
+            return True
 
     def intent_to_receive(self) -> list[int]:
         """Xero's handshake: a correctly signed and a wrongly signed empty batch; expect 200 then 401."""

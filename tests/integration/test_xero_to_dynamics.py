@@ -1,0 +1,241 @@
+"""Xero -> Dynamics end to end: a change made in the sandbox Xero (its Accounting API or its control API)
+sends Xero's signed webhook to the local host, the queue worker reads the invoice back from Xero and writes
+status, amounts and the date fully paid onto the Dynamics invoice. Real HTTP, real Azurite."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from local.azurite import Azurite
+from local.dynamics_user import DynamicsUser
+from local.stack import LocalStack
+from shared import bootstrap
+from shared.dataverse import schema
+from shared.sync.settings import InvoiceStatus
+from shared.xero_inbound.signature import sign
+
+FAST_HOST = Path(__file__).with_name("fast_host.json")
+
+
+class World:
+    def __init__(self, stack: LocalStack, connection: Any) -> None:
+        self.stack, self.connection = stack, connection
+        self.user = DynamicsUser(stack.dataverse)
+        self.tenant = connection.xero.tenant_id
+        self.xero_url = stack.xero.url
+        self.webhook_url = f"{stack.host.url}/api/xero/webhook" if stack.host else ""
+        self.key = stack.env["XERO_WEBHOOK_KEY"]
+
+    def xero_invoice(self, xero_id: str) -> dict[str, Any]:
+        found = requests.get(f"{self.xero_url}/_sandbox/orgs/{self.tenant}/Invoices", timeout=10).json()
+        return next(i for i in found if i["InvoiceID"] == xero_id)
+
+    def xero_api(self, method: str, resource: str, body: dict[str, Any]) -> dict[str, Any]:
+        """A call to the sandbox Xero's Accounting API, as a person's own Xero app would make it."""
+        grant = requests.post(f"{self.xero_url}/_sandbox/tokens", json={"tenants": [self.tenant]}, timeout=10)
+        headers = {"Authorization": f"Bearer {grant.json()['access_token']}", "xero-tenant-id": self.tenant}
+        answer = requests.request(
+            method, f"{self.xero_url}/api.xro/2.0/{resource}", json=body, headers=headers, timeout=10
+        )
+        answer.raise_for_status()
+        return dict(answer.json())
+
+    def pay(self, xero_id: str, amount: float | None = None) -> None:
+        url = f"{self.xero_url}/_sandbox/orgs/{self.tenant}/Invoices/{xero_id}/pay"
+        body = {} if amount is None else {"amount": amount}
+        requests.post(url, json=body, timeout=10).raise_for_status()
+
+    def pushed(self, status: InvoiceStatus, name: str = "From Dynamics") -> tuple[str, dict[str, Any]]:
+        """A Dynamics invoice pushed to Xero (as `status`): (Dynamics id, its row once written back)."""
+        store = bootstrap.connections()
+        store.update(self.connection.id, lambda c: setattr(c, "sync", _with(c.sync, invoice_status=status)))
+        invoice = self.user.create_invoice(
+            name, ("account", self.new_account()), [{"description": "Consulting", "price": 120}]
+        )
+        row = self.user.wait_for(invoice, lambda r: bool(r.get(schema.INVOICE_XERO_ID)), 30)
+        return invoice, row
+
+    def new_account(self) -> str:
+        body = {"name": f"Customer {uuid.uuid4().hex[:8]}", "accountnumber": "ACC-" + uuid.uuid4().hex[:8]}
+        response = self.user.session.post(self.user.base + "accounts", json=body, timeout=10)
+        response.raise_for_status()
+        return response.headers["OData-EntityId"].rsplit("(", 1)[1].rstrip(")")
+
+    def shows(self, invoice: str, status: str, timeout: float = 20) -> dict[str, Any]:
+        return self.user.wait_for(invoice, lambda r: r.get(schema.INVOICE_XERO_STATUS) == status, timeout)
+
+    def calls(self, method: str, path: str) -> int:
+        counts = requests.get(f"{self.xero_url}/_sandbox/requests", timeout=10).json()
+        return sum(c["count"] for c in counts if c["method"] == method and c["path"] == path)
+
+
+def _with(settings: Any, **changes: Any) -> Any:
+    from dataclasses import replace
+
+    return replace(settings, **changes)
+
+
+@pytest.fixture(scope="module")
+def world(azurite: Azurite) -> Iterator[World]:
+    stack = LocalStack(
+        prefix="x2d" + uuid.uuid4().hex[:8], azurite=azurite, host_json=FAST_HOST, xero_webhooks=True
+    ).start()
+    try:
+        yield World(stack, stack.onboard())
+    finally:
+        stack.stop()
+
+
+def _amount(value: Any) -> Decimal:
+    return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def test_intent_to_receive_passes_against_the_running_host(world: World) -> None:
+    # WHEN the sandbox Xero performs Xero's handshake (a correctly and a wrongly signed empty batch)
+    answer = requests.post(f"{world.xero_url}/_sandbox/webhooks/intent", timeout=20).json()
+    # THEN the host answered 200 to the first and 401 to the second
+    assert answer == {"signed_status": 200, "wrongly_signed_status": 401, "passed": True}
+
+
+def test_the_answers_are_empty_and_only_the_right_signature_passes(world: World) -> None:
+    body = b'{"events":[],"firstEventSequence":0,"lastEventSequence":0,"entropy":"ABCDEFGHIJKLMNOPQRST"}'
+    good = requests.post(world.webhook_url, data=body, headers={"x-xero-signature": sign(body, world.key)})
+    assert (good.status_code, good.content) == (200, b"")
+    other_key = requests.post(world.webhook_url, data=body, headers={"x-xero-signature": sign(body, "guess")})
+    missing = requests.post(world.webhook_url, data=body)
+    tampered = requests.post(
+        world.webhook_url,
+        data=body.replace(b"ABC", b"ABD"),
+        headers={"x-xero-signature": sign(body, world.key)},
+    )
+    for refused in (other_key, missing, tampered):
+        assert (refused.status_code, refused.content) == (401, b"")
+
+
+def test_approved_in_xero_reaches_dynamics(world: World) -> None:
+    invoice, row = world.pushed(InvoiceStatus.DRAFT, "Approve me")
+    xero_id = row[schema.INVOICE_XERO_ID]
+    # WHEN someone approves it in Xero through the Accounting API
+    world.xero_api("POST", "Invoices", {"Invoices": [{"InvoiceID": xero_id, "Status": "AUTHORISED"}]})
+    # THEN Dynamics shows it approved, nothing paid, all of it due
+    shown = world.shows(invoice, "AUTHORISED")
+    total = world.xero_invoice(xero_id)["Total"]
+    assert _amount(shown[schema.INVOICE_XERO_AMOUNT_PAID]) == 0
+    assert _amount(shown[schema.INVOICE_XERO_AMOUNT_DUE]) == _amount(total)
+    assert shown[schema.INVOICE_XERO_PAID_ON] is None
+    assert shown["statecode"] == 0
+
+
+def test_part_paid_then_paid_in_xero_reaches_dynamics(world: World) -> None:
+    invoice, row = world.pushed(InvoiceStatus.AUTHORISED, "Pay me in two")
+    xero_id = row[schema.INVOICE_XERO_ID]
+    total = _amount(world.xero_invoice(xero_id)["Total"])
+    # WHEN the customer pays 40 in Xero
+    world.pay(xero_id, 40)
+    shown = world.user.wait_for(
+        invoice, lambda r: r.get(schema.INVOICE_XERO_AMOUNT_PAID) not in (None, 0), timeout=20
+    )
+    # THEN Dynamics shows the part payment, still approved
+    assert shown[schema.INVOICE_XERO_STATUS] == "AUTHORISED"
+    assert _amount(shown[schema.INVOICE_XERO_AMOUNT_PAID]) == Decimal("40.00")
+    assert _amount(shown[schema.INVOICE_XERO_AMOUNT_DUE]) == total - 40
+    # WHEN the rest is paid
+    world.pay(xero_id)
+    shown = world.shows(invoice, "PAID")
+    # THEN Dynamics shows it paid in full, on the day Xero recorded
+    assert _amount(shown[schema.INVOICE_XERO_AMOUNT_PAID]) == total
+    assert _amount(shown[schema.INVOICE_XERO_AMOUNT_DUE]) == 0
+    paid_on = world.xero_invoice(xero_id)["FullyPaidOnDate"]
+    assert shown[schema.INVOICE_XERO_PAID_ON] and shown[schema.INVOICE_XERO_PAID_ON] in _iso_of(paid_on)
+    assert shown["statecode"] == 0  # the connection does not close paid invoices unless asked
+
+
+def test_paid_in_xero_closes_the_dynamics_invoice_when_the_connection_says_so(world: World) -> None:
+    store = bootstrap.connections()
+    store.update(world.connection.id, lambda c: setattr(c, "sync", _with(c.sync, close_paid_invoices=True)))
+    try:
+        invoice, row = world.pushed(InvoiceStatus.AUTHORISED, "Close me")
+        world.pay(row[schema.INVOICE_XERO_ID])
+        shown = world.user.wait_for(invoice, lambda r: r.get("statecode") == 2, timeout=20)
+    finally:
+        store.update(
+            world.connection.id, lambda c: setattr(c, "sync", _with(c.sync, close_paid_invoices=False))
+        )
+    assert shown[schema.INVOICE_XERO_STATUS] == "PAID"
+    assert shown["statuscode"] == 100001  # Complete
+    assert _amount(shown[schema.INVOICE_XERO_AMOUNT_DUE]) == 0
+
+
+def test_voided_in_xero_reaches_dynamics(world: World) -> None:
+    invoice, row = world.pushed(InvoiceStatus.AUTHORISED, "Void me")
+    world.xero_api(
+        "POST", "Invoices", {"Invoices": [{"InvoiceID": row[schema.INVOICE_XERO_ID], "Status": "VOIDED"}]}
+    )
+    shown = world.shows(invoice, "VOIDED")
+    assert _amount(shown[schema.INVOICE_XERO_AMOUNT_DUE]) == 0
+    assert shown["statecode"] == 0  # voided is not paid: the Dynamics invoice stays open
+
+
+def test_a_dynamics_edit_after_a_xero_payment_is_left_alone_without_asking_xero(world: World) -> None:
+    invoice, row = world.pushed(InvoiceStatus.AUTHORISED, "Edit after payment")
+    xero_id = row[schema.INVOICE_XERO_ID]
+    world.pay(xero_id, 10)
+    before = world.user.wait_for(
+        invoice, lambda r: r.get(schema.INVOICE_XERO_AMOUNT_PAID) not in (None, 0), timeout=20
+    )
+    writes = world.calls("POST", "/api.xro/2.0/Invoices")
+    # WHEN the Dynamics user edits the part-paid invoice
+    world.user.update("invoices", invoice, {"name": "Edited after the payment"})
+    shown = world.user.wait_for(
+        invoice, lambda r: r.get(schema.INVOICE_SYNC_ERROR) != before.get(schema.INVOICE_SYNC_ERROR), 20
+    )
+    # THEN the connector says why it leaves Xero's invoice alone, and sent Xero no update to refuse
+    assert "payments in Xero" in shown[schema.INVOICE_SYNC_ERROR]
+    assert world.calls("POST", "/api.xro/2.0/Invoices") == writes
+    assert world.xero_invoice(xero_id)["Reference"] == "Edit after payment"
+    assert shown[schema.INVOICE_XERO_STATUS] == "AUTHORISED"
+
+
+def test_an_invoice_the_connector_never_sent_is_acknowledged_and_ignored(world: World) -> None:
+    # GIVEN an approved invoice made in Xero itself (no Dynamics invoice carries its id)
+    created = world.xero_api(
+        "PUT",
+        "Invoices",
+        {"Invoices": [{"Type": "ACCREC", "Contact": {"Name": "Walk-in " + uuid.uuid4().hex[:6]},
+                       "DueDate": "2030-01-31", "Status": "AUTHORISED",
+                       "LineItems": [{"Description": "Cash sale", "Quantity": 1, "UnitAmount": 10,
+                                      "AccountCode": "200"}]}]},
+    )  # fmt: skip
+    xero_id = created["Invoices"][0]["InvoiceID"]
+    reads = world.calls("GET", "/api.xro/2.0/Invoices")
+    # WHEN it is paid in Xero (a signed webhook reaches the host)
+    world.pay(xero_id)
+    _wait_for_delivery(world, xero_id)
+    time.sleep(1.5)
+    # THEN the event was acknowledged (200) and cost no Xero read: Dynamics knows no such invoice
+    assert world.calls("GET", "/api.xro/2.0/Invoices") == reads
+
+
+def _wait_for_delivery(world: World, resource_id: str, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        deliveries = requests.get(f"{world.xero_url}/_sandbox/webhooks", timeout=10).json()["deliveries"]
+        if deliveries and deliveries[-1]["status"] == 200:
+            return
+        time.sleep(0.1)
+    raise AssertionError("the sandbox Xero's webhook was not answered 200")
+
+
+def _iso_of(xero_date: str) -> str:
+    from shared.xero_inbound.changes import _moment
+
+    moment = _moment(xero_date)
+    return moment.date().isoformat() if moment else ""

@@ -169,6 +169,27 @@ def _check_ca_bundle(settings: dict[str, str], written: Path) -> None:
         )
 
 
+def _subscribe_xero_webhooks(settings: dict[str, str], port: int) -> None:
+    """What the Xero developer portal's Webhooks page does (README "Xero webhooks"): the sandbox Xero signs
+    with XERO_WEBHOOK_KEY and delivers to this app's /api/xero/webhook."""
+    import json
+    import urllib.request
+
+    base = settings.get("PUBLIC_BASE_URL") or f"http://127.0.0.1:{host_port(settings)}"
+    body = {"url": f"{base.rstrip('/')}/api/xero/webhook", "key": settings.get("XERO_WEBHOOK_KEY", "")}
+    request = urllib.request.Request(  # noqa: S310 - the local sandbox's own http URL
+        f"http://127.0.0.1:{port}/_sandbox/webhooks",
+        data=json.dumps(body).encode(),
+        method="PUT",
+        headers={"Content-Type": "application/json"},
+    )
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        opener.open(request, timeout=10).close()
+    except OSError as error:  # the rest of make run works without Xero's webhooks: say so, go on
+        print(f"  could not subscribe the sandbox Xero's webhooks: {error}", flush=True)
+
+
 def start_children(settings: dict[str, str]) -> list[Child]:
     """Everything but Azurite, in the order they are needed; the host last (it calls the others)."""
     from local.sandbox.dataverse.tls import CA_FILE
@@ -187,6 +208,7 @@ def start_children(settings: dict[str, str]) -> list[Child]:
                 str(STATE / "sandbox-xero"),
             ]
             children.append(_spawn("sandbox Xero", args, port, "xero.log"))
+            _subscribe_xero_webhooks(settings, port)
         if "sandbox Dataverse" in sandboxes:
             port = port_of(settings.get("DATAVERSE_DISCOVERY_URL", ""), 7082)
             certs = STATE / "sandbox-certs"

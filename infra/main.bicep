@@ -121,6 +121,7 @@ param acsAccessKey string = ''
 param stripeSecretKey string = ''
 @secure()
 param stripeWebhookSecret string = ''
+@secure()
 @description('The webhook key of the Xero app (developer portal, Webhooks); empty: Xero webhooks are refused.')
 param xeroWebhookKey string = ''
 

@@ -58,7 +58,10 @@ class World:
         store = bootstrap.connections()
         store.update(self.connection.id, lambda c: setattr(c, "sync", _with(c.sync, invoice_status=status)))
         invoice = self.user.create_invoice(
-            name, ("account", self.new_account()), [{"description": "Consulting", "price": 120}]
+            name,
+            ("account", self.new_account()),
+            [{"description": "Consulting", "price": 120}],
+            duedate="2030-01-31",  # Xero requires one to approve an invoice
         )
         row = self.user.wait_for(invoice, lambda r: bool(r.get(schema.INVOICE_XERO_ID)), 30)
         return invoice, row

@@ -134,6 +134,7 @@ def _app_only(page: "Page", account: "Account", connection_id: str) -> func.Http
         "title": "Use an application user in Dynamics",
         "connection": connection,
         "form": {**form, "client_secret": ""},
+        "help_url": "",
     }
     if page.method == "GET":
         return page.render("dynamics_app.html", errors={}, **context)
@@ -144,6 +145,8 @@ def _app_only(page: "Page", account: "Account", connection_id: str) -> func.Http
     except ValidationFailed as failed:
         return page.render("dynamics_app.html", 400, errors=failed.field_errors, **context)
     if not isinstance(result, Connected):
-        return page.render("dynamics_app.html", 400, errors={"": result.message}, **context)
+        return page.render(
+            "dynamics_app.html", 400, errors={"": result.message}, **{**context, "help_url": result.help_url}
+        )
     page.flash(f"Connected to Dynamics: {result.name}.")
     return page.redirect(f"/connections/{connection_id}#dynamics")

@@ -15,7 +15,9 @@ from shared.connections.dynamics_connect import BUSY, moved_to
 from shared.connections.results import Connected, ConnectFailed
 from shared.connections.sync_form import ValidationFailed
 from shared.dataverse.client import DataverseClient
+from shared.dataverse.client_errors import APPLICATION_USERS_ADMIN, NoApplicationUser
 from shared.dataverse.org_url import NotDataverseUrl, checked_org_url
+from shared.dataverse.privileges import RUNTIME, check_privileges
 from shared.dataverse.tokens import AppOnlyTokens
 from shared.errors import ConnectorError, NotFoundError, ReconnectRequired, RetriableError
 from shared.store.connections import ConnectionStore
@@ -47,6 +49,16 @@ def use_app_credentials(
     client = DataverseClient(org_url, tokens.for_org(org_url), session, settings.http_timeout_seconds)
     try:
         me = client.whoami()
+        held_nothing = len(check_privileges(client)) == len(RUNTIME)
+    except NoApplicationUser:
+        return ConnectFailed(
+            f"Dynamics has no application user for the app {client_id} in {urlsplit(org_url).netloc}. "
+            "An administrator creates it in the Power Platform admin center: Environments → this "
+            "environment → Settings → Users + permissions → Application users → New app user (choose the app "
+            "by its client id), with a security role such as System Administrator or one holding the "
+            "privileges the connector lists. Then check and connect again.",
+            help_url=APPLICATION_USERS_ADMIN,
+        )
     except ReconnectRequired:
         return ConnectFailed(APP_REFUSED)
     except NotFoundError:
@@ -55,6 +67,14 @@ def use_app_credentials(
         return ConnectFailed(BUSY)
     except ConnectorError as error:
         return ConnectFailed(f"Dynamics refused the connection: {error}")
+    if held_nothing:
+        return ConnectFailed(
+            f"The application user of the app {client_id} has no security role in "
+            f"{urlsplit(org_url).netloc}, so Dynamics lets it read nothing. An administrator gives it one in "
+            "the Power Platform admin center: Environments → this environment → Settings → Users + "
+            "permissions → Application users → the app → Edit security roles.",
+            help_url=APPLICATION_USERS_ADMIN,
+        )
     environment_name = urlsplit(org_url).netloc  # Global Discovery needs a person: the host names it
 
     def connect(connection: Connection) -> None:

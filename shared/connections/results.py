@@ -35,6 +35,7 @@ class ConnectFailed:
 
     message: str
     retry_possible: bool = True
+    help_url: str = ""  # where the fix is made (an admin page), shown as a link beside the message
 
 
 ConnectResult = Connected | NeedsChoice | ConnectFailed

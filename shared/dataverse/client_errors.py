@@ -16,6 +16,23 @@ from shared.errors import ConcurrencyError, FatalError, NotFoundError, Reconnect
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE = 1000
+NOT_A_MEMBER = "0x80072560"  # "The user is not a member of the organization." (HTTP 403)
+# Learn, "Manage application users in the Power Platform admin center": where an administrator creates the
+# application user of an app, with a security role, environment by environment.
+APPLICATION_USERS_ADMIN = "https://admin.powerplatform.microsoft.com/environments"
+APPLICATION_USERS_HELP = "https://learn.microsoft.com/power-platform/admin/manage-application-users"
+
+
+class NoApplicationUser(ReconnectRequired):
+    """An app-only token for an environment where nobody created the app's application user."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "dynamics",
+            "this Dynamics environment has no application user for the connector's app — an administrator "
+            "adds it in the Power Platform admin center (Environments → the environment → Settings → Users + "
+            "permissions → Application users → New app user) with a security role",
+        )
 
 
 def raise_for_status(response: requests.Response, doing: str) -> None:
@@ -37,6 +54,8 @@ def raise_for_answer(status: int, headers: dict[str, str], body: Any, doing: str
         )
     if status == 401:
         raise ReconnectRequired("dynamics", f"Dynamics refused the sign-in while trying to {doing}")
+    if status == 403 and _code(body) == NOT_A_MEMBER:
+        raise NoApplicationUser()
     if status == 403:
         raise FatalError(f"Dynamics refused to {doing}: {message or 'missing privileges'}")
     if status == 404:
@@ -54,6 +73,11 @@ def error_message(body: Any) -> str:
     if isinstance(error, dict):
         return str(error.get("message") or error.get("code") or "")[:MAX_MESSAGE]
     return str(error or "")[:MAX_MESSAGE]
+
+
+def _code(body: Any) -> str:
+    error = body.get("error") if isinstance(body, dict) else None
+    return str(error.get("code") or "").lower() if isinstance(error, dict) else ""
 
 
 def retry_after(headers: dict[str, str]) -> float | None:

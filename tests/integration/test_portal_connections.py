@@ -20,6 +20,7 @@ import pytest
 import requests
 
 from local.azurite import Azurite
+from local.sandbox.dataverse.identity_directory import Client
 from local.stack import LocalStack
 from shared import bootstrap
 from shared.config import get_settings
@@ -489,3 +490,40 @@ def test_the_account_page_keeps_billing_details(stack: LocalStack, password_hash
         "1 Queen St\nAuckland",
         "GST 1",
     )
+
+
+def test_app_only_without_an_application_user_or_a_role_says_what_the_admin_must_do(
+    stack: LocalStack, password_hash: str
+) -> None:
+    # GIVEN an app registered in the customer's Entra ID that nobody added to the environment
+    directory = stack.dataverse.identity.directory
+    app_id, secret = f"app-{uuid.uuid4().hex[:8]}", "app-secret-" + uuid.uuid4().hex
+    directory.clients[app_id] = Client(app_id, secret, "Connector app", directory.tenant.id, {})
+    visitor = _visitor(stack, password_hash)
+    mine = _draft(visitor.account)
+    visitor.get(f"/connections/{mine.id}/dynamics/app")
+    form = {
+        "org_url": stack.dataverse.env_url("contoso"),
+        "tenant_id": directory.tenant.id,
+        "client_id": app_id,
+        "client_secret": secret,
+    }
+    # WHEN its details are entered
+    missing = visitor.post(f"/connections/{mine.id}/dynamics/app", form)
+    # THEN the page names the missing application user and links the admin page where it is created
+    assert missing.status_code == 400
+    text = unescape(missing.text)
+    assert f"no application user for the app {app_id}" in text and "Application users" in text
+    assert 'href="https://admin.powerplatform.microsoft.com/environments"' in missing.text
+    assert "not a member of the organization" not in text  # not Dataverse's raw words
+    # WHEN the admin creates it without a security role
+    directory.clients[app_id].application_userids["contoso"] = str(uuid.uuid4())
+    directory.clients[app_id].roles["contoso"] = "none"
+    roleless = visitor.post(f"/connections/{mine.id}/dynamics/app", form)
+    assert roleless.status_code == 400 and "has no security role" in unescape(roleless.text)
+    assert bootstrap.connections().require(mine.id).dynamics.auth_mode != "app"
+    # WHEN it gets a role, the same details connect
+    directory.clients[app_id].roles["contoso"] = "admin"
+    connected = visitor.post(f"/connections/{mine.id}/dynamics/app", form)
+    assert connected.status_code == 303
+    assert bootstrap.connections().require(mine.id).dynamics.auth_mode == "app"

@@ -24,6 +24,14 @@ def not_found_segment(segment: str) -> DataverseError:
     return DataverseError(404, "0x80060888", f"Resource not found for the segment '{segment}'.")
 
 
+def not_a_member() -> DataverseError:
+    """An app's token for an environment where no application user was created for it. Not on Learn; the
+    code and message as Dataverse answers (MicrosoftDocs/power-platform#2124, microsoft/powercat-business-
+    approvals-kit#135 and #293: HTTP 403, 0x80072560). Learn, "Manage application users in the Power
+    Platform admin center", says the app user must be created, with a security role, per environment."""
+    return DataverseError(403, "0x80072560", "The user is not a member of the organization.")
+
+
 def record_missing(table: str, row_id: str) -> DataverseError:
     return DataverseError(404, "0x80040217", f"Entity '{table}' With Id = {row_id} Does Not Exist")
 

@@ -121,7 +121,10 @@ class IdentityService:
             client = self.directory.clients.get(token.client_id)
             if client is None:
                 return None
-            app_user = client.application_userids[env.url_name] if env else stable_id("sp", client.client_id)
+            # no application user in this environment: "" (the Web API answers 403 not-a-member)
+            app_user = (
+                client.application_userids.get(env.url_name, "") if env else stable_id("sp", client.client_id)
+            )
             return Principal(app_user, "", token.tenant_id, True, token.client_id)
         user = self.directory.user_by_id(token.user_id)
         if user is None:

@@ -80,6 +80,9 @@ class Client:
     display_name: str
     tenant_id: str
     application_userids: dict[str, str] = field(default_factory=dict)  # url_name -> systemuserid
+    # url_name -> the application user's security role: "admin" (System Administrator, the default) or
+    # "none" (created without a role: every privilege missing)
+    roles: dict[str, str] = field(default_factory=dict)
 
 
 class Directory:

@@ -36,6 +36,8 @@ def table_privileges(table: Table) -> set[str]:
 
 
 def default_privileges(env: EnvironmentState, kind: str) -> set[str]:
+    if kind == "none":  # a user (an application user) with no security role holds no privilege
+        return set()
     if kind == "limited":
         every = set().union(*(table_privileges(t) for t in builtin_tables()), METADATA)
         return every - _LIMITED_MISSING

@@ -120,7 +120,8 @@ def message_id(name: str) -> str:
 
 
 def ensure_systemuser(env: EnvironmentState, principal: Principal) -> None:
-    """A principal the environment has not seen yet (a new app) becomes a user with the admin role."""
+    """A principal the environment has not seen yet becomes a user: a person licensed in the tenant, or
+    the application user an administrator created for an app (the Web API refuses apps without one)."""
     if env.get("systemuser", principal.user_id) is None:
         with env.lock:
             put(

@@ -57,6 +57,8 @@ class WebApi:
         principal = self.identity.authenticate(request.headers.get("Authorization"), self.env_url(url_name))
         if principal is None:
             return Response(status=401, headers={"WWW-Authenticate": self.identity.www_authenticate()})
+        if principal.app_only and not principal.user_id:  # the app has no application user here
+            return error_response(errors.not_a_member())
         try:
             remaining = self.throttle.check(principal.user_id)
             self._faults_before()
@@ -81,6 +83,12 @@ class WebApi:
             time.sleep(self.faults.slow_seconds)
 
     def _serve(self, request: Request, env: EnvironmentState, principal: Principal, rest: str) -> Response:
+        if principal.app_only:
+            client = self.identity.directory.clients.get(principal.client_id)
+            role = client.roles.get(env.url_name, "admin") if client else "admin"
+            if env.user_kinds.get(principal.user_id) != role:  # an administrator changed its roles
+                env.user_kinds[principal.user_id] = role
+                env.privileges.pop(principal.user_id, None)
         ensure_systemuser(env, principal)
         ctx = self.webhooks.context_for(principal.user_id, request.headers.get("x-ms-correlation-request-id"))
         api_url = f"{self.env_url(env.url_name)}{API_PREFIX}"

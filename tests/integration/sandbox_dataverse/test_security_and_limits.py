@@ -5,6 +5,7 @@ from __future__ import annotations
 import requests
 
 from local.sandbox.dataverse import DataverseSandbox
+from local.sandbox.dataverse.identity_directory import Client
 
 from .helpers import WebApiClient, session_for, user_token
 
@@ -85,3 +86,32 @@ def test_requests_are_counted_by_path_template(sb: DataverseSandbox, api: WebApi
         "organisation": "contoso",
         "count": 2,
     } in counts
+
+
+def test_an_app_without_an_application_user_is_not_a_member_and_one_without_a_role_holds_nothing(
+    sb: DataverseSandbox,
+) -> None:
+    # GIVEN an app of the tenant that has no application user in the environment
+    directory = sb.identity.directory
+    directory.clients["no-user-app"] = Client("no-user-app", "no-user-secret", "App", directory.tenant.id, {})
+    token = session_for(sb).post(
+        f"{sb.url}/contoso/oauth2/v2.0/token",
+        data={"grant_type": "client_credentials", "client_id": "no-user-app",
+              "client_secret": "no-user-secret", "scope": f"{sb.env_url('contoso')}/.default"},
+    ).json()["access_token"]  # fmt: skip
+    app = WebApiClient(sb, token)
+    # THEN Entra ID issues a token, but the environment refuses it as Dataverse does (403 0x80072560)
+    refused = app.get("WhoAmI")
+    assert refused.status_code == 403
+    assert refused.json() == {
+        "error": {"code": "0x80072560", "message": "The user is not a member of the organization."}
+    }
+    # WHEN an administrator creates the application user without a security role
+    directory.clients["no-user-app"].application_userids["contoso"] = "5b2c1c0e-0000-4000-8000-00000000abcd"
+    directory.clients["no-user-app"].roles["contoso"] = "none"
+    # THEN it is a member, holds no privilege, and reading invoices is refused for the privilege
+    assert app.get("WhoAmI").status_code == 200
+    assert _privileges(app) == set()
+    denied = app.get("invoices?$select=name")
+    assert denied.status_code == 403 and "prvReadInvoice" in denied.json()["error"]["message"]
+    directory.clients.pop("no-user-app")

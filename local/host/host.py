@@ -5,16 +5,15 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from werkzeug.serving import BaseWSGIServer
 
 from local.host.app_settings import apply_settings
 from local.host.errors import HostStartupError
 from local.host.host_json import HostConfig, load_host_config
 from local.host.http_routes import Route, build_route
-from local.host.http_server import HttpTriggerApp, make_http_server
+from local.host.http_server import HttpServer, HttpTriggerApp, make_http_server
 from local.host.index import FunctionSpec, index_functions, load_app
 from local.host.invoker import Invoker
 from local.host.queue_listener import QueueListener
@@ -35,7 +34,7 @@ class Host:
 
     def __post_init__(self) -> None:
         self.invoker = Invoker()
-        self._server: BaseWSGIServer | None = None
+        self._server: HttpServer | None = None
         self._server_thread: threading.Thread | None = None
         self._listeners: list[QueueListener] = []
         self._timers: list[TimerRunner] = []
@@ -88,16 +87,21 @@ class Host:
             self._server = None
 
     def stop(self, grace_seconds: float = 30.0) -> None:
-        """Stop taking work, let in-flight invocations finish, then close."""
+        """Stop taking work, let in-flight invocations finish and their answers be written, then close."""
+        deadline = time.monotonic() + grace_seconds
         if self._server is not None:
             self._server.shutdown()
         for timer in self._timers:
             timer.stop()
         for listener in self._listeners:
             listener.stop()
-        if not self.invoker.wait_idle(grace_seconds):
+        if not self.invoker.wait_idle(max(0.0, deadline - time.monotonic())):
             log.warning("stopping with invocations still running after %.0f s", grace_seconds)
         if self._server is not None:
+            if unanswered := self._server.open_connections():
+                log.info("waiting for %d HTTP answers to be written", unanswered)
+            if not self._server.wait_answered(deadline):
+                log.warning("stopping with HTTP answers still being written after %.0f s", grace_seconds)
             self._server.server_close()
         log.info("Host stopped")
 

@@ -46,6 +46,13 @@ def slow(req: func.HttpRequest) -> func.HttpResponse:
     return func.HttpResponse("done")
 
 
+@app.route(route="big", auth_level=func.AuthLevel.ANONYMOUS)
+def big(req: func.HttpRequest) -> func.HttpResponse:
+    # An answer far larger than the sockets' buffers: the host is still writing it after this returns.
+    _record("big", {"returned": True})
+    return func.HttpResponse(b"x" * (32 * 1024 * 1024))
+
+
 @app.queue_trigger(arg_name="msg", queue_name="%GOOD_QUEUE%", connection="AzureWebJobsStorage")
 def good_queue(msg: func.QueueMessage, context: func.Context) -> None:
     _record(

@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -185,6 +186,51 @@ def test_sigterm_finishes_in_flight_work_and_leaves_no_process(azurite: Azurite,
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def test_sigterm_waits_until_every_answer_is_fully_written(azurite: Azurite, tmp_path: Path) -> None:
+    # GIVEN a host writing a 32 MB answer to a client that has not read it yet: its function has returned
+    port = free_port()
+    process = _start_host(ROOT / "tests" / "hostapp", azurite, tmp_path, port)
+    try:
+        wait_for_port(port, timeout=30)
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
+            connection.sendall(b"GET /api/big HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            _wait_until(lambda: _records(tmp_path, "big"))
+            # WHEN the host is told to stop, and has either exited or is waiting for that answer
+            process.send_signal(signal.SIGTERM)
+            _wait_until(
+                lambda: process.poll() is not None or "HTTP answers to be written" in _log(tmp_path),
+                timeout=30,
+            )
+            # THEN the client still receives the whole answer, and the host then exits cleanly
+            received = _read_to_end(connection)
+        assert process.wait(timeout=30) == 0
+        head, body = received.split(b"\r\n\r\n", 1)
+        assert head.startswith(b"HTTP/1.1 200")
+        assert len(body) == 32 * 1024 * 1024 == _content_length(head)
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+def _log(out: Path) -> str:
+    return (out / "host.log").read_text()
+
+
+def _read_to_end(connection: socket.socket) -> bytes:
+    chunks = []
+    while chunk := connection.recv(1024 * 1024):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _content_length(head: bytes) -> int:
+    for line in head.decode().split("\r\n")[1:]:
+        name, _, value = line.partition(":")
+        if name.strip().lower() == "content-length":
+            return int(value)
+    raise AssertionError("no Content-Length")
 
 
 @pytest.mark.parametrize(

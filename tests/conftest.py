@@ -62,7 +62,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if not config.getoption("--reference-only"):
         return
-    keep = [item for item in items if reference_material.FIXTURES & set(getattr(item, "fixturenames", ()))]
+    keep = [item for item in items if reference_material.uses_material(item)]
     config.hook.pytest_deselected(items=[item for item in items if item not in keep])
     items[:] = keep
 

@@ -57,11 +57,21 @@ STRIPE_FIXTURES = Material(
     "stripe/fixtures3.json",
     "https://github.com/stripe/openapi (openapi/fixtures3.json, saved as stripe/fixtures3.json)",
 )
-# The fixtures through which tests reach the material (conftest.py, sandbox_xero/conftest.py).
-FIXTURES = frozenset({"xero_spec_dir", "webhook_samples_dir", "answer_spec", "stripe_examples"})
 # Sandbox Xero tests that ran without their answers checked against Xero's spec (it was absent).
 UNCHECKED_AGAINST_XERO_SPEC: list[str] = []
 MATERIALS = (XERO_SPECS, DATAVERSE_WEBHOOK_SAMPLES, AZURE_BICEP_TYPES, AZURE_YAML_SCHEMA, STRIPE_FIXTURES)
+
+
+MATERIAL_NAMES = frozenset(name for name, value in list(globals().items()) if isinstance(value, Material))
+
+
+def uses_material(item: pytest.Item) -> bool:
+    """Whether a test, or a fixture it uses, names one of the materials above (for --reference-only)."""
+    fixtures = getattr(item, "_fixtureinfo", None)
+    definitions = [d for defs in fixtures.name2fixturedefs.values() for d in defs] if fixtures else []
+    functions = [getattr(item, "function", None), *(d.func for d in definitions)]
+    code = [f.__code__ for f in functions if hasattr(f, "__code__")]
+    return any(MATERIAL_NAMES & set(c.co_names) for c in code)
 
 
 def required() -> bool:

@@ -327,7 +327,10 @@ def main() -> int:
         while not stopping:
             for child in [*children, *([azurite] if azurite else [])]:
                 if child.process.poll() is not None:
-                    print(f"{child.name} exited with code {child.process.returncode}; stopping the rest")
+                    print(
+                        f"{child.name} exited with code {child.process.returncode}; stopping the rest",
+                        flush=True,
+                    )
                     stopping = True
             time.sleep(0.2)
     finally:

@@ -95,7 +95,6 @@ class MakeRun:
         env = {k: v for k, v in os.environ.items() if k not in sample_settings()}
         env.pop("LOCAL_HOST_PORT", None)
         env.update(self.ports.overrides())
-        env["PYTHONUNBUFFERED"] = "1"
         return env
 
     def start(self, timeout: float = 90.0) -> MakeRun:

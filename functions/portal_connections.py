@@ -45,6 +45,11 @@ def portal_connection_install(req: func.HttpRequest) -> func.HttpResponse:
     return _serve(req, lambda page, account: _install(page, account, _id(req)))
 
 
+@bp.route(route="connections/{id}/webhook-key", methods=["POST"], auth_level=ANONYMOUS)
+def portal_connection_webhook_key(req: func.HttpRequest) -> func.HttpResponse:
+    return _serve(req, lambda page, account: _install(page, account, _id(req), rotate=True))
+
+
 @bp.route(route="connections/{id}/activate", methods=["POST"], auth_level=ANONYMOUS)
 def portal_connection_activate(req: func.HttpRequest) -> func.HttpResponse:
     return _serve(req, lambda page, account: _activate(page, account, _id(req)))
@@ -123,15 +128,23 @@ def _defaults(page: "Page", account: "Account", connection_id: str) -> func.Http
     return page.redirect(f"/connections/{connection_id}#defaults")
 
 
-def _install(page: "Page", account: "Account", connection_id: str) -> func.HttpResponse:
+def _install(page: "Page", account: "Account", connection_id: str, rotate: bool = False) -> func.HttpResponse:
+    """Install into Dynamics; `rotate`: the same, giving the webhook a new key ("Rotate webhook key")."""
     from shared import bootstrap
     from shared.connections.install_service import install_for_account
     from shared.errors import ConnectorError, NotFoundError, RetriableError
 
     store, back = bootstrap.connections(), f"/connections/{connection_id}#install"
+    session = bootstrap.session()
     try:
         outcome = install_for_account(
-            store, account.id, connection_id, page.settings, bootstrap.session(), xero_for=bootstrap.xero_for
+            store,
+            account.id,
+            connection_id,
+            page.settings,
+            session,
+            rotate_key=rotate,
+            xero_for=bootstrap.xero_for,
         )
     except (NotFoundError, RetriableError):
         raise
@@ -140,6 +153,8 @@ def _install(page: "Page", account: "Account", connection_id: str) -> func.HttpR
         return page.redirect(back)
     if outcome.missing_privileges and not outcome.changes:
         page.flash("Install into Dynamics stopped: privileges are missing (listed below).")
+    elif rotate:
+        page.flash("The webhook has a new key. The old key keeps working for one more hour, then stops.")
     else:
         changes = len(outcome.changes)
         page.flash(

@@ -114,6 +114,10 @@ param tokenEncryptionKeys string
 @minLength(32)
 param sessionSecret string
 @secure()
+@minLength(36)
+@description('"kid:secret[,kid:secret...]": HMAC keys of stored webhook-key hashes; the first hashes new keys (README: rotation).')
+param webhookKeySecrets string
+@secure()
 param smtpPassword string = ''
 @secure()
 param acsAccessKey string = ''
@@ -200,6 +204,7 @@ module keyVault 'core/keyvault.bicep' = {
       'ms-client-secret': msClientSecret
       'token-encryption-keys': tokenEncryptionKeys
       'session-secret': sessionSecret
+      'webhook-key-secrets': webhookKeySecrets
       'smtp-password': smtpPassword
       'acs-access-key': acsAccessKey
       'stripe-secret-key': stripeSecretKey
@@ -279,6 +284,7 @@ var appSettings = {
   TLS_CA_BUNDLE: ''
   TOKEN_ENCRYPTION_KEYS: '@Microsoft.KeyVault(SecretUri=${secretUri}/token-encryption-keys)'
   SESSION_SECRET: '@Microsoft.KeyVault(SecretUri=${secretUri}/session-secret)'
+  WEBHOOK_KEY_SECRETS: '@Microsoft.KeyVault(SecretUri=${secretUri}/webhook-key-secrets)'
   HTTP_TIMEOUT_SECONDS: httpTimeoutSeconds
   XERO_MINUTE_SECONDS: '60' // Xero's rate window; only a sandbox on a faster clock differs
   EMAIL_MODE: emailMode

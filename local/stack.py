@@ -57,6 +57,7 @@ class LocalStack:
             "TLS_CA_BUNDLE": str(self.dataverse.ca_path),
             "TOKEN_ENCRYPTION_KEYS": generate_key("stack"),
             "SESSION_SECRET": "stack-session-secret-" + self.prefix,
+            "WEBHOOK_KEY_SECRETS": "s1:stack-webhook-key-secret-" + self.prefix + "-0123456789abcdef",
             "HTTP_TIMEOUT_SECONDS": "10",
             "XERO_EVENTS_QUEUE": f"{self.prefix}-xero-events",
             "XERO_WEBHOOK_KEY": "stack-xero-webhook-key-" + self.prefix,

@@ -83,6 +83,8 @@ class Settings:
     # Secrets: "kid:base64key" pairs, comma separated, the first one encrypts; a random signing secret.
     token_encryption_keys: str = _setting("TOKEN_ENCRYPTION_KEYS", "")
     session_secret: str = _setting("SESSION_SECRET", "")
+    # "kid:secret[,kid:secret…]": HMAC keys of the stored webhook-key hashes; the first hashes new keys.
+    webhook_key_secrets: str = _setting("WEBHOOK_KEY_SECRETS", "")
     http_timeout_seconds: float = _setting("HTTP_TIMEOUT_SECONDS", 20.0)
     # Xero's rate window (a minute). Only a sandbox running on a faster clock sets it shorter.
     xero_minute_seconds: float = _setting("XERO_MINUTE_SECONDS", 60.0)

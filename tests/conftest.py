@@ -99,6 +99,7 @@ def app_env(
         "REFERENCE_QUEUE": f"{unique_name}-reference",
         "TOKEN_ENCRYPTION_KEYS": generate_key("t1"),
         "SESSION_SECRET": "test-session-secret-" + unique_name,
+        "WEBHOOK_KEY_SECRETS": "t1:test-webhook-key-secret-" + unique_name + "-0123456789abcdef",
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)

@@ -5,12 +5,18 @@ Webhook keys are "<connection id>.<random>", so the webhook function finds the c
 alone with one point read, then checks the key against the stored hash. A new key is made only when the
 connection has no hash of the registered key, or on `rotate_key`; otherwise the registered key stays and
 a second run changes nothing, in Dynamics or in the table.
+
+A rotation ("Rotate webhook key") stores the new key's hash before Dynamics gets the key, keeping the
+old one valid for KEY_OVERLAP: deliveries on their way with either key are accepted, and there is no
+moment when Dynamics sends a key we would refuse. If the new key never reaches Dynamics, the old one is
+the key again.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import requests
 
@@ -29,6 +35,7 @@ from shared.store.webhook_keys import connection_webhook_key
 log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/api/dynamics/webhook"
+KEY_OVERLAP = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -68,26 +75,45 @@ def install_into_dynamics(
     rotate_key: bool = False,
     xero_for: XeroFor | None = None,
 ) -> InstallOutcome:
-    new_key = rotate_key or not connection.dynamics.webhook_key_hash
+    had_key = bool(connection.dynamics.webhook_key_hash)
+    new_key = rotate_key or not had_key
     key = connection_webhook_key(connection.id)
+    rotating = rotate_key and had_key
+    if rotating:  # accepted from now on, the old key for KEY_OVERLAP more
+        store.set_webhook_key(connection.id, key, keep_previous_for=KEY_OVERLAP)
     try:
         report = install(client, webhook_url(settings), key, rotate_key=new_key)
         runtime_missing = check_privileges(client)
     except MissingPrivilegesError as refused:
+        _undo_rotation(store, connection.id, rotating)
         missing = _union(refused.missing, check_privileges(client))
         _remember(store, connection.id, registered=connection.dynamics.webhook_registered, missing=missing)
         log.info("connection %s: install stopped, %d privileges missing", connection.id, len(missing))
         return InstallOutcome(missing_privileges=missing)
     except ReconnectRequired as refused:
+        _undo_rotation(store, connection.id, rotating)
         mark_reconnect_required(store, connection.id, refused.reason)
         raise
-    if report.key_written:
+    except Exception:
+        _undo_rotation(store, connection.id, rotating)
+        raise
+    if rotating and not report.key_written:
+        _undo_rotation(store, connection.id, rotating)
+    elif report.key_written and not rotating:
         store.set_webhook_key(connection.id, key)
     _remember(store, connection.id, registered=True, missing=runtime_missing)
     xero = (lambda: organisation_time_zone(xero_for(connection))) if xero_for else (lambda: None)
     proposed = propose_time_zone(store, connection.id, client, xero)
     log.info("connection %s: installed into Dynamics, %d changes", connection.id, len(report.changes))
     return InstallOutcome([*report.changes, *proposed], runtime_missing, list(report.problems))
+
+
+def _undo_rotation(store: ConnectionStore, connection_id: str, rotating: bool) -> None:
+    if rotating:
+        store.restore_previous_webhook_key(connection_id)
+        log.warning(
+            "connection %s: the new webhook key did not reach Dynamics; the old one stays", connection_id
+        )
 
 
 def _remember(

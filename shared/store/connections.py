@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from azure.core import MatchConditions
@@ -16,23 +16,30 @@ from shared.config import Settings
 from shared.crypto import KeyRing
 from shared.errors import ConcurrencyError, NotFoundError
 from shared.store.codec import EntityCodec
-from shared.store.models import Connection
+from shared.store.models import Connection, utc_now
 from shared.store.tables import CONNECTIONS, table_client
-from shared.store.webhook_keys import verify_webhook_key, webhook_key_hash
+from shared.store.webhook_keys import WebhookKeyRing
 
 ROW_KEY = "connection"
 
 
 class ConnectionStore:
-    def __init__(self, table: TableClient, keys: KeyRing, webhook_secret: str) -> None:
+    def __init__(
+        self,
+        table: TableClient,
+        keys: KeyRing,
+        webhook_keys: WebhookKeyRing,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
         self._table = table
         self._codec = EntityCodec(Connection, keys)
-        self._webhook_secret = webhook_secret
+        self._webhook_keys, self._clock = webhook_keys, clock
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ConnectionStore:
         keys = KeyRing.from_setting(settings.token_encryption_keys)
-        return cls(table_client(settings, CONNECTIONS), keys, settings.session_secret)
+        ring = WebhookKeyRing.from_settings(settings.webhook_key_secrets, settings.session_secret)
+        return cls(table_client(settings, CONNECTIONS), keys, ring)
 
     def create(
         self, account_id: str, name: str = "", plan: str = "", trial_ends_at: datetime | None = None
@@ -102,12 +109,42 @@ class ConnectionStore:
         """Every connection to one Xero organisation (Xero's webhooks name the organisation only)."""
         return list(self._query("xero_tenant_id eq @tenant", {"tenant": tenant_id}))
 
-    def set_webhook_key(self, connection_id: str, key: str) -> Connection:
-        digest = webhook_key_hash(connection_id, key, self._webhook_secret)
-        return self.update(connection_id, lambda c: setattr(c.dynamics, "webhook_key_hash", digest))
+    def set_webhook_key(
+        self, connection_id: str, key: str, keep_previous_for: timedelta | None = None
+    ) -> Connection:
+        """Store the hash of `key` (with the ring's current kid). With `keep_previous_for`, the key it
+        replaces stays valid that long (a rotation's overlap); otherwise it stops at once."""
+        kid, digest = self._webhook_keys.hash(connection_id, key)
+        until = self._clock() + keep_previous_for if keep_previous_for else None
+
+        def apply(connection: Connection) -> None:
+            dynamics = connection.dynamics
+            if until is not None and dynamics.webhook_key_hash:
+                dynamics.previous_webhook_key_hash = dynamics.webhook_key_hash
+                dynamics.previous_webhook_key_id = dynamics.webhook_key_id
+                dynamics.previous_webhook_key_until = until
+            elif until is None:
+                dynamics.previous_webhook_key_hash, dynamics.previous_webhook_key_id = "", ""
+                dynamics.previous_webhook_key_until = None
+            dynamics.webhook_key_hash, dynamics.webhook_key_id = digest, kid
+
+        return self.update(connection_id, apply)
+
+    def restore_previous_webhook_key(self, connection_id: str) -> Connection:
+        """Undo a rotation whose new key never reached Dynamics: the previous key is the key again."""
+
+        def apply(connection: Connection) -> None:
+            dynamics = connection.dynamics
+            if dynamics.previous_webhook_key_hash:
+                dynamics.webhook_key_hash = dynamics.previous_webhook_key_hash
+                dynamics.webhook_key_id = dynamics.previous_webhook_key_id
+                dynamics.previous_webhook_key_hash, dynamics.previous_webhook_key_id = "", ""
+                dynamics.previous_webhook_key_until = None
+
+        return self.update(connection_id, apply)
 
     def verify_webhook_key(self, connection: Connection, presented: str) -> bool:
-        return verify_webhook_key(connection, presented, self._webhook_secret)
+        return self._webhook_keys.verify(connection, presented, self._clock())
 
     def _query(self, query: str, parameters: dict[str, Any]) -> Iterator[Connection]:
         for entity in self._table.query_entities(query, parameters=parameters):

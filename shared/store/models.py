@@ -64,6 +64,10 @@ class DynamicsSide:
     error: Problem = field(default_factory=Problem)
     webhook_registered: bool = False
     webhook_key_hash: str = ""  # HMAC-SHA256 of the key; the key itself is never stored
+    webhook_key_id: str = ""  # which WEBHOOK_KEY_SECRETS entry made the hash ("": SESSION_SECRET, before)
+    previous_webhook_key_hash: str = ""  # the key before the last rotation, valid until:
+    previous_webhook_key_id: str = ""
+    previous_webhook_key_until: datetime | None = None
     privileges_missing: list[str] = field(default_factory=list)
 
 

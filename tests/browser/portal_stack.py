@@ -67,6 +67,7 @@ def running_portal(azurite: Azurite, work_dir: Path) -> Iterator[Portal]:
         {
             "AzureWebJobsStorage": azurite.connection_string,
             "SESSION_SECRET": SESSION_SECRET,
+            "WEBHOOK_KEY_SECRETS": "p1:portal-test-webhook-key-secret-0123456789",
             "TOKEN_ENCRYPTION_KEYS": KEYS,
             "TABLE_PREFIX": "portal" + uuid.uuid4().hex[:10],
             "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",

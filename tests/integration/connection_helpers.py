@@ -89,6 +89,7 @@ def fresh_world(xero_sandbox: XeroSandbox, dataverse: DataverseSandbox, storage:
             "TABLE_PREFIX": prefix,
             "TOKEN_ENCRYPTION_KEYS": generate_key("k1"),
             "SESSION_SECRET": "test-session-secret",
+            "WEBHOOK_KEY_SECRETS": "t1:test-webhook-key-secret-0123456789abcdef",
             "PUBLIC_BASE_URL": "https://connector.example",
             "XERO_CLIENT_ID": "sandbox-xero-client",
             "XERO_CLIENT_SECRET": "sandbox-xero-secret",

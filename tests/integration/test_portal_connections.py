@@ -219,6 +219,13 @@ def test_the_whole_onboarding_through_the_pages(stack: LocalStack, password_hash
     installed = visitor.follow(visitor.post(f"/connections/{connection_id}/install", {}))
     assert re.search(r"Installed into Dynamics: \d+ changes\.", installed.text)
     assert f"Connected to {PRODUCTION}" in unescape(installed.text)
+    # ... the webhook's key rotated from the page (issue 16): a new hash, the old one kept for the overlap
+    before = store.require(connection_id).dynamics.webhook_key_hash
+    assert "Rotate webhook key" in installed.text
+    rotated = visitor.follow(visitor.post(f"/connections/{connection_id}/webhook-key", {}))
+    assert "The webhook has a new key. The old key keeps working for one more hour" in rotated.text
+    after = store.require(connection_id).dynamics
+    assert after.webhook_key_hash != before and after.previous_webhook_key_hash == before
 
     # ... defaults: every wrong field is named, nothing saved; then good values are saved
     wrong = visitor.post(

@@ -32,6 +32,7 @@ def settings(storage_connection: str, unique_name: str) -> Settings:
             "TABLE_PREFIX": unique_name,
             "TOKEN_ENCRYPTION_KEYS": generate_key("k1"),
             "SESSION_SECRET": "test-session-secret",
+            "WEBHOOK_KEY_SECRETS": "t1:test-webhook-key-secret-0123456789abcdef",
         }
     )
 

@@ -56,6 +56,7 @@ def settings(storage_connection: str, unique_name: str, sandbox: XeroSandbox) ->
             "TABLE_PREFIX": unique_name,
             "TOKEN_ENCRYPTION_KEYS": generate_key("k1"),
             "SESSION_SECRET": "test-session-secret",
+            "WEBHOOK_KEY_SECRETS": "t1:test-webhook-key-secret-0123456789abcdef",
             "XERO_CLIENT_ID": "sandbox-xero-client",
             "XERO_CLIENT_SECRET": "sandbox-xero-secret",
             "XERO_LOGIN_URL": sandbox.url,

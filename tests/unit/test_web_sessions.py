@@ -89,3 +89,17 @@ def _first_page_cookie(public_base_url: str) -> str:
 def test_pages_mark_the_cookie_secure_exactly_when_the_portal_is_served_over_https() -> None:
     assert _first_page_cookie("https://portal.example").endswith("; Secure")
     assert "Secure" not in _first_page_cookie("http://127.0.0.1:7071")
+
+
+def test_several_session_secrets_rotate_without_signing_everyone_out() -> None:
+    # issue 16: SESSION_SECRET = "new,old" — the first signs, both verify; a dropped secret verifies nothing
+    from shared.web.csrf import csrf_token, csrf_valid
+
+    old_cookie = sessions.encode(sessions.signed_in("account-1", 0, NOW), "old-secret")
+    assert sessions.decode(old_cookie, "new-secret,old-secret", NOW) is not None
+    new_cookie = sessions.encode(sessions.signed_in("account-1", 0, NOW), "new-secret,old-secret")
+    assert sessions.decode(new_cookie, "new-secret", NOW) is not None
+    assert sessions.decode(old_cookie, "new-secret", NOW) is None
+    token = csrf_token("old-secret", "csrf-1")
+    assert csrf_valid("new-secret,old-secret", "csrf-1", token)
+    assert not csrf_valid("new-secret", "csrf-1", token)

@@ -82,7 +82,7 @@ def install_into_dynamics(
     if rotating:  # accepted from now on, the old key for KEY_OVERLAP more
         store.set_webhook_key(connection.id, key, keep_previous_for=KEY_OVERLAP)
     try:
-        report = install(client, webhook_url(settings), key, rotate_key=new_key)
+        report = install(client, webhook_url(settings), key, rotate_key=new_key, connection_id=connection.id)
         runtime_missing = check_privileges(client)
     except MissingPrivilegesError as refused:
         _undo_rotation(store, connection.id, rotating)

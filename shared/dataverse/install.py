@@ -42,8 +42,14 @@ class MissingPrivilegesError(FatalError):
 
 
 def install(
-    client: DataverseClient, webhook_url: str, webhook_key: str, *, rotate_key: bool = False
+    client: DataverseClient,
+    webhook_url: str,
+    webhook_key: str,
+    *,
+    rotate_key: bool = False,
+    connection_id: str = "",
 ) -> InstallReport:
+    """`connection_id` names the connection's own webhook (install_plan.endpoint_name)."""
     missing = check_privileges(client, for_install=True)
     if missing:
         raise MissingPrivilegesError(missing)
@@ -53,7 +59,7 @@ def install(
     for table in plan.TABLES:
         _ensure_table(client, table, report)
     report.endpoint_id, report.key_written = ensure_endpoint(
-        client, webhook_url, webhook_key, rotate_key, report
+        client, webhook_url, webhook_key, rotate_key, report, connection_id
     )
     ensure_steps(client, report.endpoint_id, report)
     return report

@@ -185,10 +185,17 @@ STEPS: tuple[Step, ...] = (
 )
 
 
-def endpoint_row(url: str) -> dict[str, Any]:
+def endpoint_name(connection_id: str = "") -> str:
+    """Each connection registers a webhook of its own, named by it (issue 16: with one fixed name, a second
+    connection installed into the same environment overwrote the first one's key and took its events).
+    Without a connection id: the name every connection shared before."""
+    return f"{ENDPOINT_NAME} {connection_id}" if connection_id else ENDPOINT_NAME
+
+
+def endpoint_row(url: str, connection_id: str = "") -> dict[str, Any]:
     """The webhook registration without its key (authvalue is written separately, never read back)."""
     return {
-        "name": ENDPOINT_NAME,
+        "name": endpoint_name(connection_id),
         "description": "Invoices saved in Dynamics 365 are sent to Xero by this connector.",
         "contract": 8,  # Webhook
         "authtype": 4,  # WebhookKey: Dataverse appends ?code=<key>

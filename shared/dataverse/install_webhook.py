@@ -16,6 +16,16 @@ if TYPE_CHECKING:
     from shared.dataverse.install import InstallReport
 
 _ENDPOINT_FIELDS = ("name", "url", "contract", "authtype", "messageformat")
+OTHERS_SERVE = (
+    "Another connection of this connector already receives this Dynamics environment's invoices (a webhook "
+    "of its own, left as it is). Both will send the same invoices to their Xero organisations: if that is "
+    "not intended, remove the other connection, or its webhook in Dynamics."
+)
+SHARED_LEFT_OVER = (
+    f"Dynamics still has the webhook named {plan.ENDPOINT_NAME!r} that connections shared before each got "
+    "its own. It was left as it is: remove it in Dynamics once every connection using this environment has "
+    "been installed again."
+)
 _STEP_FIELDS = (
     "name",
     "stage",
@@ -32,32 +42,45 @@ def odata_string(value: str) -> str:
 
 
 def ensure_endpoint(
-    client: DataverseClient, url: str, key: str, rotate_key: bool, report: InstallReport
+    client: DataverseClient,
+    url: str,
+    key: str,
+    rotate_key: bool,
+    report: InstallReport,
+    connection_id: str = "",
 ) -> tuple[str, bool]:
-    """(endpoint id, whether `key` was written)."""
-    wanted = plan.endpoint_row(url)
+    """(endpoint id, whether `key` was written). Only the endpoint named by this connection is read or
+    written: another connection's endpoint in the same environment is never touched, only reported."""
+    name = plan.endpoint_name(connection_id)
+    wanted = plan.endpoint_row(url, connection_id)
     found = client.get_all(
         f"serviceendpoints?$select=serviceendpointid,{','.join(_ENDPOINT_FIELDS)}"
-        f"&$filter=name eq {odata_string(plan.ENDPOINT_NAME)}"
+        f"&$filter=startswith(name,{odata_string(plan.ENDPOINT_NAME)})"
     )
-    if not found:
+    mine = [e for e in found if e.get("name") == name]
+    others = {str(e.get("name")) for e in found if e.get("name") != name}
+    if plan.ENDPOINT_NAME in others and connection_id:
+        report.problems.append(SHARED_LEFT_OVER)
+    if others - {plan.ENDPOINT_NAME}:
+        report.problems.append(OTHERS_SERVE)
+    if not mine:
         endpoint_id = client.create("serviceendpoints", {**wanted, "authvalue": key})
-        report.changes.append(f"Registered the webhook {plan.ENDPOINT_NAME}")
+        report.changes.append(f"Registered the webhook {name}")
         return endpoint_id, True
-    endpoint = found[0]
+    endpoint = mine[0]
     endpoint_id = str(endpoint["serviceendpointid"])
-    differs = {name: wanted[name] for name in _ENDPOINT_FIELDS if endpoint.get(name) != wanted[name]}
+    differs = {field: wanted[field] for field in _ENDPOINT_FIELDS if endpoint.get(field) != wanted[field]}
     write_key = rotate_key or "url" in differs
     if differs or write_key:
         client.update(
             "serviceendpoints", endpoint_id, {**differs, **({"authvalue": key} if write_key else {})}
         )
     if differs:
-        report.changes.append(f"Updated the webhook {plan.ENDPOINT_NAME}: {', '.join(sorted(differs))}")
+        report.changes.append(f"Updated the webhook {name}: {', '.join(sorted(differs))}")
     if write_key:
         report.changes.append("Gave the webhook a new key")
     if not differs and not write_key:
-        report.unchanged.append(f"Webhook {plan.ENDPOINT_NAME}")
+        report.unchanged.append(f"Webhook {name}")
     return endpoint_id, write_key
 
 

@@ -24,6 +24,8 @@ from shared.connections.install_service import install_for_account
 from shared.connections.lights import ASK_ADMIN, INSTALL_DYNAMICS, lights
 from shared.connections.results import Connected, NeedsChoice
 from shared.connections.sync_form import ValidationFailed
+from shared.dataverse import install_plan as plan
+from shared.dataverse.install_webhook import OTHERS_SERVE
 from shared.errors import NotFoundError
 from shared.store.webhook_keys import connection_id_from_key
 from shared.sync.settings import InvoiceStatus, Numbering, TaxMode
@@ -319,3 +321,25 @@ def test_install_proposes_the_dynamics_users_time_zone_until_the_customer_choose
     again = _install(world, connection.id)
     assert world.reload(connection).sync.time_zone == "UTC"
     assert not any("time zone" in change for change in again.changes)
+
+
+def test_a_second_connection_in_the_same_environment_cannot_take_the_first_ones_webhook(world: World) -> None:
+    # issue 16 (endpoint takeover): another account connects to the same Dynamics environment and installs
+    victim = world.new_connection("acct-a", "Victim")
+    _connect_dynamics(world, victim.id)
+    _install(world, victim.id)
+    (before,) = world.dataverse.state.rows("contoso", "serviceendpoints")
+    victim_key = str(before["authvalue"])
+    attacker = world.new_connection("acct-b", "Attacker")
+    _connect_dynamics(world, attacker.id, account="acct-b")
+    outcome = _install(world, attacker.id, account="acct-b")
+    again = _install(world, attacker.id, account="acct-b", rotate=True)  # and rotates its own key
+    # THEN the victim's webhook is untouched: its key, its URL, its name; the attacker got one of its own
+    endpoints = {str(e["name"]): e for e in world.dataverse.state.rows("contoso", "serviceendpoints")}
+    assert set(endpoints) == {f"{plan.ENDPOINT_NAME} {victim.id}", f"{plan.ENDPOINT_NAME} {attacker.id}"}
+    mine = endpoints[f"{plan.ENDPOINT_NAME} {victim.id}"]
+    assert mine["authvalue"] == victim_key and mine == before
+    assert world.store.verify_webhook_key(world.reload(victim), victim_key)
+    assert not world.store.verify_webhook_key(world.reload(attacker), victim_key)
+    # AND the second connection is told the environment is already served
+    assert OTHERS_SERVE in outcome.problems and OTHERS_SERVE in again.problems

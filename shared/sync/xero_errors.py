@@ -1,4 +1,4 @@
-"""Xero's refusals in words a Dynamics user can act on, and what a failed HTTP call means for the queue.
+"""Xero's refusals in words a Dynamics user can act on (what a failed call means: shared/xero/errors.py).
 
 The text lands in the invoice's `dxc_syncerror` column (2,000 characters), so each message keeps Xero's
 own words (they name the offending value) and adds one concrete fix.
@@ -7,8 +7,6 @@ own words (they name the offending value) and adds one concrete fix.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any, Literal
 
 LIMIT = 2000
 GENERIC_FIX = "correct the invoice (or its customer or products) in Dynamics and save it again"
@@ -80,59 +78,3 @@ def _fix(message: str) -> str:
             currency = re.search(r"\b[A-Z]{3}\b(?!.*\b[A-Z]{3}\b)", message)
             return fix.replace("{currency}", currency.group(0) if currency else "the currency")
     return GENERIC_FIX
-
-
-def messages_of(body: Any) -> list[str]:
-    """Every ValidationErrors[].Message in a Xero reply (summarised 400 or per-element), else its Message."""
-    found: list[str] = []
-    _collect(body, found, depth=0)
-    if not found and isinstance(body, dict):
-        found = [str(body[key]) for key in ("Message", "Detail", "Title") if isinstance(body.get(key), str)][
-            :1
-        ]
-    return found
-
-
-def _collect(node: Any, found: list[str], depth: int) -> None:
-    if depth > 8:  # Xero nests Elements → Invoices → LineItems at most a few levels deep
-        return
-    if isinstance(node, list):
-        for child in node:
-            _collect(child, found, depth + 1)
-    elif isinstance(node, dict):
-        for error in node.get("ValidationErrors") or []:
-            if isinstance(error, dict) and isinstance(error.get("Message"), str):
-                found.append(error["Message"])
-        for key, child in node.items():
-            if key != "ValidationErrors" and isinstance(child, list | dict):
-                _collect(child, found, depth + 1)
-
-
-Outcome = Literal["retry", "defer", "fatal", "reconnect"]
-
-
-def classify_status(status: int, headers: Mapping[str, str]) -> Outcome:
-    """What a failed Xero response means for the queue message.
-
-    retry: let the queue redeliver (5xx, 408 timeouts). defer: re-enqueue after `retry_after_seconds`
-    (429: a rate limit, minute or day). reconnect: consent revoked or token refused (401/403), retrying
-    cannot help until the user connects Xero again. fatal: Xero refused the content (400 and other 4xx).
-    """
-    if status < 400:
-        raise ValueError(f"HTTP {status} is not a failure")
-    if status == 429:
-        return "defer"
-    if status in (401, 403):
-        return "reconnect"
-    if status >= 500 or status == 408:
-        return "retry"
-    return "fatal"
-
-
-def retry_after_seconds(headers: Mapping[str, str], default: int = 60) -> int:
-    """Retry-After in seconds (Xero sends whole seconds), at least 1; `default` when absent or unreadable."""
-    for name, value in headers.items():
-        if name.lower() == "retry-after":
-            text = str(value).strip()
-            return max(1, int(text)) if text.isdigit() and len(text) < 10 else default
-    return default

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import requests
 
 from shared.errors import FatalError, NotFoundError, ReconnectRequired, RetriableError
-from shared.sync.xero_errors import classify_status, messages_of, retry_after_seconds
+from shared.xero.errors import classify_status, messages_of, retry_after_seconds
 from shared.xero.pacing import RateGate
 
 log = logging.getLogger(__name__)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from shared.sync.xero_errors import GENERIC_FIX, classify_status, explain, messages_of, retry_after_seconds
+from shared.sync.xero_errors import GENERIC_FIX, explain
+from shared.xero.errors import classify_status, messages_of, retry_after_seconds
 
 
 @pytest.mark.parametrize(

@@ -9,10 +9,12 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from shared.dataverse import schema
+from shared.errors import FatalError, RetriableError
 from shared.reference.xero_lists import KINDS, Kind, Row
 
 log = logging.getLogger(__name__)
 REMOVED = "REMOVED"
+KEY_BUILD_WAIT_SECONDS = 30  # a key index on an empty table builds in seconds; check again after this
 
 
 class Xero(Protocol):
@@ -46,8 +48,27 @@ def refresh(xero: Xero, dataverse: Dataverse, entity_sets: dict[str, str] | None
 
 
 def entity_set_of(dataverse: Dataverse, table: str) -> str:
-    """The table's Web API collection name, as Dataverse made it (its plural is not always name + "s")."""
-    found = dataverse.get(f"EntityDefinitions(LogicalName='{table}')?$select=EntitySetName")
+    """The table's Web API collection name, as Dataverse made it (its plural is not always name + "s"),
+    once its Xero id key serves upserts. Dataverse builds a new key's index in the background (Learn,
+    "Define alternate keys": EntityKeyIndexStatus Pending → InProgress → Active, or Failed), and an upsert
+    by a key that is not Active fails: right after install the refresh waits for it instead (the same GET,
+    no extra call)."""
+    found = dataverse.get(
+        f"EntityDefinitions(LogicalName='{table}')?$select=EntitySetName"
+        "&$expand=Keys($select=LogicalName,EntityKeyIndexStatus)"
+    )
+    keys = {str(k.get("LogicalName")): str(k.get("EntityKeyIndexStatus")) for k in found.get("Keys") or []}
+    status = keys.get(schema.REFERENCE_KEY_NAME)
+    if status in ("Pending", "InProgress"):
+        raise RetriableError(
+            f"Dynamics is still building the Xero id key of {table} ({status}); the refresh waits for it",
+            retry_after=KEY_BUILD_WAIT_SECONDS,
+        )
+    if status != "Active":
+        raise FatalError(
+            f"the Xero id key of {table} is {status or 'missing'} in Dynamics — fix: open the connector and "
+            "choose Install into Dynamics again"
+        )
     return str(found["EntitySetName"])
 
 

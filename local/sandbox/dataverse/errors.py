@@ -32,6 +32,17 @@ def not_a_member() -> DataverseError:
     return DataverseError(403, "0x80072560", "The user is not a member of the organization.")
 
 
+def key_not_active(table: str, key: str, status: str) -> DataverseError:
+    """Learn ("Define alternate keys") says a key serves only once its index is Active; the answer to a
+    request by a key that is not is unverified: a 400 (sandbox code and words), never a silent create."""
+    return DataverseError(
+        400,
+        "0x80060892",  # (sandbox) code
+        f"The alternate key '{key}' of entity '{table}' cannot be used yet: "
+        f"EntityKeyIndexStatus is {status}.",
+    )
+
+
 def record_missing(table: str, row_id: str) -> DataverseError:
     return DataverseError(404, "0x80040217", f"Entity '{table}' With Id = {row_id} Does Not Exist")
 

@@ -25,6 +25,11 @@ class Limits:
     webhook_timeout_seconds: float = 60.0
     webhook_max_body_bytes: int = 256 * 1024
     webhook_max_depth: int = 8  # deeper chains are stopped like Dataverse's infinite-loop protection
+    # A new alternate key's index is built in the background (Learn, "Define alternate keys"): how long it
+    # stays Pending/InProgress (real builds take seconds to hours; 0 here unless a test asks), and whether
+    # the build ends Failed.
+    key_build_seconds: float = 0.0
+    key_build_fails: bool = False
 
     def update(self, values: dict[str, Any]) -> None:
         known = {f.name: f.type for f in fields(self)}

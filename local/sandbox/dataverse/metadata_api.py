@@ -4,6 +4,7 @@ so an installer checks with GET first."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from . import errors, privileges
@@ -236,6 +237,8 @@ def _create_key(req: ApiRequest, table: Table) -> ApiResponse:
             f"An entity key with the name {schema} or the same attributes already exists."
         )
     key = AlternateKey(logical, tuple(columns), schema, label_text(body.get("DisplayName"), schema))
+    key.ready_at = time.time() + req.env.key_build_seconds
+    key.failed = req.env.key_build_fails
     table.keys[logical] = key
     key_id = key_json(table, key)["MetadataId"]
     return ApiResponse(

@@ -164,7 +164,7 @@ def key_json(table: Table, key: AlternateKey) -> dict[str, Any]:
         "DisplayName": label(key.display_name),
         "EntityLogicalName": table.logical_name,
         "KeyAttributes": list(key.attributes),
-        "EntityKeyIndexStatus": "Active",  # real keys build asynchronously; the sandbox's are ready at once
+        "EntityKeyIndexStatus": key.index_status(),
         "IsManaged": False,
     }
 

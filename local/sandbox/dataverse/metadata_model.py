@@ -3,6 +3,7 @@ alternate keys. Built-in tables and tables created through EntityDefinitions sha
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass, field
 
@@ -89,10 +90,23 @@ class AlternateKey:
     schema_name: str = ""
     display_name: str = ""
     is_custom: bool = True
+    # Learn, "Define alternate keys" / EntityKeyIndexStatus: a new key's index is built by a background job,
+    # Pending → InProgress → Active, or Failed; it serves upserts only once Active. Wall clock, so that
+    # keys saved by a persisted sandbox stay Active after a restart.
+    ready_at: float = 0.0
+    failed: bool = False
 
     def __post_init__(self) -> None:
         self.schema_name = self.schema_name or self.logical_name
         self.display_name = self.display_name or self.logical_name
+
+    def index_status(self, created_at: float | None = None) -> str:
+        if self.failed:
+            return "Failed"
+        now = time.time()
+        if now >= self.ready_at:
+            return "Active"
+        return "Pending" if created_at is None or now < (created_at + self.ready_at) / 2 else "InProgress"
 
 
 @dataclass

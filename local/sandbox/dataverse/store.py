@@ -45,6 +45,8 @@ class EnvironmentState:
         self.friendly_name = friendly_name
         self.business_unit_id = metadata_id("businessunit", organization_id)
         self.lock = threading.RLock()
+        # how long a new alternate key stays Pending, and whether its index build fails (sandbox limits)
+        self.key_build_seconds, self.key_build_fails = 0.0, False
         self.tables: dict[str, Table] = {}
         self.rows: dict[str, dict[str, Row]] = {}
         self.version = 1_000_000  # rowversion is database-wide in Dataverse, so one counter per environment

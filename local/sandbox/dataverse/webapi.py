@@ -90,6 +90,11 @@ class WebApi:
                 env.user_kinds[principal.user_id] = role
                 env.privileges.pop(principal.user_id, None)
         ensure_systemuser(env, principal)
+        limits = self.throttle.limits
+        env.key_build_seconds, env.key_build_fails = (
+            limits.scaled(limits.key_build_seconds),
+            limits.key_build_fails,
+        )
         ctx = self.webhooks.context_for(principal.user_id, request.headers.get("x-ms-correlation-request-id"))
         api_url = f"{self.env_url(env.url_name)}{API_PREFIX}"
         if rest == "$batch" and request.method == "POST":

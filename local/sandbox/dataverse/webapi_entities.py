@@ -45,11 +45,15 @@ def find_row(req: ApiRequest, table: Table, key: KeyValue) -> Row | None:
     for name in key:
         if table.attributes.get(name) is None:
             raise errors.bad_query(f"Invalid key: '{name}' is not a column of {table.logical_name}.")
-    if not any(set(k.attributes) == set(key) for k in table.keys.values()):
+    defined = next((k for k in table.keys.values() if set(k.attributes) == set(key)), None)
+    if defined is None:
         raise errors.bad_query(
             f"The key attribute(s) {', '.join(key)} of entity {table.logical_name} "
             "is not a defined alternate key."
         )
+    status = defined.index_status()
+    if status != "Active":
+        raise errors.key_not_active(table.logical_name, defined.logical_name, status)
     return find_by_key(req.env, table, key)
 
 

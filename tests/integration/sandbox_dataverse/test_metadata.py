@@ -3,6 +3,7 @@ alternate key on the reference tables it then fills."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from local.sandbox.dataverse import DataverseSandbox
@@ -147,3 +148,31 @@ def test_connector_columns_appear_on_invoice_after_install(sb: DataverseSandbox,
         "2030-01-01T10:00:00Z",
         True,
     )
+
+
+def _key_status(api: WebApiClient) -> str:
+    keys = api.get("EntityDefinitions(LogicalName='dxc_xerotaxrate')/Keys?$select=EntityKeyIndexStatus")
+    return str(keys.json()["value"][0]["EntityKeyIndexStatus"])
+
+
+def test_a_new_key_is_pending_until_its_index_is_built_and_serves_no_upsert_before(
+    sb: DataverseSandbox, api: WebApiClient
+) -> None:
+    # Learn, "Define alternate keys": the index is built by a background job (Pending → Active, or Failed)
+    sb.limits.update({"key_build_seconds": 1.0})
+    create_tax_rate_table(api)
+    row = "dxc_xerotaxrates(dxc_xeroid='OUTPUT2')"
+    assert _key_status(api) == "Pending"
+    early = api.patch(row, {"dxc_name": "20% VAT"})
+    assert early.status_code == 400 and "EntityKeyIndexStatus is Pending" in early.json()["error"]["message"]
+    assert api.get("dxc_xerotaxrates?$select=dxc_name").json()["value"] == []  # nothing created
+    time.sleep(1.0)
+    assert _key_status(api) == "Active"
+    assert api.patch(row, {"dxc_name": "20% VAT"}).status_code == 204
+
+
+def test_a_key_whose_build_fails_stays_failed(sb: DataverseSandbox, api: WebApiClient) -> None:
+    sb.limits.update({"key_build_fails": True})
+    create_tax_rate_table(api)
+    assert _key_status(api) == "Failed"
+    assert api.patch("dxc_xerotaxrates(dxc_xeroid='X')", {"dxc_name": "x"}).status_code == 400

@@ -18,19 +18,25 @@ import threading
 from collections.abc import Callable
 from dataclasses import fields, is_dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 log = logging.getLogger(__name__)
 SAVE_DELAY_SECONDS = 0.2  # changes closer together than this are written once
 
 
-def shape_of(*classes: type) -> str:
-    """A fingerprint of the persisted classes' fields: it changes when one of them gains or loses one."""
+def shape_of(*classes: type, platform: tuple[ModuleType, ...] = ()) -> str:
+    """A fingerprint of the persisted classes' fields — it changes when one of them gains or loses one —
+    and of the `platform` modules' source: what the service itself defines (built-in tables, system
+    rows), which saved state must not pin to an older version after a `git pull`."""
     described = [
         (c.__module__, c.__qualname__, [f.name for f in fields(c)] if is_dataclass(c) else [])
         for c in classes
     ]
-    return hashlib.sha256(repr(described).encode()).hexdigest()[:16]
+    digest = hashlib.sha256(repr(described).encode())
+    for module in platform:
+        digest.update(Path(str(module.__file__)).read_bytes())
+    return digest.hexdigest()[:16]
 
 
 class StateFile:

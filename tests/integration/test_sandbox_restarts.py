@@ -151,3 +151,30 @@ def test_dataverse_ca_is_reused_so_a_trusted_bundle_survives_restarts(tmp_path: 
         assert session_for(second).get(f"{second.url}/common/v2.0/.well-known/openid-configuration").ok
     finally:
         second.stop()
+
+
+def test_a_changed_platform_definition_starts_the_sandbox_dataverse_fresh(tmp_path: Path) -> None:
+    """After a `git pull` that changes Dataverse's own tables, yesterday's definitions are not served."""
+    from local.sandbox.dataverse import persistence
+
+    first = DataverseSandbox(cert_dir=tmp_path / "certs", state_dir=tmp_path / "state").start(port=0)
+    api = WebApiClient(first, app_token(first))
+    api.create("accounts", {"name": "Before the pull"})
+    first.stop()
+    saved = StateFile(tmp_path / "state" / "state.pickle", persistence.SHAPE, lambda: b"")
+    assert saved.load() is not None  # this version reads it
+    other = StateFile(tmp_path / "state" / "state.pickle", persistence.SHAPE + "-next", lambda: b"")
+    assert other.load() is None  # a checkout whose platform differs sets it aside
+    second = DataverseSandbox(cert_dir=tmp_path / "certs", state_dir=tmp_path / "state").start(port=0)
+    try:
+        names = [row["name"] for row in second.state.rows("contoso", "accounts")]
+        assert "Before the pull" not in names
+    finally:
+        second.stop()
+
+
+def test_the_dataverse_shape_follows_the_platform_source() -> None:
+    from local.sandbox.dataverse import metadata_builtin
+    from local.sandbox.persist import shape_of
+
+    assert shape_of(platform=(metadata_builtin,)) != shape_of()

@@ -1,7 +1,11 @@
 """What of the sandbox Dataverse survives a restart of `make run`: every environment's table definitions
 (the connector's columns and tables), rows (invoices, accounts, the service endpoints and steps that make
 its webhooks), rowversion counter and privileges, and the Entra ID stand-in's codes, access and refresh
-tokens — so the connector's saved sign-in still works. Faults, limits and delivery logs start fresh."""
+tokens — so the connector's saved sign-in still works. Faults, limits and delivery logs start fresh.
+
+The built-in tables and system rows are Dataverse's own: when this checkout defines them differently
+from the saved state (a `git pull`), the saved state is set aside and the sandbox starts fresh (the
+connection then needs connecting and installing again), rather than serving yesterday's platform."""
 
 from __future__ import annotations
 
@@ -11,7 +15,14 @@ from typing import Any
 
 from local.sandbox.persist import StateFile, dump, shape_of
 
-from . import identity_grants, metadata_model
+from . import (
+    identity_grants,
+    metadata_builtin,
+    metadata_columns,
+    metadata_model,
+    metadata_plugins,
+    system_rows,
+)
 from .identity import IdentityService
 from .store import Ref, SandboxState
 
@@ -26,6 +37,7 @@ SHAPE = shape_of(
     identity_grants.AuthorizationCode,
     identity_grants.AccessToken,
     identity_grants.RefreshToken,
+    platform=(metadata_builtin, metadata_columns, metadata_plugins, system_rows),
 )
 _ENVIRONMENT = ("tables", "rows", "version", "next_object_type_code", "privileges", "user_kinds")
 _GRANTS = ("_requests", "_codes", "_access", "_refresh")

@@ -3,6 +3,7 @@
 import azure.functions as func
 
 from functions import (
+    billing_reminders,
     dynamics_webhook,
     health,
     invoice_push,
@@ -28,3 +29,4 @@ app.register_functions(portal_billing.bp)
 app.register_functions(stripe_webhook.bp)
 app.register_functions(xero_webhook.bp)
 app.register_functions(xero_events.bp)
+app.register_functions(billing_reminders.bp)

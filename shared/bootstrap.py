@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from azure.storage.queue import QueueClient
 
     from shared.billing.enforcement import Enforcer
+    from shared.billing.reminders import Reminders
     from shared.billing.service import BillingService
     from shared.dataverse.token_registry import TokenRegistry
     from shared.reference.worker import RefreshParts
@@ -233,4 +234,20 @@ def xero_inbound_worker() -> InboundParts:
         dataverse_for=dataverse_for,
         xero_for=xero_for,
         requeue=lambda body, delay: queue.send_message(body, visibility_timeout=delay),
+    )
+
+
+@once
+def trial_reminders() -> Reminders:
+    from shared.accounts.services import services
+    from shared.billing.reminders import Reminders
+    from shared.store.tables import ACCOUNTS, table_client
+
+    settings = get_settings()
+    account_services = services(settings)
+    return Reminders(
+        table_client(settings, ACCOUNTS),
+        account_services.store,
+        account_services.mailer,
+        settings.public_base_url,
     )

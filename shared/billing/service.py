@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from shared.billing.client import BillingNotConfiguredError, plan_of_price, price_ids
 from shared.billing.store import BillingStore
-from shared.billing.subscriptions import LIVE, apply_subscription, takes_over
+from shared.billing.subscriptions import LIVE, apply_subscription, current_of
 from shared.config import Settings
 from shared.errors import FatalError
 from shared.store.accounts import AccountStore
@@ -102,21 +102,25 @@ class BillingService:
     def has_live_subscription(self, account: Account) -> bool:
         return bool(account.subscription.subscription_id) and account.subscription.status in LIVE
 
-    def refresh(self, account_id: str, subscription_id: str, now: datetime) -> Account | None:
-        """Read the subscription from Stripe and copy it onto its account; None when it is not ours."""
+    def refresh(self, account_id: str, customer_id: str, now: datetime) -> Account | None:
+        """Copy the customer's current subscription from Stripe onto its account; None when the account
+        is gone. NotYoursError when the customer is not that account's."""
+        if self.store.account_of(customer_id) != account_id:
+            raise NotYoursError(f"customer {customer_id} is not account {account_id}'s")
 
         def copy(account: Account) -> None:
-            sub = self.client().v1.subscriptions.retrieve(subscription_id)
-            if self.store.account_of(str(sub.customer)) != account.id:
-                raise NotYoursError(f"subscription {subscription_id} belongs to another customer")
-            if takes_over(account, sub):
-                apply_subscription(
-                    account, sub, plan_of_price(self.settings, sub["items"]["data"][0]["price"]["id"]), now
-                )
+            # Read inside the update: a write that lost a race reads Stripe again, so no older read wins.
+            listed = self.client().v1.subscriptions.list(
+                params={"customer": customer_id, "status": "all", "limit": 100}
+            )
+            sub = current_of(list(listed.data))
+            if sub is not None:
+                price = sub["items"]["data"][0]["price"]["id"]
+                apply_subscription(account, sub, plan_of_price(self.settings, price), now)
 
         if self.accounts.get(account_id) is None:
             return None
-        return self.accounts.update(account_id, copy)
+        return self.accounts.update(account_id, copy, retries=20)  # concurrent events of one account
 
     def _price(self, plan: str) -> str:
         price = price_ids(self.settings).get(plan)

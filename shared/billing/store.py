@@ -2,7 +2,8 @@
 
 Rows (metadata only, no business data):
 - PartitionKey "customer", RowKey = Stripe customer id -> account_id (who a webhook's customer is);
-- PartitionKey "event",    RowKey = Stripe event id    -> type, applied_at (each event applied once).
+- PartitionKey "event",    RowKey = Stripe event id    -> type, applied_at (each event applied once:
+  claimed before it is applied, released if applying fails).
 """
 
 from __future__ import annotations
@@ -42,15 +43,9 @@ class BillingStore:
         except ResourceNotFoundError:
             return None
 
-    def was_applied(self, event_id: str) -> bool:
-        try:
-            self._table.get_entity(EVENT, event_id)
-        except ResourceNotFoundError:
-            return False
-        return True
-
-    def mark_applied(self, event_id: str, event_type: str, at: datetime) -> bool:
-        """False when another delivery of the same event got there first."""
+    def claim_event(self, event_id: str, event_type: str, at: datetime) -> bool:
+        """True for the one delivery that may apply this event; False for every other (a duplicate, or a
+        concurrent delivery of the same event). An insert either succeeds or finds the row: no race."""
         try:
             self._table.create_entity(
                 {"PartitionKey": EVENT, "RowKey": event_id, "type": event_type, "applied_at": at}
@@ -58,3 +53,10 @@ class BillingStore:
         except ResourceExistsError:
             return False
         return True
+
+    def release_event(self, event_id: str) -> None:
+        """Applying failed: let Stripe's next delivery of the event try again."""
+        try:
+            self._table.delete_entity(EVENT, event_id)
+        except ResourceNotFoundError:
+            pass

@@ -1,8 +1,8 @@
 """A Stripe subscription, as Stripe last answered it, copied onto the account it belongs to.
 
 Out-of-order and repeated events are harmless because the webhook never trusts the event's copy: it
-reads the subscription from Stripe (Stripe's advice, https://docs.stripe.com/webhooks#event-ordering) and
-copies that, so whichever event comes last, the account ends as Stripe has it now."""
+lists the customer's subscriptions from Stripe (Stripe's advice, https://docs.stripe.com/webhooks#event-
+ordering) and copies the current one, so whichever event comes last, the account ends as Stripe has it."""
 
 from __future__ import annotations
 
@@ -17,11 +17,13 @@ LIVE = frozenset({"trialing", "active", "past_due", "unpaid"})
 PAYMENT_FAILING = frozenset({"past_due", "unpaid"})
 
 
-def takes_over(account: Account, sub: Any) -> bool:
-    """Whether this subscription may replace what the account has: the same one, a first one, or a live
-    one (a new plan bought after a cancellation); an old subscription's end never ends the current one."""
-    current = account.subscription
-    return not current.subscription_id or current.subscription_id == sub["id"] or sub["status"] in LIVE
+def current_of(subs: list[Any]) -> Any | None:
+    """Which of a customer's subscriptions the account shows: a live one before an ended one, and among
+    those the newest (a plan bought again after a cancellation; an old subscription's end never ends the
+    current one)."""
+    if not subs:
+        return None
+    return max(subs, key=lambda sub: (sub["status"] in LIVE, sub["created"], sub["id"]))
 
 
 def apply_subscription(account: Account, sub: Any, plan: str | None, now: datetime) -> None:

@@ -6,7 +6,8 @@
 - Replays: an event id already applied is answered 200 and ignored (Stripe may send one event more than
   once, https://docs.stripe.com/webhooks#handle-duplicate-events); a captured delivery replayed later is
   also stale by its timestamp.
-- Order: the subscription is read from Stripe, never taken from the event (subscriptions.py).
+- Order: the customer's subscriptions are read from Stripe, never taken from the event
+  (subscriptions.py), so every event of a customer simply brings the account up to date.
 - Failure to reach Stripe or storage is 503: Stripe retries the delivery.
 """
 
@@ -53,48 +54,35 @@ def receive(body: bytes, signature: str, billing: BillingService, now: datetime)
         return Answer(400, {"error": "invalid signature or payload"})
     if event_type not in HANDLED:
         return Answer(200, {"received": event_id, "ignored": "not an event this app uses"})
-    if billing.store.was_applied(event_id):
+    if not billing.store.claim_event(event_id, event_type, now):
         return Answer(200, {"received": event_id, "duplicate": True})
     try:
         outcome = _apply(event_type, obj, billing, now)
     except NotYoursError as foreign:
         log.warning("stripe event %s %s not applied: %s", event_id, event_type, foreign)
         outcome = "not ours"
-    billing.store.mark_applied(event_id, event_type, now)
+    except stripe.StripeError as trouble:  # Stripe busy or unreachable: its retry brings the event again
+        billing.store.release_event(event_id)
+        log.warning(
+            "stripe event %s %s: Stripe did not answer: %s", event_id, event_type, type(trouble).__name__
+        )
+        return Answer(503, {"error": "Stripe did not answer; deliver again"})
+    except Exception:
+        billing.store.release_event(event_id)
+        raise
     log.info("stripe event %s %s: %s", event_id, event_type, outcome)
     return Answer(200, {"received": event_id, "outcome": outcome})
 
 
 def _apply(event_type: str, obj: dict[str, Any], billing: BillingService, now: datetime) -> str:
-    if event_type == "checkout.session.completed":
-        return _checkout_completed(obj, billing, now)
-    sub_id = obj["id"] if event_type in SUBSCRIPTION_EVENTS else _invoice_subscription(obj)
     customer = str(obj.get("customer") or "")
-    if not sub_id:
-        return "no subscription"
-    account_id = billing.store.account_of(customer)
-    if account_id is None:
-        raise NotYoursError(f"customer {customer} is not linked to an account")
-    return "applied" if billing.refresh(account_id, sub_id, now) else "no such account"
-
-
-def _checkout_completed(session: dict[str, Any], billing: BillingService, now: datetime) -> str:
-    """The customer the session charged must be the one we created for the account it names."""
-    account_id, customer, sub_id = (
-        session.get("client_reference_id"),
-        session.get("customer"),
-        session.get("subscription"),
-    )
-    if not (account_id and customer and sub_id) or session.get("mode") != "subscription":
-        return "not a subscription checkout"
-    if billing.store.account_of(str(customer)) != account_id:
-        raise NotYoursError(
-            f"checkout {session.get('id')}: customer {customer} is not account {account_id}'s"
-        )
-    return "applied" if billing.refresh(str(account_id), str(sub_id), now) else "no such account"
-
-
-def _invoice_subscription(invoice: dict[str, Any]) -> str:
-    # Since API version 2025-03-31 an invoice names its subscription under parent.subscription_details.
-    details = (invoice.get("parent") or {}).get("subscription_details") or {}
-    return str(details.get("subscription") or invoice.get("subscription") or "")
+    if event_type == "checkout.session.completed":
+        # The customer the session charged must be the one we created for the account it names.
+        account_id = str(obj.get("client_reference_id") or "")
+        if obj.get("mode") != "subscription" or not account_id or not customer:
+            return "not a subscription checkout"
+    else:
+        account_id = billing.store.account_of(customer) or ""
+        if not account_id:
+            raise NotYoursError(f"customer {customer or '(none)'} is not linked to an account")
+    return "applied" if billing.refresh(account_id, customer, now) else "no such account"

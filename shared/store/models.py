@@ -113,6 +113,7 @@ class Subscription:
     current_period_end: datetime | None = None  # the next charge
     cancel_at_period_end: bool = False
     payment_failed_at: datetime | None = None  # when the grace period started; None while paid up
+    trial_reminded_days: int = 0  # the last "your trial ends in N days" e-mail sent (3, then 1); 0: none
 
 
 @dataclass

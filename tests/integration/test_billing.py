@@ -263,3 +263,40 @@ def test_a_trial_with_less_than_two_days_left_is_charged_at_once(world: BillingW
 
     assert subscribed.subscription.status == "active"
     assert world.standin.state.subscriptions[subscribed.subscription.subscription_id]["trial_end"] is None
+
+
+def test_an_event_stripe_cannot_confirm_answers_503_and_is_applied_when_delivered_again(
+    world: BillingWorld,
+) -> None:
+    import stripe
+
+    from local.ports import free_port
+    from local.sandbox.stripe.server import SECRET_KEY
+    from shared.billing.service import BillingService
+    from shared.billing.store import BillingStore
+    from shared.billing.webhook import receive
+
+    visitor, _ = _signed_up(world)
+    account = _subscribe(world, visitor)
+    created = next(
+        e
+        for e in world.standin.state.events
+        if e["type"] == "customer.subscription.created"
+        and e["data"]["object"]["id"] == account.subscription.subscription_id
+    )
+    again = {**created, "id": "evt_" + uuid.uuid4().hex, "type": "customer.subscription.updated"}
+    body = json.dumps(again).encode()
+    settings = get_settings()
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    unreachable = BillingService(
+        lambda: stripe.StripeClient(SECRET_KEY, base_addresses={"api": nowhere}, max_network_retries=0),
+        _accounts(),
+        BillingStore.from_settings(settings),
+        settings,
+    )
+
+    first = receive(body, signature_header(body, WEBHOOK_SECRET, int(time.time())), unreachable, utc_now())
+    retried = _post_event(world, body, signature_header(body, WEBHOOK_SECRET, int(time.time())))
+
+    assert first.status == 503
+    assert retried.status_code == 200 and retried.json()["outcome"] == "applied"

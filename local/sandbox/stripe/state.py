@@ -312,6 +312,8 @@ class StripeState:
         if card not in (GOOD_CARD, FAILING_CARD):
             raise StripeError(402, "Your card number is incorrect.", "incorrect_number", kind="card_error")
         params = self.session_params[sid]
+        if card == FAILING_CARD and not self._trial(params):  # the first charge is now, and it fails
+            raise StripeError(402, "Your card was declined.", "card_declined", kind="card_error")
         if session["customer"]:
             customer = self.customer(session["customer"])
         else:

@@ -104,9 +104,9 @@ def test_a_failed_renewal_makes_the_subscription_past_due_until_a_new_card_pays(
     client: stripe.StripeClient, web: requests.Session, standin: StripeSandbox
 ) -> None:
     customer = client.v1.customers.create(params={"email": "a@b.example"})
-    session = subscribe(client, web, make_plan(client), customer.id, card="4000000000000341")
+    session = subscribe(client, web, make_plan(client), customer.id, card="4000000000000341", trial_days=3)
     sub_id = str(session.subscription)
-    assert client.v1.subscriptions.retrieve(sub_id).status == "active"
+    assert client.v1.subscriptions.retrieve(sub_id).status == "trialing"
     failed = web.post(f"{standin.url}/_sandbox/subscriptions/{sub_id}/renew").json()
     assert failed["status"] == "open" and failed["attempt_count"] == 1
     assert client.v1.subscriptions.retrieve(sub_id).status == "past_due"
@@ -168,3 +168,19 @@ def test_tax_id_collection_for_an_existing_customer_needs_customer_update_name(
             }
         )
     assert refused.value.param == "customer_update[name]"
+
+
+def test_a_card_that_fails_charges_is_declined_when_checkout_charges_at_once(
+    client: stripe.StripeClient, web: requests.Session, standin: StripeSandbox
+) -> None:
+    customer = client.v1.customers.create(params={"email": "a@b.example"})
+    session = client.v1.checkout.sessions.create(
+        params={
+            "mode": "subscription",
+            "customer": customer.id,
+            "line_items": [{"price": make_plan(client).id, "quantity": 1}],
+            "success_url": "http://x/ok",
+        }
+    )
+    answer = web.post(session.url, data={"cardNumber": "4000000000000341"}, allow_redirects=False)
+    assert answer.status_code == 402 and standin.state.subscriptions == {}

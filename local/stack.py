@@ -127,7 +127,7 @@ class LocalStack:
         from shared.connections.dynamics_app_only import use_app_credentials
         from shared.connections.install_service import install_into_dynamics
         from shared.store.models import utc_now
-        from shared.sync.settings import SyncSettings
+        from shared.store.sync_settings import SyncSettings
         from shared.xero.oauth import XeroOAuth
 
         settings, store, session = get_settings(), bootstrap.connections(), bootstrap.session()

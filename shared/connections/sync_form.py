@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from shared.errors import FatalError
-from shared.sync.settings import InvoiceStatus, Numbering, SyncSettings, TaxMode
+from shared.store.sync_settings import InvoiceStatus, Numbering, SyncSettings, TaxMode
 
 _TRUE = frozenset({"true", "on", "1", "yes"})
 _FALSE = frozenset({"false", "off", "0", "no", ""})

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from shared.sync.settings import SyncSettings
+from shared.store.sync_settings import SyncSettings
 
 ConnectionStatus = Literal["draft", "active", "disconnected"]
 AuthMode = Literal["delegated", "app"]

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.errors import FatalError
+from shared.store.sync_settings import SyncSettings
 from shared.sync.idempotency import idempotency_key, payload_digest
 from shared.sync.mapping_contact import ContactPlan
-from shared.sync.settings import SyncSettings
 from shared.xero.accounting import ZERO_ID, XeroAccounting, XeroValidationError
 
 # Striped locks: bounded memory however many customers a worker sees.

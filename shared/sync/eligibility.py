@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from shared.dataverse import schema
+from shared.store.sync_settings import SyncSettings
 from shared.sync.mapping_common import text
 from shared.sync.mapping_contact import customer_of
 from shared.sync.mapping_items import lines_of
-from shared.sync.settings import SyncSettings
 
 STATE_PAID = 2
 STATE_CANCELLED = 3

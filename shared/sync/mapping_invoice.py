@@ -11,9 +11,9 @@ from collections.abc import Collection
 from decimal import Decimal
 from typing import Any
 
+from shared.store.sync_settings import Numbering, SyncSettings, TaxMode
 from shared.sync.mapping_common import FOUR_DP, as_number, clip, decimal_or_none, quantized, text, xero_date
 from shared.sync.mapping_items import item_code, lines_of, product_of
-from shared.sync.settings import Numbering, SyncSettings, TaxMode
 
 _STATUS_RANK = {"DRAFT": 0, "SUBMITTED": 1, "AUTHORISED": 2}
 _ZERO = Decimal(0)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from shared.store.sync_settings import SyncSettings
 from shared.sync.mapping_common import FOUR_DP, as_number, clip, decimal_or_none, quantized, text
-from shared.sync.settings import SyncSettings
 
 CODE_LIMIT = 30
 NAME_LIMIT = 50

@@ -22,6 +22,7 @@ from shared.dataverse.invoice_query import invoice_query, line_query
 from shared.errors import FatalError, NotFoundError, ReconnectRequired
 from shared.store.activity import ActivityLog
 from shared.store.models import Connection
+from shared.store.sync_settings import Numbering
 from shared.sync.coalesce import HandedOver, InvoiceGate
 from shared.sync.contacts import resolve_contact
 from shared.sync.due_date import due_date
@@ -34,7 +35,6 @@ from shared.sync.mapping_invoice import map_invoice
 from shared.sync.mapping_items import wanted_items
 from shared.sync.mapping_status import can_update, cancel_action
 from shared.sync.organisation import BOOK, OrganisationBook
-from shared.sync.settings import Numbering
 from shared.sync.write_back import SKIPPED, Dataverse, problem_values, success_values, write_back
 from shared.sync.xero_errors import explain
 from shared.xero.accounting import XeroAccounting, XeroValidationError

@@ -14,7 +14,7 @@ from shared.connections.lights import Light, lights, trial_status
 from shared.connections.plans import PLANS, plan_named
 from shared.store.activity import DaySummary
 from shared.store.models import Connection
-from shared.sync.settings import SyncSettings, TaxMode
+from shared.store.sync_settings import SyncSettings, TaxMode
 
 PRODUCT = ("dynamics-xero", "Dynamics Xero Connector")
 STATUS_TEXT = {

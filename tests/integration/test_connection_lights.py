@@ -27,8 +27,8 @@ from shared.connections.sync_form import ValidationFailed
 from shared.dataverse import install_plan as plan
 from shared.dataverse.install_webhook import OTHERS_SERVE
 from shared.errors import NotFoundError
+from shared.store.sync_settings import InvoiceStatus, Numbering, TaxMode
 from shared.store.webhook_keys import connection_id_from_key
-from shared.sync.settings import InvoiceStatus, Numbering, TaxMode
 from tests.integration.connection_helpers import (
     ADMIN,
     DYNAMICS_REDIRECT,

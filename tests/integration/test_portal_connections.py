@@ -28,8 +28,8 @@ from shared.connections.connections import create_connection
 from shared.reference.worker import handle_refresh_message, refresh_message
 from shared.store.accounts import AccountStore
 from shared.store.models import Account, Connection, utc_now
+from shared.store.sync_settings import InvoiceStatus, Numbering, TaxMode
 from shared.sync.events import InvoiceEvent
-from shared.sync.settings import InvoiceStatus, Numbering, TaxMode
 from shared.web.passwords import hash_password
 from tests.integration.form_client import FormClient
 

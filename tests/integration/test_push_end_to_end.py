@@ -23,8 +23,8 @@ from local.dynamics_user import DynamicsUser
 from local.stack import LocalStack
 from shared import bootstrap
 from shared.dataverse import schema
+from shared.store.sync_settings import InvoiceStatus
 from shared.sync.events import InvoiceEvent
-from shared.sync.settings import InvoiceStatus
 from shared.xero.pacing import RateGate
 
 FAST_HOST = Path(__file__).with_name("fast_host.json")  # 1 s visibility timeout, 3 attempts

@@ -17,8 +17,8 @@ from local.azurite import Azurite
 from local.stack import LocalStack
 from shared import bootstrap
 from shared.dataverse import schema
+from shared.store.sync_settings import InvoiceStatus
 from shared.sync.item_catalog import ItemCatalog
-from shared.sync.settings import InvoiceStatus
 from shared.xero.accounting import ZERO_ID, XeroAccounting
 from tests.integration.test_push_end_to_end import FAST_HOST, World
 

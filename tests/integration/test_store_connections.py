@@ -14,9 +14,9 @@ from shared.errors import ConcurrencyError
 from shared.store.codec import CHUNK_CHARS
 from shared.store.connections import ConnectionStore
 from shared.store.models import Connection, Problem
+from shared.store.sync_settings import InvoiceStatus, SyncSettings, TaxMode
 from shared.store.tables import ACCOUNTS, CONNECTIONS, OAUTH_STATE, table_service
 from shared.store.webhook_keys import new_webhook_key
-from shared.sync.settings import InvoiceStatus, SyncSettings, TaxMode
 
 ACCESS = "eyJhbGciOiJSUzI1NiJ9.access-token-plaintext-0001"
 REFRESH = "refresh-token-plaintext-0002"

@@ -19,7 +19,7 @@ from local.dynamics_user import DynamicsUser
 from local.stack import LocalStack
 from shared import bootstrap
 from shared.dataverse import schema
-from shared.sync.settings import InvoiceStatus
+from shared.store.sync_settings import InvoiceStatus
 from shared.xero_inbound.signature import sign
 
 FAST_HOST = Path(__file__).with_name("fast_host.json")

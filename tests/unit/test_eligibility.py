@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from shared.store.sync_settings import SyncSettings
 from shared.sync.eligibility import ineligible_reason
-from shared.sync.settings import SyncSettings
 from tests.unit.mapping_fixtures import invoice_document
 
 XERO_ID = "243a4b2e-9f6c-4f3c-b1a2-5d6e7f8a9b0c"

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from shared.store.sync_settings import InvoiceStatus, Numbering, SyncSettings, TaxMode
 from shared.sync.mapping_invoice import map_invoice
 from shared.sync.mapping_items import item_warnings
-from shared.sync.settings import InvoiceStatus, Numbering, SyncSettings, TaxMode
 from tests.unit.mapping_fixtures import CONTACT_REF, invoice_document, line
 
 AUCKLAND = SyncSettings(time_zone="Pacific/Auckland")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.store.sync_settings import SyncSettings
 from shared.sync.mapping_items import items_to_write, wanted_items
-from shared.sync.settings import SyncSettings
 from tests.unit.mapping_fixtures import invoice_document, line
 
 KWILA_NAME = "Kwila decking 90x19 per metre, premium grade, kiln dried"

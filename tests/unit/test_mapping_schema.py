@@ -13,10 +13,10 @@ import pytest
 import yaml
 from openapi_schema_validator import OAS30WriteValidator, oas30_format_checker
 
+from shared.store.sync_settings import SyncSettings, TaxMode
 from shared.sync.mapping_contact import map_contact
 from shared.sync.mapping_invoice import map_invoice
 from shared.sync.mapping_items import wanted_items
-from shared.sync.settings import SyncSettings, TaxMode
 from tests.unit.mapping_fixtures import CONTACT_REF, invoice_document
 
 SETTINGS = SyncSettings(

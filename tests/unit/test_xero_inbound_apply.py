@@ -8,7 +8,7 @@ from typing import Any
 from shared.dataverse import schema
 from shared.dataverse.batch import BatchRequest, BatchResponse
 from shared.store.models import Connection
-from shared.sync.settings import SyncSettings
+from shared.store.sync_settings import SyncSettings
 from shared.xero_inbound.apply import InboundParts, apply_xero_changes, handle_xero_message
 from shared.xero_inbound.changes import change_for
 from shared.xero_inbound.messages import XeroInvoicesMessage

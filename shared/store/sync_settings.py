@@ -1,4 +1,4 @@
-"""A connection's sync defaults, chosen by the customer on the connection page."""
+"""A connection's sync defaults, chosen by the customer on the connection page and stored with it."""
 
 from __future__ import annotations
 

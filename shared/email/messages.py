@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from shared.email.message import EmailMessage
-from shared.web.templating import render
+from shared.templating import render
 
 TEMPLATES = str(Path(__file__).resolve().parent / "templates")
 PRODUCT = "Dynamics to Xero connector"

@@ -1,39 +1,20 @@
-"""Jinja2 environments, built once per worker on first use (jinja2 is not imported at start).
-
-Autoescape is on for every template except .txt (plain-text e-mail bodies), so anything a user typed is
-shown as text, never as markup."""
+"""The portal's templates and stylesheet, rendered through shared/templating.py."""
 
 from __future__ import annotations
 
 import functools
 import hashlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from jinja2 import Environment
+from shared import templating
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STYLESHEET = Path(__file__).resolve().parent / "static" / "app.css"
 
 
-@functools.cache
-def environment(folder: str = str(TEMPLATES)) -> Environment:
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-
-    return Environment(
-        loader=FileSystemLoader(folder),
-        autoescape=select_autoescape(
-            enabled_extensions=("html", "xml"), disabled_extensions=("txt",), default=True
-        ),
-        undefined=StrictUndefined,  # a misspelt variable fails the test instead of rendering blank
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
 def render(name: str, /, folder: str = str(TEMPLATES), **context: Any) -> str:
-    return environment(folder).get_template(name).render(**context)
+    return templating.render(name, folder=folder, **context)
 
 
 @functools.cache

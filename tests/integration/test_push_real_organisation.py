@@ -220,3 +220,33 @@ def test_a_four_decimal_price_is_not_written_again_when_the_catalog_reloads(worl
     outcome = catalog.ensure(world.tenant, xero, wanted, True, f"dxc-items-{tag}")
     assert outcome.known_codes == {f"P4-{tag}"} and not outcome.problems
     assert world.calls("POST", "/api.xro/2.0/Items") == posts
+
+
+@pytest.fixture(scope="module")
+def established(azurite: Azurite) -> Iterator[World]:
+    """The organisation `make run` offers: the NZ demo company with years of history."""
+    prefix = "est" + uuid.uuid4().hex[:8]
+    stack = LocalStack(prefix=prefix, azurite=azurite, host_json=FAST_HOST, xero_seed="established").start()
+    try:
+        yield World(stack, stack.onboard())
+    finally:
+        stack.stop()
+
+
+def test_the_dynamics_samples_meet_an_organisation_with_years_of_history(established: World) -> None:
+    world = established
+    before = {i["InvoiceID"]: i["UpdatedDateUTC"] for i in world.xero("Invoices")}
+    # a new order of Fabrikam Ltd (FAB-001), whom Xero has as "FABRIKAM LTD" with that contact number
+    fabrikam = world.user.first_id("accounts", "accountnumber eq 'FAB-001'")
+    order = world.user.create_invoice("New order", ("account", fabrikam), [{"description": "A", "price": 10}])
+    row = world.synced(order)
+    assert row[schema.INVOICE_SYNC_ERROR] == ""
+    assert world.xero_invoice(row[schema.INVOICE_XERO_ID])["Contact"]["Name"] == "FABRIKAM LTD"
+    assert len(named(world, "fabrikam ltd")) == 1
+    # the sample invoice INV-00001, saved again: Xero's INV-00001 belongs to someone else
+    sample = world.user.first_id("invoices", "invoicenumber eq 'INV-00001'")
+    world.user.update("invoices", sample, {"name": "Widgets for Fabrikam (saved again)"})
+    failed = world.synced(sample)
+    assert "Xero already has invoice INV-00001" in failed[schema.INVOICE_SYNC_ERROR]
+    after = {i["InvoiceID"]: i["UpdatedDateUTC"] for i in world.xero("Invoices")}
+    assert {k: v for k, v in after.items() if k in before} == before  # no earlier invoice touched

@@ -1,4 +1,5 @@
-"""python -m local.sandbox.xero --port P [--time-scale S] [--seed demo|realistic|none] [--state-dir DIR]"""
+"""python -m local.sandbox.xero --port P [--time-scale S] [--seed established|demo|realistic|none]
+[--state-dir DIR]"""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.sandbox.xero", description="Sandbox Xero")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--time-scale", type=float, default=1.0)
-    parser.add_argument("--seed", choices=["demo", "realistic", "none"], default="demo")
+    # established: the demo organisations, the NZ one with years of history, as a real customer's is
+    parser.add_argument("--seed", choices=["established", "demo", "realistic", "none"], default="established")
     parser.add_argument("--state-dir", type=Path, default=None, help="keep the state here across restarts")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

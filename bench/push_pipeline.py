@@ -10,12 +10,17 @@ webhooks — the invoice and its three lines — far above what one business sav
 as fast as the users can: a burst beyond what one local host process can push as it arrives (everything
 shares 2 cores here), so its latency is mostly time spent queued, a throughput figure, not a latency one.
 
+Xero is the "established" organisation (years of contacts, invoices, items: local/sandbox/xero/history.py),
+and half the bench customers are already in it before the first pass — five under their name in capitals,
+five under another name with the Dynamics account number as contact number — as with a real customer.
+
 Last line: invoices=200 xero_calls_per_invoice=X first_pass_xero_calls_per_invoice=F
 dataverse_calls_per_invoice=D line_change_dataverse_calls_per_invoice=L line_events_without_invoice=W
-p50_ms=.. p95_ms=.. duplicates=N lost=M rate_per_s=R
+p50_ms=.. p95_ms=.. duplicates=N lost=M rate_per_s=R existing_contacts_reused=E foreign_invoices_touched=T
 Goals: X = 1.0, F <= 1.3, D <= 2.0, L <= 2.0, W = 0 (a line event that does not name its invoice costs
 a Dataverse read, and a deleted line's is lost), p95 (webhook arrival -> Xero write) <= 2000 ms, N = 0,
-M = 0."""
+M = 0, E = 10 (every customer Xero already had is reused, none duplicated), T = 0 (no invoice the
+organisation held before is changed)."""
 
 from __future__ import annotations
 
@@ -43,6 +48,8 @@ from bench.realpath import (  # noqa: E402
 
 LATENCY_MS = 50
 CUSTOMERS, PRODUCTS, LINES = 20, 30, 3
+EXISTING = 10  # of the customers, already in Xero before the first pass
+CONTACT_COLUMN = "dxc_xerocontactid"
 
 
 def main() -> None:
@@ -51,11 +58,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=8, help="users saving invoices at the same time")
     parser.add_argument("--rate", type=float, default=4.0, help="invoices saved a second (0: no pause)")
     args = parser.parse_args()
-    path = RealPath(prefix="bench").start()
+    path = RealPath(prefix="bench", xero_seed="established").start()
     try:
         connection = path.onboard()
         path.start_host()
         run = Bench(path, path.user(), connection.xero.tenant_id, args.workers, args.rate)
+        run.connection_id = connection.id
         run.prepare()
         first = run.first_pass(args.invoices)
         second = run.update_pass()
@@ -70,6 +78,7 @@ class Bench:
         self.path, self.users, self.tenant, self.workers = path, users, tenant, workers
         self.rate = rate
         self.latencies: list[float] = []
+        self.connection_id = ""
 
     def _paced(self, action: Any, items: list[Any]) -> list[Any]:
         """`action` over `items` by the users, the n-th started no earlier than n / rate seconds in."""
@@ -87,9 +96,39 @@ class Bench:
     def prepare(self) -> None:
         self.customers, self.products = customers_and_products(self.users, CUSTOMERS, PRODUCTS)
         self.currency = self.users.currency("USD")
+        self.known_contacts = self._already_in_xero(self.customers[:EXISTING])
+        self.before = {i["InvoiceID"]: i["UpdatedDateUTC"] for i in self.path.xero_invoices(self.tenant)}
         self.path.xero("PUT", "limits", {"enabled": False})
         for control in (self.path.xero, self.path.dataverse):
             control("PUT", "faults", {"latency_ms": LATENCY_MS})
+
+    def _already_in_xero(self, customers: list[str]) -> dict[str, str]:
+        """Put customers into Xero as someone did before the connector: Dynamics id → Xero ContactID."""
+        from shared import bootstrap
+
+        xero = bootstrap.xero_for(bootstrap.connections().require(self.connection_id))
+        known = {}
+        for n, customer in enumerate(customers):
+            row = self.users.call("GET", f"accounts({customer})").json()
+            contact = (
+                {"Name": row["name"].upper()}
+                if n < len(customers) // 2
+                else {"Name": f"Trading as {n} {row['accountnumber']}", "ContactNumber": row["accountnumber"]}
+            )
+            [made] = xero.write("PUT", "Contacts", "Contacts", [contact], f"bench-existing-{customer}")
+            known[customer] = str(made.element["ContactID"])
+        return known
+
+    def existing_contacts_reused(self) -> int:
+        stored = {
+            c: self.users.call("GET", f"accounts({c})").json().get(CONTACT_COLUMN)
+            for c in self.known_contacts
+        }
+        return sum(1 for c, contact_id in self.known_contacts.items() if stored[c] == contact_id)
+
+    def foreign_invoices_touched(self) -> int:
+        after = {i["InvoiceID"]: i["UpdatedDateUTC"] for i in self.path.xero_invoices(self.tenant)}
+        return sum(1 for invoice_id, stamp in self.before.items() if after.get(invoice_id) != stamp)
 
     # -- passes -----------------------------------------------------------------------------------------
     def first_pass(self, count: int) -> dict[str, float]:
@@ -246,7 +285,9 @@ def report(
         f"first_pass_xero_calls_per_invoice={first['xero']:.2f} dataverse_calls_per_invoice={dataverse:.2f} "
         f"line_change_dataverse_calls_per_invoice={lines['dataverse']:.2f} "
         f"line_events_without_invoice={run.line_events_without_invoice} "
-        f"p50_ms={p50:.0f} p95_ms={p95:.0f} duplicates={duplicates} lost={lost} rate_per_s={rate:g}"
+        f"p50_ms={p50:.0f} p95_ms={p95:.0f} duplicates={duplicates} lost={lost} rate_per_s={rate:g} "
+        f"existing_contacts_reused={run.existing_contacts_reused()} "
+        f"foreign_invoices_touched={run.foreign_invoices_touched()}"
     )
 
 

@@ -38,11 +38,12 @@ class RealPath:
         host_env: dict[str, str] | None = None,
         host_json: Path | None = None,
         azurite: Azurite | None = None,
+        xero_seed: str = "demo",
     ) -> None:
         self.prefix = prefix + uuid.uuid4().hex[:6]
         self.host_env = dict(host_env or {})
         self.host_json = host_json
-        self.stack = LocalStack(prefix=self.prefix, azurite=azurite)
+        self.stack = LocalStack(prefix=self.prefix, azurite=azurite, xero_seed=xero_seed)
         self.host: subprocess.Popen[bytes] | None = None
         self.port = 0
 

@@ -36,6 +36,7 @@ class DaySummary:
     failed: int
     skipped: int
     last_errors: list[InvoiceActivity]
+    warnings: int = 0  # sent, but Xero's total differs from the Dynamics total (shared/sync/reconcile.py)
 
 
 class ActivityLog:
@@ -92,6 +93,7 @@ class ActivityLog:
             failed=len(failed),
             skipped=sum(a.outcome == "skipped" for a in today),
             last_errors=failed[:keep_errors],
+            warnings=sum(a.outcome == "pushed" and a.message.startswith("Warning: ") for a in today),
         )
 
 

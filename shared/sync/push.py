@@ -35,6 +35,7 @@ from shared.sync.mapping_invoice import map_invoice
 from shared.sync.mapping_items import wanted_items
 from shared.sync.mapping_status import can_update, cancel_action
 from shared.sync.organisation import BOOK, OrganisationBook
+from shared.sync.reconcile import totals_warning
 from shared.sync.write_back import SKIPPED, Dataverse, problem_values, success_values, write_back
 from shared.sync.xero_errors import explain
 from shared.xero.accounting import XeroAccounting, XeroValidationError
@@ -187,8 +188,13 @@ class Push:
         invoice = self._write_invoice(doc, payload, existing)
         values = success_values(invoice, digest, self.now(), self.xero.web_url, self._short_code())
         write_back(self.dataverse, doc, values, (plan, contact))
+        warning = totals_warning(doc, invoice)  # counted in the portal's activity
+        if warning:
+            log.warning("invoice %s: %s", invoice_id, warning)
         xero_id = str(invoice.get("InvoiceID", ""))
-        return PushResult("pushed", invoice_id, number, xero_invoice_id=xero_id, created=existing is None)
+        return PushResult(
+            "pushed", invoice_id, number, warning, xero_invoice_id=xero_id, created=existing is None
+        )
 
     def _completed(
         self, doc: dict[str, Any], payload: dict[str, Any], contact_id: str, existing: dict[str, Any] | None

@@ -130,6 +130,7 @@ class ActivityView:
     failed: int
     skipped: int
     errors: list[dict[str, str]]
+    warnings: int = 0
 
 
 def activity_view(summary: DaySummary, time_zone: str) -> ActivityView:
@@ -142,7 +143,7 @@ def activity_view(summary: DaySummary, time_zone: str) -> ActivityView:
         }
         for error in summary.last_errors
     ]
-    return ActivityView(summary.pushed, summary.failed, summary.skipped, errors)
+    return ActivityView(summary.pushed, summary.failed, summary.skipped, errors, summary.warnings)
 
 
 def _zone(name: str) -> ZoneInfo:

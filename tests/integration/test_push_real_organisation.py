@@ -222,9 +222,25 @@ def test_a_four_decimal_price_is_not_written_again_when_the_catalog_reloads(worl
     assert world.calls("POST", "/api.xro/2.0/Items") == posts
 
 
+def test_a_total_xero_works_out_differently_is_counted_with_its_cause(world: World) -> None:
+    # GIVEN Dynamics charges no tax on a 10.00 line; Xero applies the account's 15 % GST
+    invoice = world.user.create_invoice(
+        "Taxed", ("account", world.new_account()), [{"description": "A", "price": 10}]
+    )
+    row = world.synced(invoice)
+    assert row[schema.INVOICE_SYNC_ERROR] == ""  # sent: a warning, not a failure
+    # THEN the push is counted as sent with a warning that names the tax as the cause
+    latest = bootstrap.activity().latest(world.connection.id, invoice)
+    assert latest is not None and latest.outcome == "pushed"
+    assert latest.message.startswith("Warning: Xero's total 11.50 differs from the Dynamics total 10.00")
+    assert "the tax differs (Dynamics 0.00, Xero 1.50)" in latest.message
+    assert bootstrap.activity().summary(world.connection.id).warnings >= 1
+
+
 @pytest.fixture(scope="module")
 def established(azurite: Azurite) -> Iterator[World]:
-    """The organisation `make run` offers: the NZ demo company with years of history."""
+    """The organisation `make run` offers: the NZ demo company with years of history. Its stack replaces
+    the process's settings, so its tests come last in this module."""
     prefix = "est" + uuid.uuid4().hex[:8]
     stack = LocalStack(prefix=prefix, azurite=azurite, host_json=FAST_HOST, xero_seed="established").start()
     try:

@@ -84,7 +84,7 @@ def test_make_run_to_the_first_invoice_in_xero_from_the_pages_alone(
     page.goto(connection_page)
     expect_both_lights_green(page)
     page.get_by_role("button", name="Sync account codes").click()  # a call to Xero with the saved sign-in
-    until(lambda: reloaded(page, "account code"), what="the account codes after the restart")
+    until(lambda: reloaded(page, "account code"), timeout=60, what="the account codes after the restart")
     expect_both_lights_green(page)
     expect(page.get_by_text(re.compile("refused|invalid_grant"))).to_have_count(0)
     shot("green-after-restart")
@@ -106,7 +106,7 @@ def test_make_run_to_the_first_invoice_in_xero_from_the_pages_alone(
         page.reload()
         return number.inner_text().strip() != ""
 
-    until(numbered, timeout=40, what="the Xero number on the Dynamics invoice")
+    until(numbered, timeout=60, what="the Xero number on the Dynamics invoice")
     xero_number = number.inner_text().strip()
     shot("dynamics-invoice-with-xero-number")
 
@@ -117,7 +117,7 @@ def test_make_run_to_the_first_invoice_in_xero_from_the_pages_alone(
     shot("sandbox-xero-invoice")
 
     page.goto(connection_page)
-    until(lambda: reloaded(page, "", pushed=1), what="the activity")
+    until(lambda: reloaded(page, "", pushed=1), timeout=60, what="the activity")
     page.get_by_role("link", name="See its invoices in the sandbox Xero").click()
     expect(page.locator(f'tr[data-invoice-number="{xero_number}"]')).to_contain_text("AUTHORISED")
     shot("sandbox-xero-invoices")

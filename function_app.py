@@ -13,6 +13,7 @@ from functions import (
     portal_connections,
     reference_refresh,
     stripe_webhook,
+    sweep,
     xero_events,
     xero_webhook,
 )
@@ -30,3 +31,4 @@ app.register_functions(stripe_webhook.bp)
 app.register_functions(xero_webhook.bp)
 app.register_functions(xero_events.bp)
 app.register_functions(billing_reminders.bp)
+app.register_functions(sweep.bp)

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from shared.xero.accounting import XeroAccounting
     from shared.xero.tokens import XeroTokens
     from shared.xero_inbound.apply import InboundParts
+    from shared.xero_inbound.sweep import SweepParts
 
 
 T = TypeVar("T")
@@ -250,4 +251,21 @@ def trial_reminders() -> Reminders:
         account_services.store,
         account_services.mailer,
         settings.public_base_url,
+    )
+
+
+@once
+def sweeper() -> SweepParts:
+    from shared.xero_inbound.sweep import SweepParts
+    from shared.xero_inbound.sweep_state import SweepMarks
+
+    invoices, xero_events = invoice_queue(), xero_events_queue()
+    return SweepParts(
+        connections=connections(),
+        dataverse_for=dataverse_for,
+        xero_for=xero_for,
+        send_invoice_event=lambda event: invoices.send_message(event.to_json()),
+        send_xero_message=lambda message: xero_events.send_message(message.to_json()),
+        marks=SweepMarks.from_settings(get_settings()),
+        now=utc_now,
     )

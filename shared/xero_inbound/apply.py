@@ -13,7 +13,8 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from shared.dataverse import schema
@@ -32,6 +33,7 @@ ROW_COLUMNS = (
     "invoiceid",
     "statecode",
     "modifiedon",
+    schema.INVOICE_SYNCED_ON,
     schema.INVOICE_XERO_ID,
     schema.INVOICE_XERO_STATUS,
     schema.INVOICE_XERO_AMOUNT_PAID,
@@ -51,6 +53,7 @@ class InboundParts:
     dataverse_for: Callable[[Connection], Dataverse]
     xero_for: Callable[[Connection], XeroAccounting]
     requeue: Callable[[str, int], Any]  # (message body, visibility delay in seconds)
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
 
 @dataclass(frozen=True)
@@ -118,7 +121,7 @@ def apply_xero_changes(message: XeroInvoicesMessage, parts: InboundParts) -> Out
             and (change := change_for(found, row, connection.sync.close_paid_invoices)) is not None
         ]
         if changes:
-            write_changes(parts.dataverse_for(connection), changes)
+            write_changes(parts.dataverse_for(connection), changes, parts.now())
             dataverse_calls += 1
             written += len(changes)
     return Outcome("written" if written else "unchanged", written, 1, dataverse_calls)
@@ -140,15 +143,16 @@ def read_xero_invoices(xero: XeroAccounting, ids: list[str]) -> dict[str, dict[s
     return {str(i.get("InvoiceID", "")).lower(): i for i in answer.get("Invoices", [])}
 
 
-def write_changes(dataverse: Dataverse, changes: list[InvoiceChange]) -> None:
+def write_changes(dataverse: Dataverse, changes: list[InvoiceChange], now: datetime) -> None:
     """Every change of one connection in one $batch; a paid invoice's columns first, then its state (a
     paid invoice is read-only in Dynamics). One invoice deleted meanwhile would fail the whole change
     set: then each is written alone, and the deleted one is skipped."""
     requests_: list[BatchRequest] = []
     for change in changes:
         path = f"invoices({change.invoice_id})"
-        if change.values:
-            requests_.append(BatchRequest("PATCH", path, change.values, {"If-Match": "*"}))
+        # dxc_syncedon: the connector's last write, so the sweep does not take this one for a person's edit
+        values = {**change.values, schema.INVOICE_SYNCED_ON: now.strftime("%Y-%m-%dT%H:%M:%SZ")}
+        requests_.append(BatchRequest("PATCH", path, values, {"If-Match": "*"}))
         if change.close_as_paid:
             state = {"statecode": STATE_PAID, "statuscode": STATUS_COMPLETE}
             requests_.append(BatchRequest("PATCH", path, state, {"If-Match": "*"}))

@@ -242,3 +242,77 @@ def _iso_of(xero_date: str) -> str:
 
     moment = _moment(xero_date)
     return moment.date().isoformat() if moment else ""
+
+
+# -- the sweep ----------------------------------------------------------------------------------------------
+def _dataverse(world: World, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    session = requests.Session()
+    session.trust_env, session.verify = False, str(world.stack.dataverse.ca_path)
+    answer = session.request(method, f"{world.stack.dataverse.url}/_sandbox/{path}", json=body, timeout=10)
+    answer.raise_for_status()
+    return answer.json()
+
+
+def _total_calls(world: World) -> tuple[int, int]:
+    dataverse = _dataverse(world, "GET", "requests")["requests"]
+    xero = requests.get(f"{world.xero_url}/_sandbox/requests", timeout=10).json()
+    return sum(c["count"] for c in dataverse), sum(c["count"] for c in xero)
+
+
+def _sweep(world: World) -> Any:
+    from shared.xero_inbound.sweep import sweep_all
+
+    results = sweep_all(bootstrap.sweeper())
+    return next(r for r in results if r.connection_id == world.connection.id)
+
+
+def test_the_sweep_heals_a_lost_dynamics_webhook(world: World) -> None:
+    # GIVEN Dynamics loses the webhooks of a new invoice and its line (the app was down; no retry)
+    account = world.new_account()
+    _dataverse(world, "PUT", "limits", {"webhook_drop_next": 100})
+    try:
+        invoice = world.user.create_invoice(
+            "Lost webhook", ("account", account), [{"description": "Support"}]
+        )
+        _dataverse(world, "POST", "deliveries/wait?timeout=10")
+    finally:
+        _dataverse(world, "PUT", "limits", {"webhook_drop_next": 0})
+    time.sleep(1)
+    assert not world.user.invoice(invoice).get(schema.INVOICE_XERO_ID)
+    # WHEN the sweep runs
+    result = _sweep(world)
+    # THEN it found the gap, and the usual push brought the invoice to Xero
+    assert result.dynamics_gaps >= 1
+    row = world.user.wait_for(invoice, lambda r: bool(r.get(schema.INVOICE_XERO_ID)), 30)
+    assert world.xero_invoice(row[schema.INVOICE_XERO_ID])["Reference"] == "Lost webhook"
+
+
+def test_the_sweep_heals_a_lost_xero_webhook_and_an_idle_sweep_costs_one_call_a_side(world: World) -> None:
+    invoice, row = world.pushed(InvoiceStatus.AUTHORISED, "Paid while nobody listened")
+    xero_id = row[schema.INVOICE_XERO_ID]
+    _dataverse(world, "POST", "deliveries/wait?timeout=10")  # the line's webhook too has been handled
+    time.sleep(2)
+    _sweep(world)  # what was pushed is in step: nothing to heal
+    # GIVEN Xero's webhook of a payment is lost
+    webhooks = f"{world.xero_url}/_sandbox/webhooks"
+    requests.put(webhooks, json={"drop_rate": 1.0}, timeout=10).raise_for_status()
+    try:
+        world.pay(xero_id)  # the event is dropped as it is published, inside this call
+    finally:
+        requests.put(webhooks, json={"drop_rate": 0.0}, timeout=10).raise_for_status()
+    assert xero_id in requests.get(webhooks, timeout=10).json()["dropped"]
+    time.sleep(1.5)
+    assert world.user.invoice(invoice)[schema.INVOICE_XERO_STATUS] == "AUTHORISED"
+    # WHEN the sweep runs
+    result = _sweep(world)
+    # THEN it queued the gap and Dynamics shows the payment
+    assert result.xero_gaps == 1
+    shown = world.shows(invoice, "PAID")
+    assert _amount(shown[schema.INVOICE_XERO_AMOUNT_DUE]) == 0
+    time.sleep(1.5)  # the worker's queue has drained
+    # AND a sweep that finds nothing asks each side once
+    before = _total_calls(world)
+    idle = _sweep(world)
+    after = _total_calls(world)
+    assert (idle.dynamics_gaps, idle.xero_gaps) == (0, 0)
+    assert (after[0] - before[0], after[1] - before[1]) == (1, 1)

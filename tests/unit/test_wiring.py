@@ -44,3 +44,8 @@ def test_xero_webhook_is_an_anonymous_post_checked_by_its_signature() -> None:
 def test_xero_events_queue_is_served() -> None:
     trigger = triggers()["xero_events"]
     assert (trigger["type"], trigger["queueName"]) == ("queueTrigger", "%XERO_EVENTS_QUEUE%")
+
+
+def test_the_sweep_runs_on_its_schedule_setting() -> None:
+    trigger = triggers()["sweep"]
+    assert (trigger["type"], trigger["schedule"]) == ("timerTrigger", "%SWEEP_SCHEDULE%")

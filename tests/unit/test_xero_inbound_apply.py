@@ -159,3 +159,12 @@ def test_a_rate_limit_puts_a_delayed_copy_back() -> None:
     outcome = handle_xero_message(XeroInvoicesMessage(TENANT, (X1,)).to_json(), "inv", parts)
     assert outcome.result == "deferred"
     assert [(XeroInvoicesMessage.from_json(b).deferrals, d) for b, d in requeued] == [(1, 7)]
+
+
+def test_out_of_step_means_never_written_or_changed_after_the_connectors_write() -> None:
+    from shared.xero_inbound.sweep import out_of_step
+
+    synced = {schema.INVOICE_SYNCED_ON: "2026-01-01T10:00:00Z"}
+    assert out_of_step({"modifiedon": "2026-01-01T10:00:00Z"})  # its webhook never reached the connector
+    assert not out_of_step({**synced, "modifiedon": "2026-01-01T10:00:02Z"})  # the connector's own write
+    assert out_of_step({**synced, "modifiedon": "2026-01-01T10:03:00Z"})  # a person's later edit

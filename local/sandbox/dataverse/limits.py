@@ -30,6 +30,11 @@ class Limits:
     # the build ends Failed.
     key_build_seconds: float = 0.0
     key_build_fails: bool = False
+    # Lost deliveries on demand (to prove the connector's sweep): the next N, and/or a share of all, are
+    # never sent. Dataverse retries an asynchronous webhook only after 502/503/504 (Learn, "Use webhooks"),
+    # so a delivery made while the receiver was down is lost for good; these stand in for that.
+    webhook_drop_next: int = 0
+    webhook_drop_rate: float = 0.0
 
     def update(self, values: dict[str, Any]) -> None:
         known = {f.name: f.type for f in fields(self)}

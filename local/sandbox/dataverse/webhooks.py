@@ -7,6 +7,7 @@ Every attempt is recorded for tests (GET /_sandbox/deliveries)."""
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
 import uuid
@@ -80,6 +81,10 @@ class WebhookDispatcher:
                 }
             )
             return
+        if self._dropped():
+            self._record({**record, "url": _public_url(endpoint.get("url") or ""), "attempt": 0,
+                          "status": None, "error": "dropped (sandbox fault)", "body_size": 0})  # fmt: skip
+            return
         body = remote_execution_context(env, change, step, ctx.correlation_id, ctx.depth)
         headers = {
             "Content-Type": "application/json",
@@ -101,6 +106,14 @@ class WebhookDispatcher:
             generation = self._generation
         job = lambda: self._deliver(generation, url, headers, data, record)  # noqa: E731
         self._enqueue(f"{env.url_name}/{change.row_id}", job)
+
+    def _dropped(self) -> bool:
+        with self._lock:
+            if self.limits.webhook_drop_next > 0:
+                self.limits.webhook_drop_next -= 1
+                return True
+        rate = self.limits.webhook_drop_rate
+        return rate > 0 and random.random() < rate  # noqa: S311 - a test fault, not a secret
 
     def _enqueue(self, key: str, job: Callable[[], None]) -> None:
         with self._lock:

@@ -96,7 +96,7 @@ def _landing(page: "Page") -> func.HttpResponse:
 
 
 def _network_limited(wait: "timedelta") -> dict[str, str]:
-    from shared.web.throttle import minutes_text
+    from shared.accounts.throttle import minutes_text
 
     return {"email": f"Too many requests from your network. Try again in {minutes_text(wait)}."}
 
@@ -183,7 +183,7 @@ def _email_form(
     page: "Page", action: str, sent_text: str, send: Callable[[str, str], None]
 ) -> func.HttpResponse:
     from shared.accounts.abuse import NetworkLimited
-    from shared.web.forms import email_problem
+    from shared.accounts.fields import email_problem
 
     titles = {"/forgot": "Forgotten your password?", "/verify/resend": "Send the e-mail link again"}
     intros = {
@@ -226,9 +226,10 @@ def _verify_resend(page: "Page") -> func.HttpResponse:
 
 
 def _signin(page: "Page") -> func.HttpResponse:
+    from shared.accounts.fields import email_problem
     from shared.accounts.services import services
     from shared.accounts.signin import sign_in
-    from shared.web.forms import email_problem, safe_next
+    from shared.web.forms import safe_next
 
     target = safe_next(page.field("next") if page.method == "POST" else page.query.get("next"))
     if page.account:

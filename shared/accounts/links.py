@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Literal
 
-from shared.web.signing import sign, unsign
+from shared.signing import sign, unsign
 
 Purpose = Literal["verify", "reset"]
 LIFETIMES: dict[str, timedelta] = {"verify": timedelta(hours=24), "reset": timedelta(hours=1)}

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 
 from shared.accounts.email_links import open_link, redeem_link
 from shared.accounts.links import LinkProblem, Purpose
+from shared.accounts.passwords import hash_password, password_problem
 from shared.accounts.services import AccountServices
 from shared.store.models import Account
-from shared.web.passwords import hash_password, password_problem
 
 log = logging.getLogger("portal.accounts")
 

@@ -8,13 +8,13 @@ from datetime import timedelta
 
 from shared.accounts.abuse import MAIL_NETWORK, SIGNUP_NETWORK, check_network, may_mail
 from shared.accounts.email_links import issue_link
+from shared.accounts.fields import email_problem, text_problem
 from shared.accounts.links import LIFETIMES
 from shared.accounts.services import AccountServices
 from shared.email.message import EmailError
 from shared.email.messages import verification_message
 from shared.store.accounts import EmailTakenError
 from shared.store.models import Account
-from shared.web.forms import email_problem, text_problem
 
 log = logging.getLogger("portal.accounts")
 TRIAL_LENGTH = timedelta(days=14)

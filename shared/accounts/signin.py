@@ -14,10 +14,10 @@ from shared.accounts.abuse import (
     network_of,
     pair_key,
 )
+from shared.accounts.passwords import burn_time, hash_password, needs_rehash, verify_password
 from shared.accounts.services import AccountServices
+from shared.accounts.throttle import minutes_text
 from shared.store.models import Account
-from shared.web.passwords import burn_time, hash_password, needs_rehash, verify_password
-from shared.web.throttle import minutes_text
 
 log = logging.getLogger("portal.accounts")
 WRONG = "The e-mail address or the password is not right."

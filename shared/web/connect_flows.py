@@ -19,10 +19,10 @@ from shared.connections.dynamics_connect import DynamicsConnect
 from shared.connections.results import Choice, Connected, ConnectFailed, ConnectResult, NeedsChoice
 from shared.connections.xero_connect import XeroConnect
 from shared.crypto import KeyRing
+from shared.signing import sign, unsign
 from shared.store.oauth_state import OAuthStateStore
 from shared.web.connection_actions import flow_connection_id
 from shared.web.pages import Page
-from shared.web.signing import sign, unsign
 
 Side = Literal["xero", "dynamics"]
 _OFFERED = "pick-choices"

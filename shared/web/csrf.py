@@ -1,14 +1,14 @@
 """CSRF tokens: an HMAC of the session's CSRF secret, put in every form as `csrf_token`.
 
 The secret lives only in the signed HttpOnly cookie, so another site can neither read nor forge a token.
-SESSION_SECRET may hold several secrets (shared/web/signing.py): the first makes tokens, all check them."""
+SESSION_SECRET may hold several secrets (shared/signing.py): the first makes tokens, all check them."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 
-from shared.web.signing import secrets_of
+from shared.signing import secrets_of
 
 FIELD = "csrf_token"
 

@@ -1,17 +1,12 @@
-"""Reading what the browser sent: form bodies, e-mail addresses, `next=` targets, the client's address."""
+"""Reading what the browser sent: form bodies, `next=` targets, the client's address (what a person typed
+into a field is judged in shared/accounts/fields.py)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from urllib.parse import parse_qsl, urlsplit
 
 MAX_FORM_BYTES = 64 * 1024
-MAX_EMAIL_LENGTH = 254
-MAX_TEXT_LENGTH = 200
-# Deliberately simple: one @, something before it, a dotted domain after it, no spaces. The e-mail we
-# send is the real check; this only catches typing mistakes with a clear message.
-_EMAIL = re.compile(r"^[^@\s<>\"(),;:]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$")
 
 
 def parse_form(body: bytes | None) -> dict[str, str]:
@@ -26,22 +21,6 @@ def parse_form(body: bytes | None) -> dict[str, str]:
     for key, value in parse_qsl(text, keep_blank_values=True, max_num_fields=50):
         form.setdefault(key, value)
     return form
-
-
-def email_problem(email: str) -> str | None:
-    if not email.strip():
-        return "Enter your e-mail address."
-    if len(email.strip()) > MAX_EMAIL_LENGTH or not _EMAIL.match(email.strip()):
-        return "Enter an e-mail address like name@example.com."
-    return None
-
-
-def text_problem(value: str, what: str) -> str | None:
-    if not value.strip():
-        return f"Enter {what}."
-    if len(value) > MAX_TEXT_LENGTH:
-        return f"Keep {what} under {MAX_TEXT_LENGTH} characters."
-    return None
 
 
 def safe_next(target: str | None) -> str | None:

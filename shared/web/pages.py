@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import azure.functions as func
 
+from shared.accounts.passwords import HashingBusy
 from shared.config import Settings
 from shared.store.accounts import AccountStore
 from shared.store.models import Account, utc_now
@@ -21,7 +22,6 @@ from shared.web import responses, sessions
 from shared.web.csrf import FIELD as CSRF_FIELD
 from shared.web.csrf import csrf_token, csrf_valid
 from shared.web.forms import client_ip, parse_form
-from shared.web.passwords import HashingBusy
 from shared.web.responses import SECURITY_HEADERS
 from shared.web.templating import render, stylesheet
 

@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from shared.web.signing import sign, unsign
+from shared.signing import sign, unsign
 
 COOKIE_NAME = "dxc_session"
 MAX_AGE = timedelta(hours=12)

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from shared.accounts.abuse import MAIL_COOLDOWN, NetworkLimited
+from shared.accounts.passwords import hash_password
 from shared.accounts.recovery import request_reset
 from shared.accounts.registration import SignupForm, register, resend_verification
 from shared.accounts.services import AccountServices
@@ -19,7 +20,6 @@ from shared.config import Settings
 from shared.email.message import EmailMessage
 from shared.store.accounts import AccountStore
 from shared.store.limits import LimitStore
-from shared.web.passwords import hash_password
 
 PASSWORD = "correct horse 42 battery"
 

@@ -23,6 +23,7 @@ from local.azurite import Azurite
 from local.sandbox.dataverse.identity_directory import Client
 from local.stack import LocalStack
 from shared import bootstrap
+from shared.accounts.passwords import hash_password
 from shared.config import get_settings
 from shared.connections.connections import create_connection
 from shared.reference.worker import handle_refresh_message, refresh_message
@@ -30,7 +31,6 @@ from shared.store.accounts import AccountStore
 from shared.store.models import Account, Connection, utc_now
 from shared.store.sync_settings import InvoiceStatus, Numbering, TaxMode
 from shared.sync.events import InvoiceEvent
-from shared.web.passwords import hash_password
 from tests.integration.form_client import FormClient
 
 PASSWORD = "correct horse 42 battery"

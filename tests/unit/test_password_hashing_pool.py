@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from shared.web import passwords
-from shared.web.passwords import HASH_SLOTS, MEMORY_KIB, HashingBusy, hash_password, verify_password
+from shared.accounts import passwords
+from shared.accounts.passwords import HASH_SLOTS, MEMORY_KIB, HashingBusy, hash_password, verify_password
 
 ROOT = Path(__file__).resolve().parents[2]
 ATTACK = """
 import json, resource, threading
-from shared.web.passwords import HashingBusy, burn_time, hash_password, verify_password
+from shared.accounts.passwords import HashingBusy, burn_time, hash_password, verify_password
 stored = hash_password("correct horse 42 battery")
 burn_time("warm the dummy hash up")
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

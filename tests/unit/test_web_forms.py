@@ -2,7 +2,8 @@
 
 import pytest
 
-from shared.web.forms import client_ip, email_problem, parse_form, safe_next
+from shared.accounts.fields import email_problem
+from shared.web.forms import client_ip, parse_form, safe_next
 
 
 @pytest.mark.parametrize("target", ["/connections", "/connections/abc?x=1#top", "/"])

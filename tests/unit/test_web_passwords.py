@@ -2,7 +2,7 @@
 
 import pytest
 
-from shared.web.passwords import hash_password, needs_rehash, password_problem, verify_password
+from shared.accounts.passwords import hash_password, needs_rehash, password_problem, verify_password
 
 EMAIL = "ana@example.com"
 

@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from shared.accounts.abuse import network_of
-from shared.web.throttle import minutes_text
+from shared.accounts.throttle import minutes_text
 
 
 def test_minutes_are_rounded_up_and_worded() -> None:

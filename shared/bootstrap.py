@@ -24,10 +24,10 @@ if TYPE_CHECKING:
     from shared.store.connections import ConnectionStore
     from shared.store.models import Connection
     from shared.store.recent_connections import RecentConnections
+    from shared.store.xero_tokens import XeroTokens
     from shared.sync.worker import Collaborators
     from shared.sync.write_back import Dataverse
     from shared.xero.accounting import XeroAccounting
-    from shared.xero.tokens import XeroTokens
     from shared.xero_inbound.apply import InboundParts
     from shared.xero_inbound.sweep import SweepParts
 
@@ -103,8 +103,8 @@ def _queue(name: str) -> QueueClient:
 
 @once
 def xero_tokens() -> XeroTokens:
+    from shared.store.xero_tokens import XeroTokens
     from shared.xero.oauth import XeroOAuth
-    from shared.xero.tokens import XeroTokens
 
     return XeroTokens(connections(), XeroOAuth(session(), get_settings()))
 

@@ -32,8 +32,8 @@ from shared.errors import ConnectorError, FatalError, NotFoundError, ReconnectRe
 from shared.store.connections import ConnectionStore
 from shared.store.models import Connection, XeroSide
 from shared.store.oauth_state import OAuthStateStore
+from shared.store.xero_tokens import XeroTokens
 from shared.xero.oauth import TokenSet, XeroOAuth, XeroTenant
-from shared.xero.tokens import XeroTokens
 
 log = logging.getLogger(__name__)
 

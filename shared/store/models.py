@@ -45,7 +45,7 @@ class XeroSide:
     access_token: str = secret()
     access_token_expires_at: datetime | None = None
     refresh_token: str = secret()
-    # One refresh at a time across workers and processes: see shared/xero/tokens.py.
+    # One refresh at a time across workers and processes: see shared/store/xero_tokens.py.
     refresh_lease_until: datetime | None = None
     refresh_lease_holder: str = ""
     error: Problem = field(default_factory=Problem)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,7 +18,6 @@ import requests
 
 from shared.config import Settings
 from shared.errors import FatalError, ReconnectRequired, RetriableError
-from shared.store.models import utc_now
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +49,10 @@ class XeroTenant:
 
 class XeroOAuth:
     def __init__(
-        self, session: requests.Session, settings: Settings, clock: Callable[[], datetime] = utc_now
+        self,
+        session: requests.Session,
+        settings: Settings,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._session = session
         self._settings = settings

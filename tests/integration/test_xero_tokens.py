@@ -26,8 +26,8 @@ from shared.crypto import generate_key
 from shared.errors import ReconnectRequired, RetriableError
 from shared.store.connections import ConnectionStore
 from shared.store.models import Connection
+from shared.store.xero_tokens import REFUSED, XeroTokens
 from shared.xero.oauth import TokenSet, XeroOAuth
-from shared.xero.tokens import REFUSED, XeroTokens
 
 WORKERS = 20
 REDIRECT_URI = "http://127.0.0.1:7071/oauth/xero/callback"

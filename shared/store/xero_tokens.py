@@ -1,4 +1,4 @@
-"""Xero access tokens for a connection, refreshed so that exactly one refresh reaches Xero at a time.
+"""Xero access tokens for a stored connection, refreshed so that exactly one refresh reaches Xero at a time.
 
 Why: Xero rotates the refresh token on every refresh. Two workers refreshing with the same refresh token
 race to store different successors; the loser's write can overwrite the winner's, and the connection is

@@ -215,7 +215,7 @@ def _retry(page: "Page", account: "Account", connection_id: str) -> func.HttpRes
 def _account(page: "Page", account: "Account") -> func.HttpResponse:
     from shared.accounts.services import services
     from shared.connections.sync_form import ValidationFailed
-    from shared.web.billing_actions import billing_view
+    from shared.web.billing_actions import allow_stripe_redirects, billing_view
     from shared.web.connection_actions import save_billing
     from shared.web.connection_views import plan_label
 
@@ -230,7 +230,9 @@ def _account(page: "Page", account: "Account") -> func.HttpResponse:
         "billing": billing_view(account, page.settings),
     }
     if page.method == "GET":
-        return page.render("account.html", form=form, errors={}, **context)
+        return allow_stripe_redirects(
+            page.render("account.html", form=form, errors={}, **context), page.settings
+        )
     posted = {name: page.field(name) for name in form}
     try:
         save_billing(services(page.settings).store.update, account.id, posted)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
 import azure.functions as func
 
@@ -74,6 +75,24 @@ def usage_banner(account: Account, connection: Connection, now: datetime) -> str
         limit = plan.invoices_per_month
         return f"{used:,} of the {limit:,} invoices of the {plan.label} plan are used this month."
     return ""
+
+
+def allow_stripe_redirects(response: func.HttpResponse, settings: Settings) -> func.HttpResponse:
+    """The account page's billing buttons answer with a redirect to Stripe's hosted pages, and CSP's
+    form-action governs where a form's answer may redirect: allow Stripe's Checkout and portal hosts
+    (https://docs.stripe.com/security/guide#content-security-policy), or the stand-in's own."""
+    base = urlsplit(settings.stripe_api_base)
+    if base.hostname == "api.stripe.com":
+        origins = ["https://checkout.stripe.com", "https://billing.stripe.com"]
+    else:
+        origins = (
+            [f"{base.scheme}://{base.netloc}"] if base.scheme in ("http", "https") and base.netloc else []
+        )
+    policy = response.headers.get("Content-Security-Policy", "")
+    response.headers["Content-Security-Policy"] = policy.replace(
+        "form-action 'self'", " ".join(["form-action 'self'", *origins]), 1
+    )
+    return response
 
 
 def choose_plan(page: Page, account: Account, billing: BillingService) -> func.HttpResponse:

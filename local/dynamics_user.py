@@ -69,7 +69,7 @@ class DynamicsUser:
         currency: str = "USD",
         **columns: Any,
     ) -> str:
-        """lines: {"product": id} or {"description": "write-in"}, with quantity, price, discount."""
+        """lines: {"product": id} or {"description": "write-in"}, with quantity, price, discount, tax."""
         table, customer_id = customer
         currency_id = self.first_id("transactioncurrencies", f"isocurrencycode eq '{currency}'")
         body: dict[str, Any] = {
@@ -106,4 +106,6 @@ def _line(line: dict[str, Any], number: int) -> dict[str, Any]:
         body["priceperunit"] = line.get("price", 10.0)
     if line.get("discount"):
         body["manualdiscountamount"] = line["discount"]
+    if line.get("tax"):
+        body["tax"] = line["tax"]
     return body

@@ -68,6 +68,7 @@ LINE_COLUMNS: tuple[str, ...] = (
     "quantity",
     "priceperunit",
     "manualdiscountamount",
+    "volumediscountamount",
     "baseamount",
     "tax",
     "extendedamount",

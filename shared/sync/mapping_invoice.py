@@ -1,8 +1,9 @@
 """A Dynamics invoice document (the one GET of invoice_query) as a Xero ACCREC Invoice payload.
 
 Amounts leave as JSON numbers rounded to what Xero keeps: UnitAmount and Quantity to 4 decimals (the caller
-sends `unitdp=4`), money to 2. Xero calculates tax per line from TaxType, so Dynamics' own tax figures are
-not sent: the two systems must agree on rates, not on pennies typed twice.
+sends `unitdp=4`), money to 2. The amounts are the ones Dynamics computed: the unit price after the price
+list and its volume discount, the manual discount, and a line's tax where Dynamics has one (sent as
+TaxAmount, which overrides Xero's own calculation); a line without tax is left to Xero's TaxType.
 """
 
 from __future__ import annotations
@@ -99,8 +100,7 @@ def _line(line: dict[str, Any], settings: SyncSettings, known: Collection[str] |
     quantity = decimal_or_none(line.get("quantity"))
     if quantity is not None:
         item["Quantity"] = as_number(quantity, FOUR_DP)
-    price = decimal_or_none(line.get("priceperunit"))
-    item["UnitAmount"] = as_number(price if price is not None else _ZERO, FOUR_DP)
+    item["UnitAmount"] = as_number(_unit_price(line), FOUR_DP)
     code = item_code(line)
     if code and (known is None or code in known):
         item["ItemCode"] = code
@@ -108,7 +108,19 @@ def _line(line: dict[str, Any], settings: SyncSettings, known: Collection[str] |
     discount = decimal_or_none(line.get("manualdiscountamount"))
     if discount is not None and discount > 0:
         item["DiscountAmount"] = as_number(discount)  # the spec's LineItem takes an amount, no rate needed
+    tax = decimal_or_none(line.get("tax"))
+    if tax is not None and tax > 0 and settings.tax_mode is TaxMode.EXCLUSIVE:
+        # Dynamics computed this line's tax (a tax plug-in or a typed figure): Xero's spec lets TaxAmount
+        # override its own calculation, so both systems show the same total
+        item["TaxAmount"] = as_number(tax)
     return item
+
+
+def _unit_price(line: dict[str, Any]) -> Decimal:
+    """The price Dynamics charged per unit: the price list's (or the typed) price less the per-unit
+    volume discount of its discount list (Learn, invoicedetail: baseamount uses both)."""
+    price = decimal_or_none(line.get("priceperunit")) or _ZERO
+    return price - (decimal_or_none(line.get("volumediscountamount")) or _ZERO)
 
 
 def _description(line: dict[str, Any]) -> str:
@@ -151,6 +163,7 @@ def _net(doc: dict[str, Any]) -> Decimal:
     total = _ZERO
     for line in lines_of(doc):
         quantity = decimal_or_none(line.get("quantity")) or _ZERO
-        price = decimal_or_none(line.get("priceperunit")) or _ZERO
-        total += quantized(quantity * price) - (decimal_or_none(line.get("manualdiscountamount")) or _ZERO)
+        total += quantized(quantity * _unit_price(line)) - (
+            decimal_or_none(line.get("manualdiscountamount")) or _ZERO
+        )
     return total

@@ -242,6 +242,27 @@ def test_an_invoice_delivered_at_half_past_midnight_in_auckland_is_dated_that_da
     assert str(xero_invoice["DueDateString"]).startswith("2027-01-20")
 
 
+def test_a_price_list_volume_discount_and_line_tax_reach_xero_as_dynamics_computed_them(world: World) -> None:
+    # GIVEN an invoice on the Standard price list: 60 widgets (12.50 each there, 1.50 off each from 50 by
+    # the list's volume discount) with the tax Dynamics put on the line
+    price_list = world.user.first_id("pricelevels", "name eq 'Standard (USD)'")
+    invoice = world.user.create_invoice(
+        "Widgets by the box",
+        ("account", world.new_account()),
+        [{"product": world.product("WIDGET-01"), "quantity": 60, "tax": 99.0}],
+        **{"pricelevelid@odata.bind": f"/pricelevels({price_list})"},
+    )
+    row = world.synced(invoice)
+    dynamics = world.user.invoice(invoice)
+    (line,) = world.user.lines(invoice)
+    assert (line["priceperunit"], line["volumediscountamount"], line["baseamount"]) == (12.5, 1.5, 660.0)
+    # THEN Xero bills what Dynamics computed, to the cent
+    xero_invoice = world.xero_invoice(row[schema.INVOICE_XERO_ID])
+    (xero_line,) = xero_invoice["LineItems"]
+    assert float(xero_line["UnitAmount"]) == 11.0 and float(xero_line["TaxAmount"]) == 99.0
+    assert float(xero_invoice["Total"]) == dynamics["totalamount"] == 759.0
+
+
 def test_a_currency_xero_has_not_enabled_is_explained_on_the_invoice(world: World) -> None:
     invoice = world.user.create_invoice(
         "Euro", ("account", world.new_account()), [{"description": "A"}], "EUR"

@@ -57,6 +57,7 @@ def test_lines_carry_quantity_price_to_four_places_item_and_account() -> None:
         "UnitAmount": 22.5,
         "ItemCode": "PINE-H3-100",
         "AccountCode": "200",
+        "TaxAmount": 67.5,  # the tax Dynamics computed, so both totals agree
     }
     assert second["UnitAmount"] == 48.1234 and second["DiscountAmount"] == 10.0
     assert "ItemCode" not in write_in and write_in["UnitAmount"] == 60.0
@@ -188,3 +189,17 @@ def test_lines_without_a_number_come_last_in_a_stable_order() -> None:
         None,
         "PINE-H3-100",
     ]
+
+
+def test_the_volume_discount_lowers_the_unit_price_dynamics_charged() -> None:
+    doc = invoice_document()
+    first = sorted(doc["invoice_details"], key=lambda line: line["lineitemnumber"])[0]
+    first["volumediscountamount"] = 1.5  # per unit, from the price list item's discount list
+    line = mapped(doc)["LineItems"][0]
+    assert line["UnitAmount"] == 21.0 and line["Quantity"] == 20.0
+
+
+@pytest.mark.parametrize("mode", [TaxMode.INCLUSIVE, TaxMode.NO_TAX])
+def test_dynamics_tax_is_sent_only_when_amounts_are_tax_exclusive(mode: TaxMode) -> None:
+    lines = mapped(settings=replace(AUCKLAND, tax_mode=mode))["LineItems"]
+    assert all("TaxAmount" not in line for line in lines)

@@ -133,6 +133,7 @@ def seed(env: EnvironmentState) -> None:
             )["productid"]
             for number, name, price, text in PRODUCTS
         ]
+        _price_list(env, prices, products, unit)
         _invoice(
             env,
             "INV-00001",
@@ -153,6 +154,27 @@ def seed(env: EnvironmentState) -> None:
             [(None, "Write-in: on-site visit", 1, 300.0, 0.0, 0.0), (products[4], None, 1, None, 0.0, 0.0)],
             {"discountamount": 100.0, "freightamount": 25.0, "duedate": "2030-01-31"},
         )
+
+
+def _price_list(env: EnvironmentState, prices: str, products: list[str], unit: Ref) -> None:
+    """Every product on the Standard price list at its list price; widgets bought by the box get
+    1.50 off each from fifty (a volume discount list, as a long-used business sets them up)."""
+    volume = put(env, "discounttype", demo_id(env, "discounttype", "widgets"),
+                 {"name": "Widget volume", "isamounttype": True})["discounttypeid"]  # fmt: skip
+    put(env, "discount", demo_id(env, "discount", "widgets", "50"),
+        {"discounttypeid": Ref(volume, "discounttype"), "lowquantity": 50.0, "highquantity": 999999.0,
+         "amount": 1.5})  # fmt: skip
+    for product_id, (number, _name, price, _text) in zip(products, PRODUCTS, strict=True):
+        values: dict[str, object] = {
+            "productnumber": number,
+            "pricelevelid": Ref(prices, "pricelevel"),
+            "productid": Ref(product_id, "product"),
+            "uomid": unit,
+            "amount": price,
+        }
+        if number == "WIDGET-01":
+            values["discounttypeid"] = Ref(volume, "discounttype")
+        put(env, "productpricelevel", demo_id(env, "pricelistitem", number), values)
 
 
 def _account(env: EnvironmentState, values: tuple[str, ...], currency: str) -> str:

@@ -73,6 +73,9 @@ def _sales_tables() -> list[Table]:
         money("priceperunit"),
         money("manualdiscountamount"),
         money("tax"),
+        # Learn, invoicedetail reference: the per-unit discount of the price list item's discount list for
+        # this quantity; read-only, computed by Dynamics' pricing
+        money("volumediscountamount", computed=True),
         money("baseamount", computed=True),
         money("extendedamount", computed=True),
         Attribute("isproductoverridden", BOOLEAN, true_label="Write-in", false_label="Existing"),
@@ -192,7 +195,45 @@ def _reference_tables() -> list[Table]:
         Attribute("isdisabled", BOOLEAN),
     ):
         user.add(a)
-    return [currency, price_list, uom, unit, user, *_time_zone_tables()]
+    return [currency, price_list, uom, unit, user, *_price_list_tables(), *_time_zone_tables()]
+
+
+def _price_list_tables() -> list[Table]:
+    """Learn, productpricelevel / discounttype / discount table references: a price list item gives a
+    product's price (amount) in a price list for a unit, optionally with a discount list whose bands
+    (lowquantity..highquantity) take an amount or a percentage off each unit."""
+    item = new_table(
+        "productpricelevel", "productpricelevels", "productnumber", 1026, "Price List Item",
+        schema_name="ProductPriceLevel", ownership="OrganizationOwned",
+    )  # fmt: skip
+    for a in (
+        s("productnumber", 100),
+        lookup("pricelevelid", "pricelevel"),
+        lookup("productid", "product"),
+        lookup("uomid", "uom"),
+        lookup("discounttypeid", "discounttype"),
+        money("amount"),
+    ):
+        item.add(a)
+    discount_list = new_table(
+        "discounttype", "discounttypes", "name", 1080, "Discount List", schema_name="DiscountType",
+        ownership="OrganizationOwned",
+    )  # fmt: skip
+    discount_list.add(s("name", 100))
+    discount_list.add(Attribute("isamounttype", BOOLEAN, true_label="Amount", false_label="Percentage"))
+    band = new_table(
+        "discount", "discounts", "discountid", 1013, "Discount", schema_name="Discount",
+        ownership="OrganizationOwned",
+    )  # fmt: skip
+    for a in (
+        lookup("discounttypeid", "discounttype"),
+        Attribute("lowquantity", DECIMAL, precision=5, min_value=0, max_value=1e9),
+        Attribute("highquantity", DECIMAL, precision=5, min_value=0, max_value=1e9),
+        money("amount"),
+        Attribute("percentage", DECIMAL, precision=2, min_value=0, max_value=100),
+    ):
+        band.add(a)
+    return [item, discount_list, band]
 
 
 def _time_zone_tables() -> list[Table]:

@@ -12,7 +12,7 @@ from typing import Any
 from . import errors
 from .metadata_builtin import INVOICE_READ_ONLY_STATES
 from .metadata_model import BOOLEAN, Table
-from .pricing import INVOICE_TOTAL_COLUMNS, invoice_totals, line_amounts
+from .pricing import INVOICE_TOTAL_COLUMNS, invoice_totals, line_amounts, price_list_item, volume_discount
 from .store import EnvironmentState, Ref, Row, new_id, utc_now_iso
 
 STATE_COLUMNS = ("statecode", "statuscode")
@@ -205,10 +205,20 @@ def _line_rules(env: EnvironmentState, row: Row, before: Row | None) -> None:
             "The product or a write-in product description is required.", code="0x80040203"
         )
     if product is not None:
-        if row.get("priceperunit") is None:
-            row["priceperunit"] = product.get("price") or 0.0
         if row.get("uomid") is None:
             row["uomid"] = product.get("defaultuomid")
+        item = price_list_item(env, parent, product, row)
+        # Learn ("Configure product pricing"; invoicedetail.ispriceoverridden): the price comes from the
+        # invoice's price list unless the line overrides it
+        if item is not None and (not row.get("ispriceoverridden") or row.get("priceperunit") is None):
+            row["priceperunit"] = item.get("amount") or 0.0
+        elif row.get("priceperunit") is None:
+            # Dynamics flags "Product Not In Price Level" here; the sandbox falls back to the product's
+            # list price (unverified leniency, kept for rows written before price lists were modelled)
+            row["priceperunit"] = product.get("price") or 0.0
+        row["volumediscountamount"] = volume_discount(env, item, row)
+    else:
+        row["volumediscountamount"] = 0.0
     if row.get("lineitemnumber") is None:
         numbers = [x.get("lineitemnumber") or 0 for x in _lines(env, parent["invoiceid"])]
         row["lineitemnumber"] = max(numbers, default=0) + 1

@@ -28,8 +28,13 @@ def price_line(line: dict[str, Any], rate_percent: Decimal, amount_types: str, u
         line_amount = gross - money(min(max(Decimal(discount_amount), ZERO), gross))
     else:
         line_amount = money(quantity * unit * (Decimal(100) - discount_rate) / Decimal(100))
+    given_tax = line.get("TaxAmount")
     if amount_types == "NoTax":
         tax = ZERO
+    elif given_tax is not None and amount_types == "Exclusive":
+        # spec (LineItem.TaxAmount): "auto calculated ... This value can be overriden if the calculated
+        # <TaxAmount> is not correct."
+        tax = money(Decimal(str(given_tax)))
     elif amount_types == "Inclusive":
         tax = money(line_amount * rate_percent / (Decimal(100) + rate_percent))
     else:

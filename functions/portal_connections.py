@@ -93,8 +93,8 @@ def _list(page: "Page", account: "Account") -> func.HttpResponse:
 def _new(page: "Page", account: "Account") -> func.HttpResponse:
     from shared import bootstrap
     from shared.connections.connections import create_connection
-    from shared.connections.plans import DEFAULT_PLAN
     from shared.connections.sync_form import ValidationFailed
+    from shared.store.plans import DEFAULT_PLAN
     from shared.web.connection_views import PRODUCT, plan_choices
 
     form = {"product": PRODUCT[0], "name": "", "plan": DEFAULT_PLAN, **page.form}

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from shared.billing.subscriptions import LIVE, PAYMENT_FAILING
-from shared.connections.plans import PLANS, Plan, plan_named
 from shared.store.models import Account
+from shared.store.plans import PLANS, Plan, plan_named
 
 RECHECK = timedelta(minutes=15)  # how soon a paused invoice looks again (an upgrade lifts a pause)
 WARN_AT = 0.8

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
-from shared.connections.plans import PLANS, Plan
+from shared.store.plans import PLANS, Plan
 
 if TYPE_CHECKING:
     import stripe
@@ -63,7 +63,7 @@ def _ensure_price(client: stripe.StripeClient, plan: Plan) -> str:
             "recurring": {"interval": "month"},
             "lookup_key": lookup_key(plan),
             "transfer_lookup_key": current is not None,
-            "tax_behavior": "exclusive",  # the plans' prices exclude tax (shared/connections/plans.py)
+            "tax_behavior": "exclusive",  # the plans' prices exclude tax (shared/store/plans.py)
         }
     )
     return str(created.id)

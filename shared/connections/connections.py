@@ -12,11 +12,11 @@ from datetime import datetime
 from typing import Any
 
 from shared.connections.lights import lights
-from shared.connections.plans import TRIAL_LENGTH, plan_named
 from shared.connections.sync_form import ValidationFailed, apply_form
 from shared.errors import FatalError, NotFoundError
 from shared.store.connections import ConnectionStore
 from shared.store.models import Connection
+from shared.store.plans import TRIAL_LENGTH, plan_named
 
 Clock = Callable[[], datetime]
 NAME_LIMIT = 100

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from shared.connections.plans import plan_named
 from shared.store.models import Connection, DynamicsSide, XeroSide
+from shared.store.plans import plan_named
 
 CONNECT_XERO, RECONNECT_XERO = "connect-xero", "reconnect-xero"
 CONNECT_DYNAMICS, SIGN_IN_DYNAMICS = "connect-dynamics", "sign-in-dynamics"

@@ -14,8 +14,8 @@ from shared.billing.client import BillingNotConfiguredError, price_ids
 from shared.billing.service import BillingService
 from shared.billing.subscriptions import LIVE
 from shared.config import Settings
-from shared.connections.plans import PLANS, plan_named
 from shared.store.models import Account, Connection
+from shared.store.plans import PLANS, plan_named
 from shared.web.pages import Page
 
 log = logging.getLogger("portal.billing")

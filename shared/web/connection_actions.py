@@ -13,12 +13,12 @@ from datetime import datetime
 from typing import Any
 
 from shared.connections.connections import get_for_account, update_for_account
-from shared.connections.plans import plan_named
 from shared.connections.sync_form import ValidationFailed, apply_form
 from shared.errors import ConnectorError, FatalError
 from shared.store.activity import ActivityLog
 from shared.store.connections import ConnectionStore
 from shared.store.models import Account, Connection
+from shared.store.plans import plan_named
 
 Send = Callable[[str], object]
 BILLING_LIMITS = {"name": 200, "address": 500, "tax_number": 50}

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from shared.connections import lights as light_keys
 from shared.connections.lights import Light, lights, trial_status
-from shared.connections.plans import PLANS, plan_named
 from shared.store.activity import DaySummary
 from shared.store.models import Connection
+from shared.store.plans import PLANS, plan_named
 from shared.store.sync_settings import SyncSettings, TaxMode
 
 PRODUCT = ("dynamics-xero", "Dynamics Xero Connector")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from shared.billing.allowance import crosses_warning, next_month, pause_for
-from shared.connections.plans import PLANS
 from shared.store.models import Account, Subscription
+from shared.store.plans import PLANS
 
 NOW = datetime(2026, 12, 8, 10, 0, tzinfo=UTC)
 GRACE = timedelta(days=7)

@@ -1,0 +1,200 @@
+"""Imports read one way, down the layers of ARCHITECTURE.md: a module of shared/ imports only its own
+layer and those below it, no two packages of shared/ import each other, and neither shared/ nor
+functions/ imports the developer-only code (local/, tests/, bench/). Checked on the source with ast, so a
+lazy import inside a function counts as much as one at the top of a module."""
+
+from __future__ import annotations
+
+import ast
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# The layers, bottom first (ARCHITECTURE.md). A package or module of shared/ that is not listed fails the
+# check until it is given a layer.
+LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
+    (
+        "bottom",
+        frozenset(
+            {
+                "__init__",
+                "config",
+                "errors",
+                "crypto",
+                "signing",
+                "templating",
+                "http",
+                "storage",
+                "time_zones",
+            }
+        ),
+    ),
+    ("clients", frozenset({"xero", "dataverse", "email"})),
+    ("store", frozenset({"store"})),
+    ("services", frozenset({"accounts", "reference", "sync", "billing", "xero_inbound", "health"})),
+    ("connections", frozenset({"connections"})),
+    ("web", frozenset({"web"})),
+    ("composition root", frozenset({"bootstrap"})),
+)
+DEVELOPER_ONLY = ("local", "tests", "bench")
+
+# Upward imports still waiting to be removed: web's pages reach the composition root for their services
+# (a service locator) instead of being handed them by functions/. Each entry must still exist, so the list
+# can only shrink.
+KNOWN_UPWARD = frozenset(
+    {
+        ("shared.web.billing_actions", "shared.bootstrap"),
+        ("shared.web.connect_flows", "shared.bootstrap"),
+        ("shared.web.connection_page", "shared.bootstrap"),
+    }
+)
+
+
+def _module_name(path: Path, root: Path) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" and len(parts) > 1 else parts)
+
+
+def imports(root: Path) -> list[tuple[str, str, int]]:
+    """(importing module, imported module, line) for every absolute import in shared/, functions/ and
+    function_app.py. `from shared import x` counts as importing shared.x."""
+    files = [*sorted((root / "shared").rglob("*.py")), *sorted((root / "functions").rglob("*.py"))]
+    files += [root / "function_app.py"] if (root / "function_app.py").exists() else []
+    found: list[tuple[str, str, int]] = []
+    for path in files:
+        importer = _module_name(path, root)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if isinstance(node, ast.Import):
+                found += [(importer, alias.name, node.lineno) for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                if node.module == "shared":  # a submodule, or a name defined in shared/__init__.py
+                    found += [(importer, _in_shared(root, alias.name), node.lineno) for alias in node.names]
+                else:
+                    found.append((importer, node.module, node.lineno))
+    return found
+
+
+def _in_shared(root: Path, name: str) -> str:
+    is_module = (root / "shared" / f"{name}.py").exists() or (root / "shared" / name).is_dir()
+    return f"shared.{name}" if is_module else "shared"
+
+
+def _unit(module: str) -> str:
+    """The package (or top-level module) of shared/ a module belongs to: shared.sync.push → sync."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def _layer(unit: str) -> int | None:
+    return next((rank for rank, (_, units) in enumerate(LAYERS) if unit in units), None)
+
+
+def violations(root: Path, known: frozenset[tuple[str, str]] = frozenset()) -> list[str]:
+    found: list[str] = []
+    depends: dict[str, set[str]] = defaultdict(set)
+    seen_known: set[tuple[str, str]] = set()
+    for importer, imported, line in imports(root):
+        where = f"{importer} (line {line}) imports {imported}"
+        if imported.split(".")[0] in DEVELOPER_ONLY:
+            found.append(f"{where}: developer-only code in the product")
+            continue
+        if importer.split(".")[0] == "shared" and imported.split(".")[0] == "functions":
+            found.append(f"{where}: shared/ must not import the entry points")
+            continue
+        if importer.split(".")[0] != "shared" or imported.split(".")[0] != "shared":
+            continue
+        low, high = _unit(importer), _unit(imported)
+        for unit in (low, high):
+            if _layer(unit) is None:
+                found.append(f"shared/{unit} has no layer: add it to LAYERS in {Path(__file__).name}")
+        if low != high:
+            depends[low].add(high)
+        below, above = _layer(low), _layer(high)
+        if below is None or above is None or above <= below:
+            continue
+        if (importer, imported) in known:
+            seen_known.add((importer, imported))
+            continue
+        found.append(f"{where}: {LAYERS[below][0]} imports upwards into {LAYERS[above][0]}")
+    for a in sorted(depends):
+        found += [
+            f"shared/{a} and shared/{b} import each other"
+            for b in sorted(depends[a])
+            if a < b and a in depends[b]
+        ]
+    found += [
+        f"{a} no longer imports {b}: remove it from KNOWN_UPWARD" for a, b in sorted(known - seen_known)
+    ]
+    return sorted(set(found))
+
+
+def test_every_import_reads_down_the_layers() -> None:
+    assert violations(ROOT, KNOWN_UPWARD) == []
+
+
+def _tree(root: Path, files: dict[str, str]) -> Path:
+    for name, text in {"shared/__init__.py": "", "functions/__init__.py": "", **files}.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        (
+            {"shared/xero/accounting.py": "def f():\n    from shared.sync.xero_errors import explain\n"},
+            "accounting (line 2) imports shared.sync.xero_errors: clients imports upwards into services",
+        ),
+        (
+            {"shared/store/models.py": "from shared import bootstrap\n", "shared/bootstrap.py": ""},
+            "models (line 1) imports shared.bootstrap: store imports upwards into composition root",
+        ),
+        (
+            {
+                "shared/accounts/a.py": "import shared.sync.b\n",
+                "shared/sync/b.py": "import shared.accounts.a\n",
+            },
+            "shared/accounts and shared/sync import each other",
+        ),
+        (
+            {"functions/hook.py": "from local.stack import LocalStack\n"},
+            "functions.hook (line 1) imports local.stack: developer-only code in the product",
+        ),
+        (
+            {"shared/config.py": "import tests.conftest\n"},
+            "shared.config (line 1) imports tests.conftest: developer-only code in the product",
+        ),
+        (
+            {"shared/gadgets/x.py": "from shared.config import Settings\n"},
+            "shared/gadgets has no layer: add it to LAYERS in test_import_layers.py",
+        ),
+    ],
+)
+def test_the_check_finds_each_kind_of_wrong_import(
+    tmp_path: Path, files: dict[str, str], expected: str
+) -> None:
+    found = violations(_tree(tmp_path, files))
+    assert any(expected in problem for problem in found), found
+
+
+def test_imports_downwards_and_within_a_package_pass(tmp_path: Path) -> None:
+    files = {
+        "shared/sync/push.py": "from shared.xero.errors import retry_after\nfrom shared.sync import events\n",
+        "shared/web/pages.py": "from shared import templating\nfrom shared.accounts.fields import problem\n",
+        "shared/http.py": "from shared import __version__\n",
+        "functions/hook.py": "from shared import bootstrap\n",
+        "shared/bootstrap.py": "from shared.web import pages\n",
+        "shared/templating.py": "",
+    }
+    assert violations(_tree(tmp_path, files)) == []
+
+
+def test_a_known_upward_import_that_is_gone_must_leave_the_list(tmp_path: Path) -> None:
+    root = _tree(tmp_path, {"shared/web/page.py": "from shared.config import Settings\n"})
+    assert violations(root, frozenset({("shared.web.page", "shared.bootstrap")})) == [
+        "shared.web.page no longer imports shared.bootstrap: remove it from KNOWN_UPWARD"
+    ]

@@ -263,6 +263,39 @@ def test_a_price_list_volume_discount_and_line_tax_reach_xero_as_dynamics_comput
     assert float(xero_invoice["Total"]) == dynamics["totalamount"] == 759.0
 
 
+def test_shuffled_and_double_fired_deliveries_end_in_one_correct_xero_invoice(world: World) -> None:
+    # GIVEN Dynamics delivering asynchronous steps out of order (up to 1.5 s apart) and firing an Update
+    # of the status and other columns twice, as documented
+    limits = world.stack.dataverse.limits
+    limits.update({"webhook_shuffle_seconds": 1.5, "webhook_split_state_updates": True})
+    try:
+        invoice = world.user.create_invoice(
+            "Draft 0", ("account", world.new_account()), [{"description": "A"}]
+        )
+        # WHEN the user saves three times in quick succession, the last with a status change
+        for n in (1, 2):
+            world.user.update("invoices", invoice, {"name": f"Draft {n}"})
+        world.user.update("invoices", invoice, {"name": "Final", "statuscode": 4})  # Billed, still Active
+        assert world.stack.dataverse.webhooks.wait_idle(20)
+        row = world.user.wait_for(
+            invoice,
+            lambda r: (
+                bool(r.get(schema.INVOICE_XERO_ID))
+                and world.xero_invoice(r[schema.INVOICE_XERO_ID]).get("Reference") == "Final"
+            ),
+            timeout=30,
+        )
+    finally:
+        limits.update({"webhook_shuffle_seconds": 0.0, "webhook_split_state_updates": False})
+    deliveries = [d for d in world.stack.dataverse.webhooks.deliveries() if d["primary_entity_id"] == invoice]
+    assert sum(1 for d in deliveries if d["message"] == "Update") >= 4  # the last save fired twice
+    # THEN Xero holds exactly one invoice for it, with the last save
+    time.sleep(1)
+    mine = [i for i in world.xero("Invoices") if i.get("InvoiceNumber") == row["invoicenumber"]]
+    assert len(mine) == 1 and mine[0]["Reference"] == "Final"
+    assert row[schema.INVOICE_SYNC_ERROR] == ""
+
+
 def test_a_currency_xero_has_not_enabled_is_explained_on_the_invoice(world: World) -> None:
     invoice = world.user.create_invoice(
         "Euro", ("account", world.new_account()), [{"description": "A"}], "EUR"

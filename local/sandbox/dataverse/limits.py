@@ -33,6 +33,13 @@ class Limits:
     # Lost deliveries on demand (to prove the connector's sweep): the next N, and/or a share of all, are
     # never sent. Dataverse retries an asynchronous webhook only after 502/503/504 (Learn, "Use webhooks"),
     # so a delivery made while the receiver was down is lost for good; these stand in for that.
+    # Learn, "Use webhooks" / asynchronous service: asynchronous steps are not guaranteed to run in the
+    # order of the changes; with webhook_shuffle_seconds > 0 each delivery waits a random time up to it and
+    # deliveries of one row no longer queue behind each other.
+    webhook_shuffle_seconds: float = 0.0
+    # Learn, "Behavior of specialized update operations": an Update that sets statecode/statuscode together
+    # with other columns runs as two operations, so post-operation Update steps fire twice.
+    webhook_split_state_updates: bool = False
     webhook_drop_next: int = 0
     webhook_drop_rate: float = 0.0
 

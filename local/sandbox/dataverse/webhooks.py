@@ -13,6 +13,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -52,10 +53,23 @@ class WebhookDispatcher:
 
     def publish(self, env: EnvironmentState, ctx: WriteContext) -> None:
         """Queue the steps the committed changes trigger. Call with env.lock held (reads step rows)."""
-        for change in ctx.changes:
-            for step, endpoint in matching_steps(env, change):
-                self._queue(env, change, step, endpoint, ctx)
+        for committed in ctx.changes:
+            for change in self._as_fired(committed):
+                for step, endpoint in matching_steps(env, change):
+                    self._queue(env, change, step, endpoint, ctx)
         ctx.changes.clear()
+
+    def _as_fired(self, change: Change) -> list[Change]:
+        """The operations the change runs as: an Update of state and other columns is two, when asked."""
+        state = {k: v for k, v in change.target.items() if k in ("statecode", "statuscode")}
+        others = {k: v for k, v in change.target.items() if k not in state}
+        business = set(others) - {"modifiedon", "modifiedby", change.table + "id"}
+        if change.message != "Update" or not self.limits.webhook_split_state_updates or not state:
+            return [change]
+        if not business:
+            return [change]
+        common = {k: v for k, v in others.items() if k not in business}
+        return [replace(change, target=others), replace(change, target={**common, **state})]
 
     def _queue(
         self, env: EnvironmentState, change: Change, step: Row, endpoint: Row, ctx: WriteContext
@@ -116,6 +130,10 @@ class WebhookDispatcher:
         return rate > 0 and random.random() < rate  # noqa: S311 - a test fault, not a secret
 
     def _enqueue(self, key: str, job: Callable[[], None]) -> None:
+        if self.limits.webhook_shuffle_seconds > 0:  # no order: each delivery on its own, after a while
+            key = f"{key}/{uuid.uuid4()}"
+            wait = random.uniform(0, self.limits.webhook_shuffle_seconds)  # noqa: S311 - test timing
+            job = _after(wait, job)
         with self._lock:
             self._outstanding += 1
             if key in self._queues:
@@ -210,3 +228,11 @@ def _public_url(url: str) -> str:
     """The URL without its query: deliveries are listed without the webhook key."""
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+
+
+def _after(seconds: float, job: Callable[[], None]) -> Callable[[], None]:
+    def later() -> None:
+        time.sleep(seconds)
+        job()
+
+    return later

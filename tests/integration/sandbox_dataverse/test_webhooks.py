@@ -277,3 +277,17 @@ def test_depth_grows_when_a_call_carries_the_webhook_correlation(
     api.patch(f"invoices({invoice_id})", {"name": "a user edit"})
     third = json.loads(receiver.wait_for(3)[2]["body"])
     assert third["Depth"] == 1 and third["CorrelationId"] != first["CorrelationId"]
+
+
+def test_an_update_of_the_status_and_other_columns_fires_twice_when_split(
+    sb: DataverseSandbox, api: WebApiClient, receiver: Receiver
+) -> None:
+    # Learn, "Behavior of specialized update operations": the state change runs as its own operation
+    sb.limits.update({"webhook_split_state_updates": True})
+    invoice_id = _create_invoice(sb, api)
+    register_step(api, register_webhook(api, receiver.url), "Update", "invoice")
+    assert api.patch(f"invoices({invoice_id})", {"name": "Billed", "statuscode": 4}).status_code == 204
+    first, second = (json.loads(c["body"]) for c in receiver.wait_for(2))
+    targets = [{a["key"] for a in b["InputParameters"][0]["value"]["Attributes"]} for b in (first, second)]
+    assert "name" in targets[0] and "statuscode" not in targets[0]
+    assert "statuscode" in targets[1] and "name" not in targets[1]

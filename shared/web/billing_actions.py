@@ -60,6 +60,26 @@ def billing_view(account: Account, settings: Settings) -> BillingView:
     )
 
 
+def plan_facts(account: Account, plan: str, trial: str, now: datetime, billing_on: bool) -> tuple[str, str]:
+    """The connection page's "Plan" and "Trial" lines. With billing on, the account's subscription and
+    trial decide (and an ended trial pauses syncing), not the connection's own trial dates."""
+    if not billing_on:
+        return plan, trial
+    held, ends = account.subscription, account.trial_ends_at
+    in_force = plan_in_force(account)
+    if (held.subscription_id and held.status in LIVE) or ends is None:
+        return in_force.label, ""
+    if now < ends:
+        return in_force.label, (
+            f"Free until {ends:%d %B %Y} ({in_force.invoices_per_month:,} invoices a month); choose a plan "
+            "on your account page to keep invoices flowing after that."
+        )
+    return (
+        in_force.label,
+        f"Your free trial ended on {ends:%d %B %Y}: new invoices wait until you choose a plan.",
+    )
+
+
 def usage_banner(account: Account, connection: Connection, now: datetime) -> str:
     """Words for the connection page when its invoices wait, or 80% of the month's are used."""
     from shared import bootstrap

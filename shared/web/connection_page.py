@@ -14,7 +14,7 @@ from shared.connections.lights import is_dynamics_connected, is_xero_connected
 from shared.errors import ConnectorError
 from shared.store.models import Account, Connection
 from shared.web import connection_views as views
-from shared.web.billing_actions import usage_banner
+from shared.web.billing_actions import plan_facts, usage_banner
 from shared.web.connect_flows import allow_sign_in_redirects
 from shared.web.connection_actions import XeroLists, read_xero_lists
 from shared.web.pages import Page
@@ -35,14 +35,21 @@ def show_connection(
     lists = _xero_lists(connection) if lights[1].green else XeroLists()
     zone = connection.sync.time_zone
     defaults = views.defaults_values(connection.plan, connection.sync, posted)
+    plan, trial = plan_facts(
+        account,
+        views.plan_label(connection.plan),
+        views.trial_text(connection, page.now),
+        page.now,
+        bootstrap.enforcer() is not None,
+    )
     response = page.render(
         "connection.html",
         status,
         title=connection.name or "Connection",
         connection=connection,
         status_text=views.STATUS_TEXT[connection.status],
-        plan=views.plan_label(connection.plan),
-        trial=views.trial_text(connection, page.now),
+        plan=plan,
+        trial=trial,
         lights=lights,
         xero_connected=is_xero_connected(connection.xero),
         xero_pages=sandbox_pages_url(page.settings.xero_api_url, connection.xero.tenant_id),

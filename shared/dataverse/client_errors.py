@@ -12,6 +12,7 @@ from typing import Any
 import requests
 
 from shared.errors import ConcurrencyError, FatalError, NotFoundError, ReconnectRequired, RetriableError
+from shared.http import retry_after
 
 log = logging.getLogger(__name__)
 
@@ -78,14 +79,6 @@ def error_message(body: Any) -> str:
 def _code(body: Any) -> str:
     error = body.get("error") if isinstance(body, dict) else None
     return str(error.get("code") or "").lower() if isinstance(error, dict) else ""
-
-
-def retry_after(headers: dict[str, str]) -> float | None:
-    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
 
 
 def _json_or_none(response: requests.Response) -> Any:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from shared.http import retry_after
+
 
 def messages_of(body: Any) -> list[str]:
     """Every ValidationErrors[].Message in a Xero reply (summarised 400 or per-element), else its Message."""
@@ -59,8 +61,5 @@ def classify_status(status: int, headers: Mapping[str, str]) -> Outcome:
 
 def retry_after_seconds(headers: Mapping[str, str], default: int = 60) -> int:
     """Retry-After in seconds (Xero sends whole seconds), at least 1; `default` when absent or unreadable."""
-    for name, value in headers.items():
-        if name.lower() == "retry-after":
-            text = str(value).strip()
-            return max(1, int(text)) if text.isdigit() and len(text) < 10 else default
-    return default
+    seconds = retry_after(headers)
+    return default if seconds is None else max(1, seconds)

@@ -18,6 +18,7 @@ import requests
 
 from shared.config import Settings
 from shared.errors import FatalError, ReconnectRequired, RetriableError
+from shared.http import retry_after
 
 log = logging.getLogger(__name__)
 
@@ -135,9 +136,9 @@ def _raise_for_status(response: requests.Response, doing: str) -> None:
     error = _oauth_error(response)
     log.warning("Xero refused to %s: HTTP %s %s", doing, status, error)
     if status == 429:
-        raise RetriableError(f"Xero rate limit while trying to {doing}", _retry_after(response))
+        raise RetriableError(f"Xero rate limit while trying to {doing}", retry_after(response.headers))
     if status >= 500:
-        raise RetriableError(f"Xero failed to {doing} (HTTP {status})", _retry_after(response))
+        raise RetriableError(f"Xero failed to {doing} (HTTP {status})", retry_after(response.headers))
     if error == "invalid_grant":
         raise ReconnectRequired("xero", "Xero refused the saved sign-in (invalid_grant)")
     if status == 401:
@@ -154,13 +155,6 @@ def _oauth_error(response: requests.Response) -> str:
     except ValueError:
         return ""
     return str(body.get("error", "")) if isinstance(body, dict) else ""
-
-
-def _retry_after(response: requests.Response) -> float | None:
-    try:
-        return float(response.headers["Retry-After"])
-    except (KeyError, ValueError):
-        return None
 
 
 def _bearer(access_token: str) -> dict[str, str]:

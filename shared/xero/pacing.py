@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import NoReturn
 
 from shared.errors import RetriableError
+from shared.http import retry_after
 
 MAX_IN_FLIGHT = 5
 MINUTE = 60.0
@@ -69,7 +70,7 @@ class RateGate:
     # -- what Xero told us ------------------------------------------------------------------------------
     def observe(self, tenant_id: str, headers: Mapping[str, str]) -> None:
         remaining = _header(headers, "X-MinLimit-Remaining")
-        retry_after = _header(headers, "Retry-After")
+        wait = retry_after(headers)
         with self._lock:
             org, now = self._org(tenant_id), self._clock()
             if remaining is not None and remaining.strip().lstrip("-").isdigit():
@@ -82,8 +83,8 @@ class RateGate:
                 org.others = max(0, by_xero - len(org.started))
                 org.others_until = now + self.minute
             problem = (_header(headers, "X-Rate-Limit-Problem") or "").lower()
-            if retry_after is not None and retry_after.strip().isdigit() and problem != "concurrent":
-                org.blocked_until = max(org.blocked_until, now + int(retry_after))
+            if wait is not None and problem != "concurrent":
+                org.blocked_until = max(org.blocked_until, now + wait)
 
     # -- before reading Dynamics ------------------------------------------------------------------------
     def check(self, tenant_id: str, key: str | None = None) -> None:

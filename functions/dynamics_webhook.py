@@ -1,7 +1,5 @@
 """POST /api/dynamics/webhook: verify the connection's key, enqueue the invoice's ids, answer 202."""
 
-import json
-
 import azure.functions as func
 
 bp = func.Blueprint()
@@ -12,8 +10,12 @@ KEY_HEADER = "x-webhook-key"
 def dynamics_webhook(req: func.HttpRequest) -> func.HttpResponse:
     # ANONYMOUS at the host: Dynamics sends the connection's own key as ?code=, checked in accept_webhook.
     from shared import bootstrap
-    from shared.sync.intake import accept_webhook
+    from shared.sync.intake import MAX_BODY_BYTES, accept_webhook
+    from shared.web.responses import json_answer
 
+    declared = req.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:  # refused by its length, before any reading
+        return json_answer({"error": "the body is over 1 MB", "field": "body"}, 413)
     key = req.params.get("code") or req.headers.get(KEY_HEADER) or ""
     queue = bootstrap.invoice_queue()
     answer = accept_webhook(
@@ -24,4 +26,4 @@ def dynamics_webhook(req: func.HttpRequest) -> func.HttpResponse:
         lambda event: queue.send_message(event.to_json()),
         bootstrap.utc_now,
     )
-    return func.HttpResponse(json.dumps(answer.body), status_code=answer.status, mimetype="application/json")
+    return json_answer(answer.body, answer.status)

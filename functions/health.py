@@ -1,7 +1,5 @@
 """GET /api/health: version and whether queue and table storage answer (200 ok / 503 degraded)."""
 
-import json
-
 import azure.functions as func
 
 bp = func.Blueprint()
@@ -11,11 +9,7 @@ bp = func.Blueprint()
 def health(req: func.HttpRequest) -> func.HttpResponse:
     from shared.config import get_settings
     from shared.health import check_health
+    from shared.web.responses import json_answer
 
     result = check_health(get_settings())
-    return func.HttpResponse(
-        json.dumps(result.body),
-        status_code=200 if result.ok else 503,
-        mimetype="application/json",
-        headers={"Cache-Control": "no-store"},
-    )
+    return json_answer(result.body, 200 if result.ok else 503)

@@ -4,6 +4,7 @@ identity with service URIs in Azure (no account keys). Built lazily by callers, 
 from __future__ import annotations
 
 import functools
+import logging
 from typing import Any
 
 from azure.data.tables import TableServiceClient
@@ -30,6 +31,15 @@ _DEVELOPMENT_STORAGE = (
 _DIRECT: dict[str, Any] = {"use_env_settings": False}
 
 
+# The Azure SDK logs every request URL at INFO (azure.core's HTTP logging policy); table URLs carry
+# PartitionKey/RowKey, which for account rows is an encoded e-mail address. Our own lines say what matters.
+SDK_LOG_LEVEL = logging.WARNING
+
+
+def quiet_sdk_logs() -> None:
+    logging.getLogger("azure").setLevel(SDK_LOG_LEVEL)
+
+
 def _connection_string(settings: Settings) -> str:
     value = settings.storage_connection
     return _DEVELOPMENT_STORAGE if value.strip() == "UseDevelopmentStorage=true" else value
@@ -49,6 +59,7 @@ def _queue_uri(settings: Settings) -> str:
 
 
 def queue_service(settings: Settings, **options: Any) -> QueueServiceClient:
+    quiet_sdk_logs()
     options = {**_DIRECT, **options}
     if settings.storage_connection:
         return QueueServiceClient.from_connection_string(_connection_string(settings), **options)
@@ -68,6 +79,7 @@ def queue_client(settings: Settings, queue_name: str) -> QueueClient:
 
 
 def table_service(settings: Settings, **options: Any) -> TableServiceClient:
+    quiet_sdk_logs()
     options = {**_DIRECT, **options}
     if settings.storage_connection:
         return TableServiceClient.from_connection_string(_connection_string(settings), **options)

@@ -18,6 +18,7 @@ argon2 is imported on first use, not at import time: cold start is measured."""
 from __future__ import annotations
 
 import functools
+import os
 import string
 import threading
 from collections.abc import Callable
@@ -31,7 +32,7 @@ MIN_LENGTH = 12
 MAX_LENGTH = 1000  # hashing a megabyte-long "password" would be a cheap denial of service
 _CLASSES = (string.ascii_lowercase, string.ascii_uppercase, string.digits)
 MEMORY_KIB, TIME_COST, PARALLELISM = 19 * 1024, 2, 1  # OWASP's argon2id minimum (see above)
-HASH_SLOTS = 4  # hashes at once per process: 4 × 19 MiB, on instances that also take webhooks
+HASH_SLOTS = 2  # hashes at once per process: 2 × 19 MiB, and at most two cores' worth of hashing
 HASH_WAIT_SECONDS = 0.5
 _slots = threading.BoundedSemaphore(HASH_SLOTS)
 T = TypeVar("T")
@@ -41,9 +42,21 @@ class HashingBusy(Exception):
     """Every hashing slot stayed taken: try again in a moment (the portal answers 429)."""
 
 
+HASH_NICENESS = 10  # hashing yields the CPU to webhooks and queue work (Linux: per-thread nice value)
+
+
+def _lower_priority() -> None:
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASH_NICENESS)
+    except (AttributeError, OSError):  # not Linux, or not allowed: hashing keeps the normal priority
+        pass
+
+
 @functools.cache
 def _pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=HASH_SLOTS, thread_name_prefix="argon2")
+    return ThreadPoolExecutor(
+        max_workers=HASH_SLOTS, thread_name_prefix="argon2", initializer=_lower_priority
+    )
 
 
 def _in_slot(work: Callable[[], T]) -> T:

@@ -7,6 +7,7 @@ the query string (e-mail links carry tokens there) or the form (passwords)."""
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -105,7 +106,23 @@ def css_url() -> str:
     return f"/static/app.css?v={stylesheet()[1]}"
 
 
+# At most PORTAL_SLOTS portal pages are worked on at once per process: a flood of sign-ins or sign-ups
+# waits (then gets 429) instead of taking the CPU the webhook and the queue workers share (issue 16).
+PORTAL_SLOTS = 4
+PORTAL_WAIT_SECONDS = 2.0
+_portal_slots = threading.BoundedSemaphore(PORTAL_SLOTS)
+
+
 def serve(req: func.HttpRequest, handler: Handler) -> func.HttpResponse:
+    if not _portal_slots.acquire(timeout=PORTAL_WAIT_SECONDS):
+        return busy()
+    try:
+        return _serve(req, handler)
+    finally:
+        _portal_slots.release()
+
+
+def _serve(req: func.HttpRequest, handler: Handler) -> func.HttpResponse:
     try:
         from shared.accounts.services import services
         from shared.config import get_settings
@@ -129,7 +146,7 @@ def serve(req: func.HttpRequest, handler: Handler) -> func.HttpResponse:
 
 
 def busy() -> func.HttpResponse:
-    body = "<!doctype html><title>Busy</title><p>Too many sign-ins at this moment. Try again in a moment."
+    body = "<!doctype html><title>Busy</title><p>Too many requests at this moment. Try again in a moment."
     return func.HttpResponse(
         body, status_code=429, mimetype="text/html", charset="utf-8",
         headers={**SECURITY_HEADERS, "Retry-After": "2", "Cache-Control": "no-store"},

@@ -17,6 +17,8 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
+    # Browsers ignore it over plain http (RFC 6797 §8.1), so it is safe locally; in Azure: a year of https.
+    "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
 }
 ONE_YEAR = 365 * 24 * 3600
 
@@ -53,3 +55,13 @@ def stylesheet(body: bytes) -> func.HttpResponse:
 
 def not_found() -> func.HttpResponse:
     return func.HttpResponse("Not found", status_code=404, mimetype="text/plain", headers=SECURITY_HEADERS)
+
+
+def json_answer(body: object, status: int) -> func.HttpResponse:
+    """A JSON answer (webhooks, health): never sniffed as something else, never cached."""
+    import json
+
+    headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
+    return func.HttpResponse(
+        json.dumps(body), status_code=status, mimetype="application/json", headers=headers
+    )

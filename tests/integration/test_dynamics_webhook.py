@@ -167,3 +167,13 @@ def test_oversize_body_is_413(connection: tuple[Connection, str]) -> None:
     _, key = connection
     assert _post(b" " * (1024 * 1024 + 1), key).status_code == 413
     assert _queued() == []
+
+
+def test_a_body_announced_over_the_limit_is_refused_before_it_is_read(
+    connection: tuple[Connection, str],
+) -> None:
+    # issue 16: the Content-Length alone decides; the (small, valid) body is never parsed or queued
+    _, key = connection
+    response = _post(_event("invoice_update.json"), key, headers={"content-length": str(8 * 1024 * 1024)})
+    assert response.status_code == 413 and _queued() == []
+    assert response.headers.get("X-Content-Type-Options") == "nosniff"  # JSON answers are never sniffed

@@ -187,9 +187,9 @@ def main() -> None:
 def _create_accounts(emails: list[str]) -> None:
     import os
 
+    from shared.accounts.passwords import hash_password
     from shared.config import Settings
     from shared.store.accounts import AccountStore
-    from shared.web.passwords import hash_password
 
     store = AccountStore.from_settings(Settings.from_env(os.environ))
     for email in emails:

@@ -33,7 +33,7 @@ MAX_LENGTH = 1000  # hashing a megabyte-long "password" would be a cheap denial 
 _CLASSES = (string.ascii_lowercase, string.ascii_uppercase, string.digits)
 MEMORY_KIB, TIME_COST, PARALLELISM = 19 * 1024, 2, 1  # OWASP's argon2id minimum (see above)
 HASH_SLOTS = 2  # hashes at once per process: 2 × 19 MiB, and at most two cores' worth of hashing
-HASH_WAIT_SECONDS = 0.5
+HASH_WAIT_SECONDS = 2.0
 _slots = threading.BoundedSemaphore(HASH_SLOTS)
 T = TypeVar("T")
 

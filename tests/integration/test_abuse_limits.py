@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from shared.accounts.abuse import MAIL_COOLDOWN, NetworkLimited
-from shared.accounts.passwords import hash_password
+from shared.accounts.passwords import HashingBusy, hash_password
 from shared.accounts.recovery import request_reset
 from shared.accounts.registration import SignupForm, register, resend_verification
 from shared.accounts.services import AccountServices
@@ -79,6 +79,14 @@ def _account(svc: AccountServices, email: str = "owner@example.com") -> str:
     return email
 
 
+def _guess(svc: AccountServices, email: str, n: int, ip: str) -> SignInResult:
+    """One wrong guess; a check the hashing pool had no room for counts as refused (it was not made)."""
+    try:
+        return sign_in(svc, email, f"guess {n}", ip)
+    except HashingBusy:
+        return SignInResult(errors={"": "busy"}, throttled=True)
+
+
 def _admitted(results: list[SignInResult]) -> int:
     """Attempts whose password was checked: answered 'not right' (or signed in), not 'too many'."""
     return sum(1 for r in results if r.account is not None or r.errors.get("", "").startswith(WRONG))
@@ -91,10 +99,8 @@ def test_parallel_guesses_from_one_network_get_five_checks(
     email = _account(svc)
     instances = [make_services() for _ in range(4)]  # spread over four instances, as Azure would
     with ThreadPoolExecutor(max_workers=12) as pool:
-        results = list(
-            pool.map(lambda n: sign_in(instances[n % 4], email, f"guess {n}", "203.0.113.9"), range(24))
-        )
-    assert _admitted(results) == 5
+        results = list(pool.map(lambda n: _guess(instances[n % 4], email, n, "203.0.113.9"), range(24)))
+    assert 0 < _admitted(results) <= 5  # 5 unless the hashing pool was full for some (then fewer)
     assert all(r.account is None for r in results)
 
 
@@ -104,10 +110,8 @@ def test_guesses_from_many_networks_get_five_checks_per_account(
     svc = make_services()
     email = _account(svc)
     with ThreadPoolExecutor(max_workers=12) as pool:
-        results = list(
-            pool.map(lambda n: sign_in(svc, email, f"guess {n}", f"198.51.{n // 250}.{n % 250}"), range(40))
-        )
-    assert _admitted(results) == 5
+        results = list(pool.map(lambda n: _guess(svc, email, n, f"198.51.{n // 250}.{n % 250}"), range(40)))
+    assert 0 < _admitted(results) <= 5  # 5 unless the hashing pool was full for some (then fewer)
 
 
 def test_a_stranger_cannot_lock_the_owner_out_of_the_network_they_use(

@@ -41,6 +41,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             spec = yaml.safe_load(handle)
         problems += xero_contract.spec_violations(spec, recorded)
         checked += " and Xero's spec with closed schemas"
+    elif reference_material.required():
+        problems.append(f"{XERO_SPECS.name} not found at {XERO_SPECS.location()} (REFERENCE_REQUIRED is set)")
     problems = xero_contract.unique(problems)
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:

@@ -71,7 +71,8 @@ def read(state: SandboxState, org: Org, request: Request, resource: str, record_
         records = apply_filters(records, request.args, ID_FIELDS[resource])
         if resource in MODIFIED_SINCE:
             records = modified_since(records, request.headers.get("If-Modified-Since"))
-        records, pagination = paginate(records, request.args)
+        # GET /Items takes no page parameter (spec): Xero answers every item at once
+        records, pagination = paginate(records, request.args) if resource != "Items" else (records, None)
     except QueryError as failure:
         return json_response({"ErrorNumber": 16, "Type": "QueryParseException", "Message": str(failure)}, 400)
     extra = {"pagination": pagination} if pagination else {}

@@ -63,3 +63,12 @@ def test_if_modified_since_returns_only_later_changes(xero: XeroClient) -> None:
     later = created(xero.put("Invoices", {"Invoices": [invoice()]}))
     response = xero.get("Invoices", headers={"If-Modified-Since": since})
     assert _ids(response) == [later["InvoiceID"]]
+
+
+def test_items_are_not_paged(xero: XeroClient) -> None:
+    # GET /Items has no page parameter in Xero's spec: every item comes at once, a page number is ignored
+    items = [{"Code": f"P-{n:03d}", "Name": f"Part {n}"} for n in range(105)]
+    assert xero.put("Items", {"Items": items}).status_code == 200
+    for params in ({}, {"page": 1}, {"page": 2}):
+        answer = xero.get("Items", params=params).json()
+        assert len(answer["Items"]) == 105 and "pagination" not in answer

@@ -5,12 +5,14 @@ Behaviour and its sources (https://docs.stripe.com unless a full address is give
 - a Checkout Session in subscription mode creates the Customer (when none was given) and the
   Subscription when the payer completes the page, then emits checkout.session.completed
   (/payments/checkout/how-checkout-works, /billing/subscriptions/build-subscriptions);
-- `subscription_data[trial_end]` must be at least 48 hours away (/api/checkout/sessions/create,
-  subscription_data.trial_end: "Has to be at least 48 hours in the future"); a trial starts the
-  subscription `trialing` with a 0.00 first invoice;
+- `subscription_data[trial_end]` must be at least 48 hours away (/api/checkout/sessions/create and
+  stripe-python's stripe/params/checkout/_session_create_params.py, subscription_data.trial_end: "Has to
+  be at least 48 hours in the future"); a trial starts the subscription `trialing` with a 0.00 first
+  invoice;
 - automatic tax with an existing customer needs an address on it or `customer_update[address]=auto`
   (/tax/checkout: "set customer_update.address to auto"); tax id collection with an existing customer
-  needs `customer_update[name]=auto` (/tax/checkout/tax-ids);
+  needs `customer_update[name]=auto` (/tax/checkout/tax-ids) — both from Stripe's guides, their exact
+  error texts unverified;
 - test cards (/testing): 4242424242424242 succeeds; 4000000000000341 attaches, then every charge fails;
   4000000000000002 is declined at once;
 - a failed renewal leaves the invoice open and the subscription `past_due`, emitting

@@ -116,7 +116,9 @@ def _disconnect(page: "Page", account: "Account", connection_id: str) -> func.Ht
         title = "Disconnect from Xero?"
         return page.render("disconnect_xero.html", title=title, connection=connection)
     xero_connect(page).disconnect(account.id, connection_id)
-    page.flash("Disconnected from Xero. Invoices stop syncing until you connect an organisation again.")
+    page.flash(
+        "Disconnected from Xero. Invoices stop syncing until you connect an organisation again.", place="xero"
+    )
     return page.redirect(f"/connections/{connection_id}#xero")
 
 
@@ -126,15 +128,19 @@ def _app_only(page: "Page", account: "Account", connection_id: str) -> func.Http
     from shared.connections.dynamics_app_only import use_app_credentials
     from shared.connections.results import Connected
     from shared.connections.sync_form import ValidationFailed
+    from shared.dataverse.privileges import APP_USER_ROLE, INSTALL, RUNTIME
+    from shared.web.connection_views import privilege_texts
 
     connection = get_for_account(bootstrap.connections(), account.id, connection_id)
     names = ("org_url", "tenant_id", "client_id", "client_secret")
     form = {name: page.field(name) for name in names}
-    context = {
+    context: dict[str, Any] = {
         "title": "Use an application user in Dynamics",
         "connection": connection,
         "form": {**form, "client_secret": ""},
         "help_url": "",
+        "security_role": APP_USER_ROLE,
+        "privileges": privilege_texts([needed.name for needed in (*INSTALL, *RUNTIME)]),
     }
     if page.method == "GET":
         return page.render("dynamics_app.html", errors={}, **context)
@@ -148,5 +154,5 @@ def _app_only(page: "Page", account: "Account", connection_id: str) -> func.Http
         return page.render(
             "dynamics_app.html", 400, errors={"": result.message}, **{**context, "help_url": result.help_url}
         )
-    page.flash(f"Connected to Dynamics: {result.name}.")
+    page.flash(f"Connected to Dynamics: {result.name}.", place="dynamics")
     return page.redirect(f"/connections/{connection_id}#dynamics")

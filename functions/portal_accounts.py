@@ -2,7 +2,7 @@
 stylesheet; and the development mailbox. Each trigger parses, calls one service, renders."""
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import azure.functions as func
 
@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from datetime import timedelta
 
     from shared.accounts.links import LinkProblem, Purpose
+    from shared.store.models import Account
     from shared.web.pages import Page
 
 bp = func.Blueprint()
@@ -21,6 +22,14 @@ def _serve(req: func.HttpRequest, handler: Callable[["Page"], func.HttpResponse]
     from shared.web.pages import serve
 
     return serve(req, handler)
+
+
+def _serve_signed_in(
+    req: func.HttpRequest, handler: Callable[["Page", "Account"], func.HttpResponse]
+) -> func.HttpResponse:
+    from shared.web.signed_in import serve_signed_in
+
+    return serve_signed_in(req, handler)
 
 
 @bp.route(route="/", methods=["GET"], auth_level=ANONYMOUS)
@@ -39,6 +48,47 @@ def portal_stylesheet(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="signup", methods=["GET", "POST"], auth_level=ANONYMOUS)
 def portal_signup(req: func.HttpRequest) -> func.HttpResponse:
     return _serve(req, _signup)
+
+
+@bp.route(route="signup/sent", methods=["GET"], auth_level=ANONYMOUS)
+def portal_signup_sent(req: func.HttpRequest) -> func.HttpResponse:
+    return _serve(req, _signup_sent)
+
+
+@bp.route(route="terms", methods=["GET"], auth_level=ANONYMOUS)
+def portal_terms(req: func.HttpRequest) -> func.HttpResponse:
+    return _serve(req, lambda page: _about(page, "terms"))
+
+
+@bp.route(route="privacy", methods=["GET"], auth_level=ANONYMOUS)
+def portal_privacy(req: func.HttpRequest) -> func.HttpResponse:
+    return _serve(req, lambda page: _about(page, "privacy"))
+
+
+@bp.route(route="support", methods=["GET"], auth_level=ANONYMOUS)
+def portal_support(req: func.HttpRequest) -> func.HttpResponse:
+    return _serve(req, lambda page: _about(page, "support"))
+
+
+@bp.route(route="account/password", methods=["POST"], auth_level=ANONYMOUS)
+def portal_account_password(req: func.HttpRequest) -> func.HttpResponse:
+    return _serve_signed_in(req, _change_password)
+
+
+@bp.route(route="account/email", methods=["POST"], auth_level=ANONYMOUS)
+def portal_account_email(req: func.HttpRequest) -> func.HttpResponse:
+    return _serve_signed_in(req, _change_email)
+
+
+# Not signed-in only: the link proves the new address, and may be opened in another browser.
+@bp.route(route="account/email/confirm", methods=["GET"], auth_level=ANONYMOUS)
+def portal_account_email_confirm(req: func.HttpRequest) -> func.HttpResponse:
+    return _serve(req, _confirm_email)
+
+
+@bp.route(route="account/delete", methods=["GET", "POST"], auth_level=ANONYMOUS)
+def portal_account_delete(req: func.HttpRequest) -> func.HttpResponse:
+    return _serve_signed_in(req, _delete_account)
 
 
 @bp.route(route="verify", methods=["GET", "POST"], auth_level=ANONYMOUS)
@@ -127,8 +177,23 @@ def _signup(page: "Page") -> func.HttpResponse:
     except AlreadyRegistered:
         errors = {"email": "An account with this e-mail address already exists."}
         return page.render("signup.html", 409, title=title, form=form, errors=errors, already_registered=True)
-    email_sent = registered.email_sent
-    return page.render("check_email.html", title="Check your e-mail", email=form.email, email_sent=email_sent)
+    # Redirect after POST: reloading the next page never registers twice. The address rides in a note.
+    page.flash(form.email, place=_SENT if registered.email_sent else _UNSENT)
+    return page.redirect("/signup/sent")
+
+
+_SENT, _UNSENT = "signup-sent", "signup-unsent"
+
+
+def _signup_sent(page: "Page") -> func.HttpResponse:
+    return page.render("check_email.html", places=(_SENT, _UNSENT), title="Check your e-mail")
+
+
+_ABOUT = {"terms": "Terms of the free trial and of service", "privacy": "Privacy", "support": "Support"}
+
+
+def _about(page: "Page", name: str) -> func.HttpResponse:
+    return page.render(f"{name}.html", title=_ABOUT[name], contact=page.settings.email_from)
 
 
 _LINK_TEXT = {
@@ -152,7 +217,7 @@ def _link_problem(page: "Page", problem: "LinkProblem", purpose: "Purpose") -> f
 
 
 def _password_from_link(page: "Page", purpose: "Purpose") -> func.HttpResponse:
-    from shared.accounts.email_links import open_link
+    from shared.accounts.email_links import account_of_link, open_link
     from shared.accounts.links import LinkProblem
     from shared.accounts.password_setting import set_password_from_link
     from shared.accounts.services import services
@@ -163,6 +228,10 @@ def _password_from_link(page: "Page", purpose: "Purpose") -> func.HttpResponse:
     form = {"title": title, "action": action, "button": button, "token": token}
     if page.method == "GET":
         opened = open_link(svc, token, purpose)
+        if opened is LinkProblem.USED and purpose == "verify":
+            owner = account_of_link(svc, token, purpose)
+            if owner is not None and owner.email_verified and owner.password_hash:
+                return _already_confirmed(page, owner.id)
         if isinstance(opened, LinkProblem):
             return _link_problem(page, opened, purpose)
         return page.render("set_password.html", email=opened.email, errors={}, **form)
@@ -177,6 +246,17 @@ def _password_from_link(page: "Page", purpose: "Purpose") -> func.HttpResponse:
     else:
         page.flash("Your e-mail address is confirmed and your password is set. Welcome!")
     return page.redirect(AFTER_SIGN_IN)
+
+
+def _already_confirmed(page: "Page", account_id: str) -> func.HttpResponse:
+    """A used verification link of a confirmed account: no new link to ask for (none would be sent)."""
+    text = "Your e-mail address is already confirmed and your password is set."
+    if page.account is not None and page.account.id == account_id:
+        page.flash(text)
+        return page.redirect(AFTER_SIGN_IN)
+    link = {"href": "/signin", "text": "Sign in"}
+    lines = [text, "Sign in with it; if you forgot the password, choose a new one from the sign-in page."]
+    return page.render("message.html", title="Already confirmed", lines=lines, link=link)
 
 
 def _email_form(
@@ -278,3 +358,86 @@ def _dev_message(page: "Page", name: str, as_html: bool) -> func.HttpResponse:
     policy = "sandbox; default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
     headers = {**SECURITY_HEADERS, "Content-Security-Policy": policy, "Cache-Control": "no-store"}
     return func.HttpResponse(message.html, mimetype="text/html", charset="utf-8", headers=headers)
+
+
+# --- the signed-in account's own settings --------------------------------------------------------------
+
+
+def _change_password(page: "Page", account: "Account") -> func.HttpResponse:
+    from shared.accounts.services import services
+    from shared.accounts.settings import change_password
+    from shared.web.account_page import show_account
+
+    changed = change_password(
+        services(page.settings), account, page.field("current_password"), page.field("password"),
+        page.field("confirm"),
+    )  # fmt: skip
+    if changed.account is None:
+        return show_account(page, account, 400, changed.errors)
+    page.sign_in(changed.account)  # this session carries on; every other one ended
+    page.flash("Your password is changed, and every other session was signed out.", place="password")
+    return page.redirect("/account#password")
+
+
+def _change_email(page: "Page", account: "Account") -> func.HttpResponse:
+    from shared.accounts.services import services
+    from shared.accounts.settings import request_email_change
+
+    new_email = page.field("new_email").strip()
+    changed = request_email_change(services(page.settings), account, new_email, page.field("email_password"))
+    if changed.account is None:
+        from shared.web.account_page import show_account
+
+        return show_account(page, account, 400, changed.errors, posted={"new_email": new_email})
+    page.flash(
+        f"We sent a link to {changed.account.pending_email}. Your address changes when you open it "
+        "(within 24 hours).",
+        place="email",
+    )
+    return page.redirect("/account#email")
+
+
+def _confirm_email(page: "Page") -> func.HttpResponse:
+    from shared.accounts.links import LinkProblem
+    from shared.accounts.services import services
+    from shared.accounts.settings import EmailTakenError, confirm_email_change
+
+    try:
+        confirmed = confirm_email_change(services(page.settings), page.query.get("token", ""))
+    except EmailTakenError:
+        lines = ["Another account registered this e-mail address meanwhile. Your address is unchanged."]
+        return page.render("message.html", 409, title="E-mail address not changed", lines=lines)
+    if isinstance(confirmed, LinkProblem):
+        title, explanation = _LINK_TEXT[confirmed.value]
+        lines = [explanation.format(lifetime="24 hours"), "Ask for a new link on your account page."]
+        link = {"href": "/account#email", "text": "Your account"}
+        return page.render("message.html", 410, title=title, lines=lines, link=link)
+    page.flash(f"Your e-mail address is now {confirmed.email}.", place="email")
+    if page.account is not None and page.account.id == confirmed.id:
+        return page.redirect("/account#email")
+    return page.redirect("/signin")
+
+
+def _delete_account(page: "Page", account: "Account") -> func.HttpResponse:
+    from shared import bootstrap
+    from shared.accounts.services import services
+    from shared.accounts.settings import delete_account
+    from shared.connections.connections import list_for_account
+    from shared.web.connect_flows import delete_connection
+
+    connections = list_for_account(bootstrap.connections(), account.id)
+    context: dict[str, Any] = {"title": "Delete your account?", "connections": connections}
+    if page.method == "GET":
+        return page.render("delete_account.html", errors={}, **context)
+    deleted = delete_account(
+        services(page.settings),
+        account,
+        page.field("delete_password"),
+        [c.id for c in connections],
+        lambda connection_id: delete_connection(page, account.id, connection_id),
+    )
+    if deleted.account is None:
+        return page.render("delete_account.html", 400, errors=deleted.errors, **context)
+    page.sign_out()
+    page.flash("Your account and its connections are deleted. Thank you for trying the connector.")
+    return page.redirect("/")

@@ -2,7 +2,7 @@
 Install into Dynamics, "Create connection", the reference-data buttons and the day's activity; and the
 account page. Each trigger parses, calls one service, renders. Connecting the sides: oauth_callbacks.py."""
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import azure.functions as func
 
@@ -38,6 +38,16 @@ def portal_connection(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="connections/{id}/defaults", methods=["POST"], auth_level=ANONYMOUS)
 def portal_connection_defaults(req: func.HttpRequest) -> func.HttpResponse:
     return _serve(req, lambda page, account: _defaults(page, account, _id(req)))
+
+
+@bp.route(route="connections/{id}/plan", methods=["POST"], auth_level=ANONYMOUS)
+def portal_connection_plan(req: func.HttpRequest) -> func.HttpResponse:
+    return _serve(req, lambda page, account: _plan(page, account, _id(req)))
+
+
+@bp.route(route="connections/{id}/delete", methods=["GET", "POST"], auth_level=ANONYMOUS)
+def portal_connection_delete(req: func.HttpRequest) -> func.HttpResponse:
+    return _serve(req, lambda page, account: _delete(page, account, _id(req)))
 
 
 @bp.route(route="connections/{id}/install", methods=["POST"], auth_level=ANONYMOUS)
@@ -98,7 +108,13 @@ def _new(page: "Page", account: "Account") -> func.HttpResponse:
     from shared.web.connection_views import PRODUCT, plan_choices
 
     form = {"product": PRODUCT[0], "name": "", "plan": DEFAULT_PLAN, **page.form}
-    context = {"title": "Create a new connection", "form": form, "plans": plan_choices(), "product": PRODUCT}
+    # One product today: it is named on the page, not asked (a hidden field keeps the form's shape).
+    context: dict[str, Any] = {
+        "title": "Create a new connection",
+        "form": form,
+        "plans": plan_choices(),
+        "product": PRODUCT,
+    }
     if page.method == "GET":
         return page.render("connection_new.html", errors={}, **context)
     errors = {} if form["product"] == PRODUCT[0] else {"product": "Choose the product."}
@@ -118,14 +134,45 @@ def _defaults(page: "Page", account: "Account", connection_id: str) -> func.Http
     from shared import bootstrap
     from shared.connections.sync_form import ValidationFailed
     from shared.web.connection_actions import save_defaults
-    from shared.web.connection_page import show_connection
+    from shared.web.connection_page import show_connection, xero_lists_for
 
+    form = {name: value for name, value in page.form.items() if name != "plan"}  # the plan has its form
     try:
-        save_defaults(bootstrap.connections(), account.id, connection_id, page.form)
+        save_defaults(bootstrap.connections(), account.id, connection_id, form, xero_lists_for)
     except ValidationFailed as failed:
         return show_connection(page, account, connection_id, 400, page.form, failed.field_errors)
-    page.flash("Defaults saved.")
+    page.flash("Defaults saved.", place="defaults")
     return page.redirect(f"/connections/{connection_id}#defaults")
+
+
+def _plan(page: "Page", account: "Account", connection_id: str) -> func.HttpResponse:
+    from shared import bootstrap
+    from shared.connections.sync_form import ValidationFailed
+    from shared.web.connection_actions import save_plan
+    from shared.web.connection_page import show_connection
+    from shared.web.connection_views import plan_label
+
+    try:
+        saved = save_plan(bootstrap.connections(), account.id, connection_id, page.field("plan"))
+    except ValidationFailed as failed:
+        return show_connection(page, account, connection_id, 400, page.form, failed.field_errors)
+    page.flash(f"Plan saved: {plan_label(saved.plan)}.", place="plan")
+    return page.redirect(f"/connections/{connection_id}#plan")
+
+
+def _delete(page: "Page", account: "Account", connection_id: str) -> func.HttpResponse:
+    from shared import bootstrap
+    from shared.connections.connections import get_for_account
+    from shared.web.connect_flows import delete_connection
+
+    connection = get_for_account(bootstrap.connections(), account.id, connection_id)
+    if page.method == "GET":
+        return page.render("delete_connection.html", title="Delete this connection?", connection=connection)
+    left = delete_connection(page, account.id, connection_id)
+    page.flash(f"Connection “{connection.name}” deleted.")
+    for problem in left:
+        page.flash(problem, error=True)
+    return page.redirect("/connections")
 
 
 def _install(page: "Page", account: "Account", connection_id: str, rotate: bool = False) -> func.HttpResponse:
@@ -149,21 +196,27 @@ def _install(page: "Page", account: "Account", connection_id: str, rotate: bool 
     except (NotFoundError, RetriableError):
         raise
     except ConnectorError as refused:  # not signed in, sign-in refused (the light is red now), ...
-        page.flash(f"Install into Dynamics did not run: {getattr(refused, 'reason', refused)}")
+        why = getattr(refused, "reason", refused)
+        page.flash(f"Install into Dynamics did not run: {why}", error=True, place="install")
         return page.redirect(back)
     if outcome.missing_privileges and not outcome.changes:
-        page.flash("Install into Dynamics stopped: privileges are missing (listed below).")
+        stopped = "Install into Dynamics stopped: privileges are missing (listed below)."
+        page.flash(stopped, error=True, place="install")
     elif rotate:
-        page.flash("The webhook has a new key. The old key keeps working for one more hour, then stops.")
+        page.flash(
+            "The webhook has a new key. The old key keeps working for one more hour, then stops.",
+            place="install",
+        )
     else:
         changes = len(outcome.changes)
         page.flash(
             f"Installed into Dynamics: {changes} change{'s' if changes != 1 else ''}."
             if changes
-            else "Installed into Dynamics: everything was already in place, nothing changed."
+            else "Installed into Dynamics: everything was already in place, nothing changed.",
+            place="install",
         )
     for problem in outcome.problems:
-        page.flash(problem)
+        page.flash(problem, error=True, place="install")
     return page.redirect(back)
 
 
@@ -175,10 +228,10 @@ def _activate(page: "Page", account: "Account", connection_id: str) -> func.Http
     try:
         connection = activate(bootstrap.connections(), account.id, connection_id, lambda: page.now)
     except NotReadyToActivate as not_ready:
-        page.flash(str(not_ready))
+        page.flash(str(not_ready), error=True, place="start")
         return page.redirect(f"/connections/{connection_id}#start")
     ends = f", free trial until {connection.trial_ends_at:%d %B %Y}" if connection.trial_ends_at else ""
-    page.flash(f"The connection is running on {plan_label(connection.plan)}{ends}.")
+    page.flash(f"The connection is running on {plan_label(connection.plan)}{ends}.", place="start")
     return page.redirect(f"/connections/{connection_id}#start")
 
 
@@ -190,9 +243,12 @@ def _reference(page: "Page", account: "Account", connection_id: str) -> func.Htt
     try:
         queue_reference_refresh(bootstrap.connections(), account.id, connection_id, queue.send_message)
     except NotActiveYet as not_yet:
-        page.flash(str(not_yet))
+        page.flash(str(not_yet), error=True, place="reference")
         return page.redirect(f"/connections/{connection_id}#reference")
-    page.flash("Refresh queued: Xero's tax rates, account codes and branding themes reach Dynamics shortly.")
+    page.flash(
+        "Refresh queued: Xero's tax rates, account codes and branding themes reach Dynamics shortly.",
+        place="reference",
+    )
     return page.redirect(f"/connections/{connection_id}#reference")
 
 
@@ -207,7 +263,8 @@ def _retry(page: "Page", account: "Account", connection_id: str) -> func.HttpRes
     page.flash(
         f"Retry queued for {count} invoice{'s' if count != 1 else ''}."
         if count
-        else "No invoice failed today."
+        else "No invoice failed today.",
+        place="activity",
     )
     return page.redirect(f"/connections/{connection_id}#activity")
 
@@ -215,28 +272,15 @@ def _retry(page: "Page", account: "Account", connection_id: str) -> func.HttpRes
 def _account(page: "Page", account: "Account") -> func.HttpResponse:
     from shared.accounts.services import services
     from shared.connections.sync_form import ValidationFailed
-    from shared.web.billing_actions import allow_stripe_redirects, billing_view
+    from shared.web.account_page import show_account
     from shared.web.connection_actions import save_billing
-    from shared.web.connection_views import plan_label
 
-    billing = account.billing
-    form = {"name": billing.name, "address": billing.address, "tax_number": billing.tax_number}
-    days = (account.trial_ends_at - page.now).days if account.trial_ends_at else None
-    context = {
-        "title": "Your account",
-        "plan": plan_label(account.plan),
-        "days_left": days,
-        "trial_ends_at": account.trial_ends_at,
-        "billing": billing_view(account, page.settings),
-    }
     if page.method == "GET":
-        return allow_stripe_redirects(
-            page.render("account.html", form=form, errors={}, **context), page.settings
-        )
-    posted = {name: page.field(name) for name in form}
+        return show_account(page, account)
+    posted = {name: page.field(name) for name in ("name", "address", "tax_number")}
     try:
         save_billing(services(page.settings).store.update, account.id, posted)
     except ValidationFailed as failed:
-        return page.render("account.html", 400, form=posted, errors=failed.field_errors, **context)
-    page.flash("Billing details saved.")
-    return page.redirect("/account")
+        return show_account(page, account, 400, failed.field_errors, billing_form=posted)
+    page.flash("Billing details saved.", place="billing")
+    return page.redirect("/account#billing")

@@ -11,7 +11,7 @@ from shared.accounts.services import AccountServices
 from shared.errors import ConcurrencyError
 from shared.store.models import Account
 
-PATHS: dict[str, str] = {"verify": "/verify", "reset": "/reset"}
+PATHS: dict[str, str] = {"verify": "/verify", "reset": "/reset", "email": "/account/email/confirm"}
 
 
 def _nonce_field(purpose: Purpose) -> str:
@@ -33,6 +33,13 @@ def open_link(svc: AccountServices, token: str, purpose: Purpose) -> Account | L
     if account is None or not nonce_matches(getattr(account, _nonce_field(purpose)), claims):
         return LinkProblem.USED
     return account
+
+
+def account_of_link(svc: AccountServices, token: str, purpose: Purpose) -> Account | None:
+    """Whose link this is, used or not (None when it is not an intact, unexpired link of ours): so a
+    used verification link can say the address is confirmed instead of offering a new link."""
+    claims = read_token(token, purpose, svc.secret, svc.clock())
+    return None if isinstance(claims, LinkProblem) else svc.store.get(claims.account_id)
 
 
 def redeem_link(

@@ -15,8 +15,12 @@ from typing import Literal
 
 from shared.signing import sign, unsign
 
-Purpose = Literal["verify", "reset"]
-LIFETIMES: dict[str, timedelta] = {"verify": timedelta(hours=24), "reset": timedelta(hours=1)}
+Purpose = Literal["verify", "reset", "email"]  # email: confirm a new address (sent to that address)
+LIFETIMES: dict[str, timedelta] = {
+    "verify": timedelta(hours=24),
+    "reset": timedelta(hours=1),
+    "email": timedelta(hours=24),
+}
 
 
 class LinkProblem(Enum):

@@ -6,6 +6,7 @@ Each red light says why and what to do; `action` is a key the page maps to its r
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -103,8 +104,10 @@ def trial_status(connection: Connection, now: datetime) -> TrialStatus:
         todo = "choose a plan" if plan is None or plan.is_trial else f"add billing details for {plan.label}"
         banner = f"Your free trial ended on {ends:%d %B %Y}. Invoices still sync; {todo} to keep it that way."
         return TrialStatus(True, True, ends, banner)
-    days = (ends - now).days
-    left = "less than a day" if days < 1 else f"{days} day{'s' if days != 1 else ''}"
+    # Rounded up: "14 days" just after a 14-day trial began, not 13.
+    remaining = (ends - now).total_seconds() / 86400
+    days = math.ceil(remaining)
+    left = "less than a day" if remaining < 1 else f"{days} day{'s' if days != 1 else ''}"
     return TrialStatus(True, False, ends, f"Your free trial ends in {left}.")
 
 

@@ -14,6 +14,11 @@ from dataclasses import dataclass
 from shared.dataverse.client import DataverseClient
 from shared.dataverse.install_plan import TABLES
 
+# The role the app-only form asks the administrator to assign to the application user. Install creates
+# tables, columns, a service endpoint and its steps: System Administrator holds all of these. Whether
+# System Customizer also may register service endpoints is unverified, so the stricter role is named.
+APP_USER_ROLE = "System Administrator"
+
 
 @dataclass(frozen=True)
 class MissingPrivilege:

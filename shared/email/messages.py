@@ -29,3 +29,21 @@ def verification_message(to: str, link: str, hours: int) -> EmailMessage:
 
 def reset_message(to: str, link: str, minutes: int) -> EmailMessage:
     return _message(to, f"Reset your {PRODUCT} password", "reset", link=link, minutes=minutes)
+
+
+def email_change_message(to: str, name: str, link: str, hours: int) -> EmailMessage:
+    return _message(to, f"Confirm your new e-mail address for the {PRODUCT}", "email_change", name=name,
+                    link=link, hours=hours)  # fmt: skip
+
+
+def email_changed_notice(to: str, name: str, new_email: str) -> EmailMessage:
+    return _message(to, f"Your {PRODUCT} e-mail address is being changed", "email_notice", name=name,
+                    new_email=new_email)  # fmt: skip
+
+
+def red_light_message(
+    to: str, name: str, connection: str, lights: list[tuple[str, str, str]], link: str
+) -> EmailMessage:
+    """`lights`: (side, what is wrong, what to do) per red light."""
+    return _message(to, f"Action needed: “{connection}” is not syncing", "red_light", name=name,
+                    connection=connection, lights=lights, link=link)  # fmt: skip

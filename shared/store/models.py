@@ -136,4 +136,7 @@ class Account:
     # The nonce of the one e-mail link of each kind still valid; cleared when the link is used.
     verify_link_nonce: str = field(default="", repr=False)
     reset_link_nonce: str = field(default="", repr=False)
+    # A change of e-mail address waiting for its link (sent to the new address) to be followed.
+    pending_email: str = ""
+    email_link_nonce: str = field(default="", repr=False)
     etag: str | None = field(default=None, compare=False, metadata={"stored": False})

@@ -1,8 +1,8 @@
 """Short-lived, single-use OAuth `state` values for the Xero and Dynamics consent flows.
 
 PartitionKey = the state itself (43 URL-safe characters). `consume` marks the row consumed with a write
-conditional on the ETag it read, then deletes it, so when two callbacks race with the same state exactly
-one wins. A state is consumed by its
+conditional on the ETag it read (dropping its sealed secret), so when two callbacks race with the same
+state exactly one wins; the used row goes with purge_expired. A state is consumed by its
 first presentation even when that presentation is refused (wrong account or kind): a state seen in the
 wrong session is treated as burnt and the flow must start again.
 """
@@ -76,17 +76,19 @@ class OAuthStateStore:
             entity = self._table.get_entity(state, ROW_KEY)
             if entity.get("consumed"):
                 return None
-            # Mark first, delete second: the SDK's delete ignores 404, so a conditional delete alone
-            # could let two racing callbacks both believe they won. A conditional update cannot.
+            # A conditional update marks it used: two racing callbacks cannot both win (the SDK's delete
+            # ignores 404, so a conditional delete alone could not tell them apart). The used row stays,
+            # without its sealed secret, until purge_expired: a second "Allow" on Xero's page (the
+            # browser's Back) then still leads to its connection, which says it is connected.
+            kept = {name: entity[name] for name in _KEPT_WHEN_USED if name in entity}
             self._table.update_entity(
-                {"PartitionKey": state, "RowKey": ROW_KEY, "consumed": True},
-                mode=UpdateMode.MERGE,
+                {"PartitionKey": state, "RowKey": ROW_KEY, **kept, "consumed": True},
+                mode=UpdateMode.REPLACE,
                 etag=entity.metadata["etag"],
                 match_condition=MatchConditions.IfNotModified,
             )
         except (ResourceNotFoundError, ResourceModifiedError):
             return None  # unknown, or another request consumed it first
-        self._table.delete_entity(state, ROW_KEY)
         record = _record(state, entity)
         if record.kind != kind or record.account_id != account_id or record.expires_at <= self._clock():
             return None
@@ -103,6 +105,9 @@ class OAuthStateStore:
             except ResourceNotFoundError:
                 continue
         return count
+
+
+_KEPT_WHEN_USED = ("kind", "account_id", "connection_id", "created_at", "expires_at")
 
 
 def _record(state: str, entity: Any) -> OAuthState:

@@ -358,5 +358,8 @@ def _quoted(value: str) -> str:
 
 def _reconnect_message(error: ReconnectRequired) -> str:
     if error.side == "xero":
-        return f"Xero says: {error.reason} — fix: open the connector and choose Reconnect to Xero"
-    return f"Dynamics: {error.reason} — fix: open the connector and sign in to Dynamics again"
+        return f"Xero says: {error.reason} — fix: press Reconnect to Xero {_ON_THE_PAGE}"
+    return f"Dynamics: {error.reason} — fix: press Sign in to Dynamics again {_ON_THE_PAGE}"
+
+
+_ON_THE_PAGE = "on the connection's page in the connector portal"

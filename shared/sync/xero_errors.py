@@ -10,6 +10,8 @@ import re
 
 LIMIT = 2000
 GENERIC_FIX = "correct the invoice (or its customer or products) in Dynamics and save it again"
+# Where the connection's own settings are changed: the customer must find it from the message alone.
+DEFAULTS = "under Defaults on the connection's page in the connector portal"
 
 # (pattern, fix): first match wins; `{currency}` is filled from the message.
 _KNOWN: tuple[tuple[str, str], ...] = (
@@ -21,22 +23,22 @@ _KNOWN: tuple[tuple[str, str], ...] = (
     (
         r"invoice ?# must be unique|invoice number .* (already|must be unique)",
         "Xero already has an invoice with this number: change the invoice number in Dynamics, or let Xero "
-        "number invoices in the connection settings",
+        f"number invoices ({DEFAULTS})",
+    ),
+    (
+        r"tax ?type.*(cannot be used|not valid|invalid).*account|account.*tax ?type",
+        "that tax rate is not allowed with that account: choose another tax rate or default sales account "
+        f"{DEFAULTS}, or leave the tax rate empty to use the account's default",
+    ),
+    (
+        r"account ?code|account .*(archived|does not exist)",
+        f"choose another default sales account {DEFAULTS} (one that is active in Xero's chart of accounts)",
     ),
     (
         r"archived",
         "the customer's contact is archived in Xero: restore it in Xero, then save the invoice again",
     ),
-    (
-        r"tax ?type.*(cannot be used|not valid|invalid).*account|account.*tax ?type",
-        "that tax rate is not allowed with that account: pick another tax type or account in the connection "
-        "settings, or leave the tax type empty to use the account's default",
-    ),
-    (
-        r"account code .*not (a )?valid|accountcode .*not (a )?valid|account .*(archived|does not exist)",
-        "pick an active sales account code from Xero's Chart of Accounts in the connection settings",
-    ),
-    (r"tax ?type", "pick a tax type from Xero's tax rates in the connection settings"),
+    (r"tax ?type|tax ?rate", f"choose another tax rate {DEFAULTS} (one that is active in Xero)"),
     (
         r"not subscribed to currency|currency .*(not enabled|not (a )?valid)",
         "enable {currency} in Xero's Currencies settings, or invoice in the organisation's base currency",
@@ -48,12 +50,12 @@ _KNOWN: tuple[tuple[str, str], ...] = (
     (r"code .*(more than 30|too long)", "shorten the product number in Dynamics to 30 characters or fewer"),
     (
         r"item code .*(not valid|does not exist|could not be found)",
-        "create the item in Xero, or turn on 'create missing items' in the connection settings",
+        f"create the item in Xero, or tick 'Create products as Xero items' {DEFAULTS}",
     ),
     (r"name .*more than 50", "shorten the product name in Dynamics to 50 characters or fewer"),
     (r"email", "correct the customer's e-mail address in Dynamics"),
     (r"lock ?date|period lock", "the invoice date is before Xero's lock date: change the date in Dynamics"),
-    (r"branding ?theme", "pick an existing branding theme in the connection settings"),
+    (r"branding ?theme", f"choose another branding theme {DEFAULTS}"),
     (r"due ?date", "set a due date on or after the invoice date in Dynamics"),
 )
 

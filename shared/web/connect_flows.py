@@ -16,8 +16,15 @@ import azure.functions as func
 from shared import bootstrap
 from shared.config import Settings
 from shared.connections.dynamics_connect import DynamicsConnect
-from shared.connections.results import Choice, Connected, ConnectFailed, ConnectResult, NeedsChoice
-from shared.connections.xero_connect import XeroConnect
+from shared.connections.results import (
+    STATE_EXPIRED,
+    Choice,
+    Connected,
+    ConnectFailed,
+    ConnectResult,
+    NeedsChoice,
+)
+from shared.connections.xero_connect import CODE_USED, XeroConnect
 from shared.crypto import KeyRing
 from shared.signing import sign, unsign
 from shared.store.oauth_state import OAuthStateStore
@@ -90,8 +97,14 @@ def connection_of_state(page: Page, state: str, account_id: str) -> str:
 
 
 def outcome_page(page: Page, side: Side, connection_id: str, result: ConnectResult) -> func.HttpResponse:
+    if isinstance(result, ConnectFailed) and result.message in (STATE_EXPIRED, CODE_USED):
+        connected = _connected_name(page, side, connection_id)
+        if connected:  # the browser's Back to the consent page and Allow again: it is connected already
+            said = f"{SIDES[side].name} is connected: {connected}. That sign-in was already used."
+            page.flash(said, place=side)
+            return page.redirect(f"/connections/{connection_id}#{side}")
     if isinstance(result, Connected):
-        page.flash(f"Connected to {SIDES[side].name}: {result.name}.")
+        page.flash(f"Connected to {SIDES[side].name}: {result.name}.", place=side)
         return page.redirect(f"/connections/{connection_id}#{side}" if connection_id else "/connections")
     if isinstance(result, NeedsChoice):
         offered = sign(
@@ -101,6 +114,26 @@ def outcome_page(page: Page, side: Side, connection_id: str, result: ConnectResu
         )
         return choose_page(page, side, connection_id, result.pick_token, result.choices, offered)
     return failed_page(page, side, connection_id, result)
+
+
+def _connected_name(page: Page, side: Side, connection_id: str) -> str:
+    """The organisation or environment `connection_id` is connected to on `side` ("" when it is not, or
+    it is not this account's connection)."""
+    from shared.connections.connections import get_for_account
+    from shared.connections.lights import is_dynamics_connected, is_xero_connected
+    from shared.errors import NotFoundError
+
+    if not connection_id or page.account is None:
+        return ""
+    try:
+        connection = get_for_account(bootstrap.connections(), page.account.id, connection_id)
+    except NotFoundError:
+        return ""
+    if side == "xero":
+        green = is_xero_connected(connection.xero) and not connection.xero.error.reason
+        return connection.xero.organisation_name or "Xero" if green else ""
+    green = is_dynamics_connected(connection.dynamics) and not connection.dynamics.error.reason
+    return connection.dynamics.environment_name or "Dynamics" if green else ""
 
 
 def choose_page(
@@ -150,3 +183,18 @@ def failed_page(page: Page, side: Side, connection_id: str, failed: ConnectFaile
         connection_id=connection_id,
     )
     return allow_sign_in_redirects(response, page.settings)
+
+
+def delete_connection(page: Page, account_id: str, connection_id: str) -> list[str]:
+    """The connection deleted with what it set up on both sides (shared/connections/deletion.py)."""
+    from shared.connections.deletion import delete_connection as delete
+    from shared.connections.dynamics_access import dataverse_client_for
+
+    store = bootstrap.connections()
+    return delete(
+        store,
+        account_id,
+        connection_id,
+        xero_connect(page).disconnect,
+        lambda connection: dataverse_client_for(connection, store, page.settings, bootstrap.session()),
+    )

@@ -16,9 +16,12 @@ from shared.store.models import Account, Connection
 from shared.web import connection_views as views
 from shared.web.billing_actions import plan_facts, usage_banner
 from shared.web.connect_flows import allow_sign_in_redirects
-from shared.web.connection_actions import XeroLists, read_xero_lists
+from shared.web.connection_actions import XeroLists, is_complete, live_xero_lists, merged, read_xero_lists
 from shared.web.pages import Page
 from shared.xero.accounting import sandbox_pages_url
+
+# The page's sections, in order: a note after a form is shown in the section of that form.
+SECTIONS = ("xero", "dynamics", "install", "reference", "defaults", "plan", "start", "activity", "delete")
 
 
 def show_connection(
@@ -32,7 +35,7 @@ def show_connection(
     """NotFoundError for another account's connection (the caller's guard renders 404)."""
     connection = get_for_account(bootstrap.connections(), account.id, connection_id)
     lights = views.light_views(connection, page.now)
-    lists = _xero_lists(connection) if lights[1].green else XeroLists()
+    lists = xero_lists_for(connection)
     zone = connection.sync.time_zone
     defaults = views.defaults_values(connection.plan, connection.sync, posted)
     plan, trial = plan_facts(
@@ -45,9 +48,10 @@ def show_connection(
     response = page.render(
         "connection.html",
         status,
+        places=SECTIONS,
         title=connection.name or "Connection",
         connection=connection,
-        status_text=views.STATUS_TEXT[connection.status],
+        status_text=views.status_text(connection.status, lights),
         plan=plan,
         trial=trial,
         lights=lights,
@@ -56,6 +60,7 @@ def show_connection(
         dynamics_connected=is_dynamics_connected(connection.dynamics),
         privileges=views.privilege_texts(connection.dynamics.privileges_missing),
         active=connection.status == "active",
+        can_sync=all(light.green for light in lights),
         defaults=defaults,
         errors=dict(errors or {}),
         selects=views.list_choices(lists, defaults),
@@ -75,8 +80,20 @@ def show_connection(
     return allow_sign_in_redirects(response, page.settings)
 
 
-def _xero_lists(connection: Connection) -> XeroLists:
+def xero_lists_for(connection: Connection) -> XeroLists:
+    """Xero's lists for the defaults: as synced into Dynamics, else (not synced yet) read live from Xero;
+    None per list that neither side can give (the form falls back to text)."""
+    from shared.connections.lights import dynamics_light, xero_light
+
+    synced = XeroLists()
+    if dynamics_light(connection.dynamics).green:
+        try:
+            synced = read_xero_lists(bootstrap.dataverse_for(connection))
+        except ConnectorError:  # signed out meanwhile: the light says so
+            synced = XeroLists()
+    if is_complete(synced) or not xero_light(connection.xero).green:
+        return synced
     try:
-        return read_xero_lists(bootstrap.dataverse_for(connection))
-    except ConnectorError:  # signed out meanwhile: the light says so; the form falls back to text
-        return XeroLists()
+        return merged(synced, live_xero_lists(bootstrap.xero_for(connection)))
+    except ConnectorError:
+        return synced

@@ -22,6 +22,15 @@ STATUS_TEXT = {
     "active": "Active — syncing invoices",
     "disconnected": "Disconnected — not syncing",
 }
+
+
+def status_text(status: str, lights: list[LightView]) -> str:
+    """An active connection with a red light is not syncing, whatever its status says."""
+    if status == "active" and not all(light.green for light in lights):
+        return "Active — but not syncing until the red light below is fixed"
+    return STATUS_TEXT[status]
+
+
 # A short list people recognise; the connection's own zone is added when it is not among them.
 TIME_ZONES = (
     "UTC", "Pacific/Auckland", "Australia/Sydney", "Australia/Melbourne", "Australia/Brisbane",

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,6 +29,27 @@ from shared.web.templating import render, stylesheet
 
 log = logging.getLogger("portal")
 Handler = Callable[["Page"], func.HttpResponse]
+_SEP = "\x1f"  # between a note's kind, place and text in the session's flash list
+
+
+@dataclass(frozen=True)
+class Note:
+    """A message for the next page: shown next to the form that caused it (`place` is the id of that
+    page section; "" = the top of the page), a refusal as an alert, a confirmation as a status."""
+
+    text: str
+    error: bool = False
+    place: str = ""
+
+    def encoded(self) -> str:
+        return _SEP.join(("error" if self.error else "info", self.place, self.text))
+
+    @classmethod
+    def decoded(cls, raw: str) -> Note:
+        parts = raw.split(_SEP, 2)
+        if len(parts) != 3:  # a cookie from before notes had a place
+            return cls(raw)
+        return cls(parts[2], parts[0] == "error", parts[1])
 
 
 class Page:
@@ -61,8 +83,8 @@ class Page:
     def field(self, name: str) -> str:
         return self.form.get(name, "")
 
-    def flash(self, message: str) -> None:
-        self._replace_session(self.session.with_flash(message))
+    def flash(self, message: str, *, error: bool = False, place: str = "") -> None:
+        self._replace_session(self.session.with_flash(Note(message, error, place).encoded()))
 
     def sign_in(self, account: Account) -> None:
         """A brand-new session: new id and CSRF secret, so nothing known before sign-in is valid after."""
@@ -73,16 +95,22 @@ class Page:
         self._replace_session(sessions.anonymous(self.now))
         self.account = None
 
-    def render(self, template: str, status: int = 200, /, **context: Any) -> func.HttpResponse:
-        messages = self.session.flash
-        if messages:
+    def render(
+        self, template: str, status: int = 200, /, places: Iterable[str] = (), **context: Any
+    ) -> func.HttpResponse:
+        """`places`: the section ids where this template shows notes itself (`notes_at[place]`); every
+        other note is shown at the top of the page."""
+        notes = [Note.decoded(raw) for raw in self.session.flash]
+        if notes:
             self._replace_session(self.session.without_flash())
+        placed = set(places)
         body = render(
             template,
             account=self.account,
             csrf_field=CSRF_FIELD,
             csrf_token=self.csrf_token,
-            flash=messages,
+            flash=[note for note in notes if note.place not in placed],
+            notes_at={place: [note for note in notes if note.place == place] for place in placed},
             css_url=css_url(),
             **context,
         )

@@ -185,8 +185,13 @@ def test_the_whole_onboarding_through_the_pages(stack: LocalStack, password_hash
         form_action.group(1).split()
     )
     assert _sync_buttons_disabled(page) == [True, True, True]
+    assert "Create connection" not in _section(page, "start") and ">Start syncing</button>" in page
     refused = visitor.follow(visitor.post(f"/connections/{connection_id}/reference", {"kind": "taxrates"}))
-    assert "Create the connection first" in refused.text
+    # the refusal is shown as an alert in the section of the button pressed (where the page jumps to)
+    assert _alerts(_section(refused.text, "reference")) == [
+        "Xero's lists sync once both lights are green. First: Connect to Xero; Connect to Dynamics."
+    ]
+    assert _alerts(refused.text.split('<section aria-labelledby="xero">')[0]) == []
     assert _messages(bootstrap.reference_queue(), connection_id) == []
 
     # WHEN Xero is connected with two organisations allowed: the choose page, then a pick
@@ -199,7 +204,8 @@ def test_the_whole_onboarding_through_the_pages(stack: LocalStack, password_hash
     picked = visitor.post("/oauth/xero/choose", {**hidden, "choice": offered[NZ]})
     assert picked.headers["Location"] == f"/connections/{connection_id}#xero"
     page = visitor.follow(picked).text
-    assert f"Connected to Xero: {NZ}." in unescape(page) and f"Connected to {NZ}" in unescape(page)
+    assert _statuses(_section(page, "xero")) == [f"Connected to Xero: {NZ}."]
+    assert f"Connected to {NZ}" in unescape(page)
 
     # ... and Dynamics through the Microsoft sign-in, with the environment picked
     begun = visitor.post(f"/connections/{connection_id}/dynamics/connect", {})
@@ -212,12 +218,13 @@ def test_the_whole_onboarding_through_the_pages(stack: LocalStack, password_hash
     ).text
     assert f"{PRODUCTION}: not installed" in unescape(page)
     early = visitor.follow(visitor.post(f"/connections/{connection_id}/activate", {}))
-    assert "Before this connection can start: Install into Dynamics." in early.text
+    assert _alerts(_section(early.text, "start")) == ["Before this connection can start: Install into Dynamics."]
     assert store.require(connection_id).status == "draft"
 
-    # ... installed into Dynamics
+    # ... installed into Dynamics: the lists can be synced before the connection starts
     installed = visitor.follow(visitor.post(f"/connections/{connection_id}/install", {}))
-    assert re.search(r"Installed into Dynamics: \d+ changes\.", installed.text)
+    [done] = _statuses(_section(installed.text, "install"))
+    assert re.fullmatch(r"Installed into Dynamics: \d+ changes\.", done)
     assert f"Connected to {PRODUCTION}" in unescape(installed.text)
     # ... the webhook's key rotated from the page (issue 16): a new hash, the old one kept for the overlap
     before = store.require(connection_id).dynamics.webhook_key_hash
@@ -226,29 +233,35 @@ def test_the_whole_onboarding_through_the_pages(stack: LocalStack, password_hash
     assert "The webhook has a new key. The old key keeps working for one more hour" in rotated.text
     after = store.require(connection_id).dynamics
     assert after.webhook_key_hash != before and after.previous_webhook_key_hash == before
+    assert _sync_buttons_disabled(installed.text) == [False, False, False]
+    page = installed.text
+    assert page.index('id="xero"') < page.index('id="install"') < page.index('id="reference"')
+    assert page.index('id="reference"') < page.index('id="defaults"') < page.index('id="start"')
+    assert "Subscription plan" not in _section(page, "defaults") and 'id="plan"' in _section(page, "plan")
+    # before the sync, the defaults already offer Xero's lists, read live from Xero
+    assert '<select id="default_account_code"' in _section(page, "defaults")
 
     # ... defaults: every wrong field is named, nothing saved; then good values are saved
     wrong = visitor.post(
         f"/connections/{connection_id}/defaults",
         {
-            "plan": "gold",
             "time_zone": "Mars/Olympus",
             "invoice_status": "paid",
             "default_account_code": "1" * 11,
+            "default_tax_type": "BOGUS",
         },
     )
     assert wrong.status_code == 400
     for field, words in (
-        ("plan", "Choose a plan."),
         ("time_zone", "is not a time zone we know"),
         ("invoice_status", "Choose draft, submitted or authorised."),
         ("default_account_code", "Use at most 10 characters."),
+        ("default_tax_type", "“BOGUS” is not an active tax rate in Xero's tax rates."),
     ):
         assert re.search(rf'id="{field}-error">.*{re.escape(words)}', unescape(wrong.text)), field
     # (the zone install proposed from the administrator's Dynamics settings, not the wrong one)
     assert store.require(connection_id).sync.time_zone == "Pacific/Auckland"
     good = {
-        "plan": "starter",
         "time_zone": "Australia/Sydney",
         "invoice_status": "authorised",
         "numbering": "xero",
@@ -261,9 +274,10 @@ def test_the_whole_onboarding_through_the_pages(stack: LocalStack, password_hash
         "branding_theme_id": "",
     }
     saved = visitor.post(f"/connections/{connection_id}/defaults", good)
-    assert saved.status_code == 303 and "Defaults saved." in visitor.follow(saved).text
+    assert saved.status_code == 303 and saved.headers["Location"].endswith("#defaults")
+    assert _statuses(_section(visitor.follow(saved).text, "defaults")) == ["Defaults saved."]
     connection = store.require(connection_id)
-    assert connection.plan == "starter" and connection.sync.time_zone == "Australia/Sydney"
+    assert connection.sync.time_zone == "Australia/Sydney"
     assert connection.sync.time_zone_chosen
     assert (
         connection.sync.invoice_status is InvoiceStatus.AUTHORISED
@@ -272,25 +286,50 @@ def test_the_whole_onboarding_through_the_pages(stack: LocalStack, password_hash
     assert connection.sync.tax_mode is TaxMode.NO_TAX
     assert connection.sync.create_missing_contacts and not connection.sync.create_missing_items
 
-    # ... "Create connection": active, the sync buttons work and queue one refresh
+    # ... the plan, in a form of its own
+    refused = visitor.post(f"/connections/{connection_id}/plan", {"plan": "gold"})
+    assert refused.status_code == 400 and re.search(r'id="plan-error">.*Choose a plan\.', refused.text)
+    chosen = visitor.follow(visitor.post(f"/connections/{connection_id}/plan", {"plan": "starter"}))
+    assert _statuses(_section(chosen.text, "plan")) == ["Plan saved: Starter."]
+    assert store.require(connection_id).plan == "starter"
+
+    # ... "Start syncing": active, the heading says it runs
     started = visitor.follow(visitor.post(f"/connections/{connection_id}/activate", {}))
-    assert "The connection is running on Starter, free trial until" in started.text
+    [running] = _statuses(_section(started.text, "start"))
+    assert running.startswith("The connection is running on Starter, free trial until")
+    assert '<h2 id="start">Syncing</h2>' in started.text and "Start syncing" not in started.text
     assert store.require(connection_id).status == "active"
     assert _sync_buttons_disabled(started.text) == [False, False, False]
     queued = visitor.follow(visitor.post(f"/connections/{connection_id}/reference", {"kind": "accounts"}))
-    assert "Refresh queued" in queued.text
+    assert "Refresh queued" in _section(queued.text, "reference")
     [message] = _messages(bootstrap.reference_queue(), connection_id)
     assert message == refresh_message(connection_id)
 
     # THEN once the refresh ran, the defaults offer Xero's lists from Dynamics
-    assert "sync the reference data first" in queued.text.lower()
     assert handle_refresh_message(message, "test", bootstrap.reference_worker()) == "refreshed"
     page = visitor.get(f"/connections/{connection_id}").text
     assert '<select id="default_account_code"' in page and '<select id="default_tax_type"' in page
     assert re.search(r'<option value="200" selected>200 — Sales</option>', page)
-    assert "sync the reference data first" not in page.lower()
     listed = visitor.get("/connections").text
     assert unescape(listed).count("✓") == 2 and "Active — syncing invoices" in listed
+
+
+def _section(page: str, name: str) -> str:
+    found = re.search(rf'<section aria-labelledby="{name}">(.*?)</section>', page, re.S)
+    assert found, f"no section {name}"
+    return found.group(1)
+
+
+def _notes(html: str, role: str) -> list[str]:
+    return [unescape(text) for text in re.findall(rf'<p class="flash[^"]*" role="{role}">([^<]*)</p>', html)]
+
+
+def _alerts(html: str) -> list[str]:
+    return _notes(html, "alert")
+
+
+def _statuses(html: str) -> list[str]:
+    return _notes(html, "status")
 
 
 def _sync_buttons_disabled(page: str) -> list[bool]:

@@ -123,8 +123,10 @@ def test_the_trial_banner_counts_down_then_says_it_ended_without_stopping_anythi
     assert (running.on_trial, running.expired, running.banner) == (
         True,
         False,
-        "Your free trial ends in 3 days.",
+        "Your free trial ends in 4 days.",  # 3 days and an hour: rounded up
     )
+    just_begun = Connection(id="c-2", account_id="a-1", plan="trial", trial_ends_at=NOW + timedelta(days=14))
+    assert trial_status(just_begun, NOW + timedelta(minutes=5)).banner == "Your free trial ends in 14 days."
     assert (
         trial_status(connection, NOW + timedelta(days=3)).banner == "Your free trial ends in less than a day."
     )

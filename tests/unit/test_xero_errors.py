@@ -17,7 +17,7 @@ from shared.xero.errors import classify_status, messages_of, retry_after_seconds
             "rename the customer in Dynamics",
         ),
         ("Invoice # must be unique.", "change the invoice number in Dynamics"),
-        ("Account code '999' is not a valid code for this document.", "Chart of Accounts"),
+        ("Account code '999' is not a valid code for this document.", "chart of accounts"),
         (
             "The TaxType code 'OUTPUT9' cannot be used with account code '200'.",
             "not allowed with that account",
@@ -31,7 +31,7 @@ from shared.xero.errors import classify_status, messages_of, retry_after_seconds
         ),
         ("The Code field must not be more than 30 characters long.", "30 characters or fewer"),
         ("Email address must be valid.", "e-mail address"),
-        ("Item code 'PINE-H3' is not valid", "create missing items"),
+        ("Item code 'PINE-H3' is not valid", "Create products as Xero items"),
     ],
 )
 def test_known_messages_get_a_specific_fix(message: str, fix_has: str) -> None:
@@ -105,3 +105,21 @@ def test_retry_after() -> None:
     assert retry_after_seconds({"retry-after": "0"}) == 1
     assert retry_after_seconds({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}, default=60) == 60
     assert retry_after_seconds({}) == 60
+
+
+# The sandbox's words (local/sandbox/xero/rules.py, invoices.py) for defaults saved in the portal: an
+# empty or unknown default account, an unknown tax type, a branding theme that is gone.
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Account code '' is not a valid code for this document.",
+        "Account code 'NOPE-999' is not a valid code for this document.",
+        "The TaxType code 'BOGUS' does not exist or cannot be used for this type of transaction.",
+        "The TaxType code 'OUTPUT2' cannot be used with account code '200'.",
+        "Branding theme with BrandingThemeID 5d4a1f36-7c64-4e37-9a8e-1ab2c3d4e5f6 could not be found.",
+    ],
+)
+def test_a_refused_default_names_the_portal_not_dynamics(message: str) -> None:
+    fix = explain([message]).split(" — fix: ", 1)[1]
+    assert "Defaults on the connection's page in the connector portal" in fix
+    assert "Dynamics" not in fix

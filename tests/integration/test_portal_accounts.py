@@ -45,8 +45,13 @@ class Visitor(FormClient):
         return sessions.decode(self.cookie(), SESSION_SECRET, utc_now())
 
     def register(self, email: str, company: str = "Kiwi Ltd") -> requests.Response:
+        """The page after registering: the form's answer redirects there (redirect after POST)."""
         self.get("/signup")
-        return self.post("/signup", {"name": "Ana", "company": company, "email": email, "terms": "accepted"})
+        sent = self.post("/signup", {"name": "Ana", "company": company, "email": email, "terms": "accepted"})
+        if sent.status_code != 303:
+            return sent
+        assert sent.headers["Location"] == "/signup/sent"
+        return self.get(sent.headers["Location"])
 
     def register_and_set_password(self, email: str, password: str = GOOD_PASSWORD) -> requests.Response:
         assert self.register(email).status_code == 200
@@ -182,7 +187,9 @@ def test_a_used_an_expired_and_a_changed_link_each_say_what_happened(portal: Por
     fresh.get("/signup")
     replayed = fresh.post("/verify", _passwords(link))
 
-    assert used.status_code == 410 and "This link was already used" in used.text
+    # a used link of a confirmed account says so and offers sign-in, not a new link that never comes
+    assert used.status_code == 200 and "already confirmed" in used.text
+    assert 'href="/signin"' in used.text and 'action="/verify/resend"' not in used.text
     assert expired.status_code == 410 and "This link has expired" in expired.text
     assert changed.status_code == 400 and "This link is not valid" in changed.text
     assert replayed.status_code == 410 and "This link was already used" in replayed.text

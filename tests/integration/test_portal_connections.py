@@ -573,3 +573,122 @@ def test_app_only_without_an_application_user_or_a_role_says_what_the_admin_must
     connected = visitor.post(f"/connections/{mine.id}/dynamics/app", form)
     assert connected.status_code == 303
     assert bootstrap.connections().require(mine.id).dynamics.auth_mode == "app"
+
+
+def test_the_new_connection_page_names_the_one_product_instead_of_asking(
+    stack: LocalStack, password_hash: str
+) -> None:
+    visitor = _visitor(stack, password_hash)
+
+    page = visitor.get("/connections/new").text
+
+    assert 'type="radio" id="product' not in page and "Product: <strong>Dynamics Xero Connector</strong>" in page
+    assert ">Create connection</button>" in page
+    created = visitor.post("/connections/new", {"product": "dynamics-xero", "name": "One", "plan": "trial"})
+    assert created.status_code == 303
+
+
+def test_the_application_user_form_names_the_security_role_to_assign(
+    stack: LocalStack, password_hash: str
+) -> None:
+    visitor = _visitor(stack, password_hash)
+    mine = _draft(visitor.account)
+
+    page = visitor.get(f"/connections/{mine.id}/dynamics/app").text
+
+    assert "assign it the security role\n  <strong>System Administrator</strong>" in page
+    assert "Create Service Endpoint — needed to register the webhook" in page
+    assert "the connector's security role" not in page
+
+
+def test_back_to_xeros_consent_and_allow_again_says_it_is_connected(
+    stack: LocalStack, password_hash: str
+) -> None:
+    visitor = _visitor(stack, password_hash)
+    mine = _draft(visitor.account)
+    begun = visitor.post(f"/connections/{mine.id}/xero/connect", {})
+    first = visitor.get(_xero_consent(stack, begun.headers["Location"], [UK]))
+    if first.status_code == 200:  # Xero lists every organisation this Xero user connected before
+        hidden, offered = _choose_form(first.text)
+        first = visitor.post("/oauth/xero/choose", {**hidden, "choice": offered[UK]})
+    assert first.status_code == 303 and bootstrap.connections().require(mine.id).xero.tenant_id
+    visitor.follow(first)
+
+    # the browser's Back shows Xero's consent page again (same state); Allow once more
+    again = visitor.get(_xero_consent(stack, begun.headers["Location"], [UK]))
+
+    assert again.status_code == 303 and again.headers["Location"] == f"/connections/{mine.id}#xero"
+    page = visitor.follow(again).text
+    assert "is not connected" not in page
+    assert _statuses(_section(page, "xero")) == [f"Xero is connected: {UK}. That sign-in was already used."]
+
+
+def test_defaults_naming_what_xero_has_not_are_refused_with_where_to_look(
+    stack: LocalStack, password_hash: str
+) -> None:
+    visitor = _visitor(stack, password_hash)
+    mine = _draft(visitor.account)
+    store = bootstrap.connections()
+
+    # Xero not connected yet: a changed code cannot be checked, so it is not taken on trust
+    unchecked = visitor.post(f"/connections/{mine.id}/defaults", {"default_account_code": "NOPE-999"})
+    assert unchecked.status_code == 400
+    assert "We could not read Xero's chart of accounts to check “NOPE-999”" in unescape(unchecked.text)
+    unchanged = visitor.post(f"/connections/{mine.id}/defaults", {"default_account_code": "200"})
+    assert unchanged.status_code == 303  # the stored default stays acceptable
+
+    connected = _connect_xero(visitor, stack, mine.id, [UK])
+    if connected.status_code == 200:
+        hidden, offered = _choose_form(connected.text)
+        visitor.post("/oauth/xero/choose", {**hidden, "choice": offered[UK]})
+    # Xero connected, its lists not synced to Dynamics (no Dynamics yet): checked against Xero itself
+    for posted, field, words in (
+        ({"default_account_code": ""}, "default_account_code", "Choose the default sales account"),
+        ({"default_account_code": "NOPE-999"}, "default_account_code", "“NOPE-999” is not an active sales"),
+        ({"default_tax_type": "BOGUS"}, "default_tax_type", "“BOGUS” is not an active tax rate"),
+        ({"branding_theme_id": str(uuid.uuid4())}, "branding_theme_id", "is not a branding theme in Xero"),
+    ):
+        refused = visitor.post(f"/connections/{mine.id}/defaults", posted)
+        assert refused.status_code == 400, posted
+        assert re.search(rf'id="{field}-error">.*{re.escape(words)}', unescape(refused.text)), posted
+        assert 'role="alert"' in _section(refused.text, "defaults")
+    assert store.require(mine.id).sync.default_account_code == "200"
+    page = visitor.get(f"/connections/{mine.id}").text
+    assert '<select id="default_account_code"' in page  # chosen from Xero's list, not typed
+
+
+def test_deleting_a_connection_disconnects_xero_removes_the_webhook_and_the_row(
+    stack: LocalStack, password_hash: str
+) -> None:
+    # GIVEN a connection connected to both sides and installed (Dynamics' webhook registered)
+    visitor = _visitor(stack, password_hash)
+    mine = _draft(visitor.account, "To delete")
+    connected = _connect_xero(visitor, stack, mine.id, [AU])
+    if connected.status_code == 200:
+        hidden, offered = _choose_form(connected.text)
+        visitor.post("/oauth/xero/choose", {**hidden, "choice": offered[AU]})
+    begun = visitor.post(f"/connections/{mine.id}/dynamics/connect", {})
+    choose = visitor.get(_microsoft_sign_in(stack, begun.headers["Location"]))
+    hidden, offered = _choose_form(choose.text)
+    visitor.follow(visitor.post("/oauth/dynamics/choose", {**hidden, "choice": offered[PRODUCTION]}))
+    visitor.follow(visitor.post(f"/connections/{mine.id}/install", {}))
+    before = bootstrap.connections().require(mine.id)
+    assert before.dynamics.webhook_registered and before.xero.connection_id
+    assert stack.dataverse.state.rows("contoso", "serviceendpoints")
+    assert before.xero.connection_id in stack.xero.state.identity.connections
+
+    # WHEN the owner confirms the deletion
+    asked = visitor.get(f"/connections/{mine.id}/delete")
+    assert asked.status_code == 200 and "Delete this connection?" in asked.text
+    deleted = visitor.post(f"/connections/{mine.id}/delete", {})
+
+    # THEN Xero no longer lists the app, Dynamics no longer calls the webhook, and the row is gone
+    assert deleted.status_code == 303 and deleted.headers["Location"] == "/connections"
+    listed = visitor.follow(deleted).text
+    assert _statuses(listed) == ["Connection “To delete” deleted."] and _alerts(listed) == []
+    assert bootstrap.connections().get(mine.id) is None
+    assert before.xero.connection_id not in stack.xero.state.identity.connections
+    assert stack.dataverse.state.rows("contoso", "serviceendpoints") == []
+    steps = stack.dataverse.state.rows("contoso", "sdkmessageprocessingsteps")
+    assert not [s for s in steps if "Xero" in str(s.get("name", ""))]
+    assert visitor.get(f"/connections/{mine.id}").status_code == 404

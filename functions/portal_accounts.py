@@ -375,8 +375,8 @@ def _change_password(page: "Page", account: "Account") -> func.HttpResponse:
     if changed.account is None:
         return show_account(page, account, 400, changed.errors)
     page.sign_in(changed.account)  # this session carries on; every other one ended
-    page.flash("Your password is changed, and every other session was signed out.", place="password")
-    return page.redirect("/account#password")
+    page.flash("Your password is changed, and every other session was signed out.", place="change-password")
+    return page.redirect("/account#change-password")
 
 
 def _change_email(page: "Page", account: "Account") -> func.HttpResponse:
@@ -392,9 +392,9 @@ def _change_email(page: "Page", account: "Account") -> func.HttpResponse:
     page.flash(
         f"We sent a link to {changed.account.pending_email}. Your address changes when you open it "
         "(within 24 hours).",
-        place="email",
+        place="change-email",
     )
-    return page.redirect("/account#email")
+    return page.redirect("/account#change-email")
 
 
 def _confirm_email(page: "Page") -> func.HttpResponse:
@@ -410,11 +410,11 @@ def _confirm_email(page: "Page") -> func.HttpResponse:
     if isinstance(confirmed, LinkProblem):
         title, explanation = _LINK_TEXT[confirmed.value]
         lines = [explanation.format(lifetime="24 hours"), "Ask for a new link on your account page."]
-        link = {"href": "/account#email", "text": "Your account"}
+        link = {"href": "/account#change-email", "text": "Your account"}
         return page.render("message.html", 410, title=title, lines=lines, link=link)
-    page.flash(f"Your e-mail address is now {confirmed.email}.", place="email")
+    page.flash(f"Your e-mail address is now {confirmed.email}.", place="change-email")
     if page.account is not None and page.account.id == confirmed.id:
-        return page.redirect("/account#email")
+        return page.redirect("/account#change-email")
     return page.redirect("/signin")
 
 

@@ -156,8 +156,8 @@ def _plan(page: "Page", account: "Account", connection_id: str) -> func.HttpResp
         saved = save_plan(bootstrap.connections(), account.id, connection_id, page.field("plan"))
     except ValidationFailed as failed:
         return show_connection(page, account, connection_id, 400, page.form, failed.field_errors)
-    page.flash(f"Plan saved: {plan_label(saved.plan)}.", place="plan")
-    return page.redirect(f"/connections/{connection_id}#plan")
+    page.flash(f"Plan saved: {plan_label(saved.plan)}.", place="subscription")
+    return page.redirect(f"/connections/{connection_id}#subscription")
 
 
 def _delete(page: "Page", account: "Account", connection_id: str) -> func.HttpResponse:

@@ -12,7 +12,7 @@ import azure.functions as func
 from shared.store.models import Account
 from shared.web.pages import Page
 
-SECTIONS = ("billing", "password", "email", "delete")
+SECTIONS = ("billing", "change-password", "change-email", "delete-account")
 
 
 def days_left(ends_at: datetime | None, now: datetime) -> int | None:

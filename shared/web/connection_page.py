@@ -21,7 +21,9 @@ from shared.web.pages import Page
 from shared.xero.accounting import sandbox_pages_url
 
 # The page's sections, in order: a note after a form is shown in the section of that form.
-SECTIONS = ("xero", "dynamics", "install", "reference", "defaults", "plan", "start", "activity", "delete")
+SECTIONS = (
+    "xero", "dynamics", "install", "reference", "defaults", "subscription", "start", "activity", "delete",
+)  # fmt: skip
 
 
 def show_connection(

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -88,9 +89,12 @@ def test_register_connect_both_sides_and_see_an_invoice_arrive_in_xero(
     page.get_by_label("I accept the terms of the free trial").check()
     page.get_by_role("button", name="Register").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Check your e-mail")
+    assert page.url == url + "/signup/sent"  # redirect after POST: a reload registers nothing twice
     shot("registered")
     page.goto(url + "/dev/mailbox")
     page.get_by_role("row").filter(has_text=email).get_by_role("link").click()
+    # the message page fits the window: its long links wrap instead of widening the page
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]  # type: ignore[index]
     page.get_by_role("link", name=re.compile(r"verify\?token=")).click()
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Type the password again").fill(PASSWORD)
@@ -101,15 +105,26 @@ def test_register_connect_both_sides_and_see_an_invoice_arrive_in_xero(
 
     # a new connection
     page.get_by_role("link", name="Create a new connection").click()
-    expect(page.get_by_role("radio", name="Dynamics Xero Connector")).to_be_checked()
+    expect(page.get_by_role("radio")).not_to_have_count(0)
+    expect(page.get_by_role("radio", name="Dynamics Xero Connector")).to_have_count(0)  # one product: named
     page.get_by_label("Name of the connection").fill("Kiwi NZ")
     page.get_by_role("radio", name=re.compile("^Free trial")).check()
     shot("new-connection")
-    page.get_by_role("button", name="Create the connection").click()
+    page.get_by_role("button", name="Create connection").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Kiwi NZ")
     for label in ("Sync tax rates", "Sync account codes", "Sync branding themes"):
         expect(page.get_by_role("button", name=label)).to_be_disabled()
-    shot("connection-draft")
+    # a disabled button looks disabled: not the colours of the enabled one beside it
+    disabled = page.get_by_role("button", name="Sync tax rates")
+    enabled = page.get_by_role("button", name="Save defaults")
+    assert _colours(disabled) != _colours(enabled) and _colours(disabled)[2] == "not-allowed"
+    # pressed too early, "Start syncing" answers next to itself, in view, as an error
+    page.get_by_role("button", name="Start syncing").click()
+    refusal = page.locator("section[aria-labelledby=start] [role=alert]")
+    expect(refusal).to_contain_text("Before this connection can start")
+    expect(refusal).to_be_in_viewport()
+    assert _colours(refusal)[1] != _colours(page.locator("main"))[1]  # an error's own background
+    shot("start-too-early")
 
     # Xero: the sandbox's consent page, one organisation ticked
     page.get_by_role("button", name="Connect to Xero").click()
@@ -132,26 +147,36 @@ def test_register_connect_both_sides_and_see_an_invoice_arrive_in_xero(
     expect(page.get_by_role("link", name="Install into Dynamics")).to_be_visible()  # the red light's fix
 
     page.get_by_role("button", name="Install into Dynamics").click()
-    expect(page.get_by_role("status").first).to_contain_text("Installed into Dynamics:")
+    installed = page.get_by_role("status").filter(has_text="Installed into Dynamics:")
+    expect(installed).to_be_in_viewport()
     shot("installed")
 
-    # defaults (the Xero lists are not in Dynamics yet: typed codes, with a hint)
-    page.get_by_label("Subscription plan").select_option("starter")
+    # Xero's lists into Dynamics, before the defaults that choose from them
+    page.get_by_role("button", name="Sync tax rates").click()
+    queued = page.get_by_role("status").filter(has_text="Refresh queued")
+    expect(queued).to_be_in_viewport()
+    _until(lambda: _reloaded(page, "Last refreshed"), what="the reference refresh")
+    expect(page.get_by_label("Tax rate")).to_be_visible()  # a list from Dynamics
+
+    # defaults, chosen from Xero's lists
     page.get_by_label("Time zone").select_option("Pacific/Auckland")
     page.get_by_role("radio", name="Approved (authorised)").check()
     page.get_by_label("Create products as Xero items when Xero has none").uncheck()
-    expect(page.get_by_label("Default sales account (code)")).to_have_value("200")
+    expect(page.get_by_label("Default sales account")).to_have_value("200")
     shot("defaults")
     page.get_by_role("button", name="Save defaults").click()
-    expect(page.get_by_role("status").first).to_have_text("Defaults saved.")
+    saved = page.get_by_role("status").filter(has_text="Defaults saved.")
+    expect(saved).to_be_in_viewport()
     expect(page.get_by_label("Create products as Xero items when Xero has none")).not_to_be_checked()
+    page.get_by_label("Plan", exact=True).select_option("starter")
+    page.get_by_role("button", name="Save plan").click()
+    expect(page.get_by_role("status").filter(has_text="Plan saved: Starter.")).to_be_in_viewport()
 
-    page.get_by_role("button", name="Create connection").click()
-    expect(page.get_by_role("status").first).to_contain_text("The connection is running on Starter")
-    page.get_by_role("button", name="Sync tax rates").click()
-    expect(page.get_by_role("status").first).to_contain_text("Refresh queued")
-    _until(lambda: _reloaded(page, "Last refreshed"), what="the reference refresh")
-    expect(page.get_by_label("Tax rate")).to_be_visible()  # now a list from Dynamics
+    page.get_by_role("button", name="Start syncing").click()
+    running = page.get_by_role("status").filter(has_text="The connection is running on Starter")
+    expect(running).to_be_in_viewport()
+    expect(page.get_by_role("heading", name="Syncing", exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name="Start syncing")).to_have_count(0)
     lights = page.get_by_role("list").filter(has_text="Connected to " + NZ)
     expect(lights.get_by_text("✓")).to_have_count(2)
     expect(lights).to_contain_text(f"Connected to {PRODUCTION}")
@@ -183,3 +208,11 @@ def test_register_connect_both_sides_and_see_an_invoice_arrive_in_xero(
     expect(page.locator("#count-pushed")).to_have_text("1")
     assert connection_page.startswith(url + "/connections/")
     shot("activity")
+
+
+def _colours(element: Any) -> tuple[str, str, str]:
+    return tuple(  # type: ignore[return-value]
+        element.evaluate(
+            "e => { const s = getComputedStyle(e); return [s.color, s.backgroundColor, s.cursor]; }"
+        )
+    )

@@ -89,8 +89,14 @@ def test_the_terms_box_links_to_terms_and_the_footer_to_privacy_and_support(port
     visitor = Customer(portal)
     signup = visitor.get("/signup").text
 
-    assert re.search(r'<label for="terms">I accept the <a href="/terms"[^>]*>terms of the free trial</a>', signup)
-    for path, heading in (("/terms", "Terms of the free trial"), ("/privacy", "Privacy"), ("/support", "Support")):
+    assert re.search(
+        r'<label for="terms">I accept the <a href="/terms"[^>]*>terms of the free trial</a>', signup
+    )
+    for path, heading in (
+        ("/terms", "Terms of the free trial"),
+        ("/privacy", "Privacy"),
+        ("/support", "Support"),
+    ):
         page = visitor.get(path)
         assert page.status_code == 200 and f"<h1>{heading}" in page.text, path
         assert f'href="{path}"' in page.text  # in every page's footer
@@ -135,9 +141,9 @@ def test_changing_the_password_needs_the_current_one_and_signs_out_other_session
     )
 
     assert wrong.status_code == 400 and "That is not your current password." in wrong.text
-    assert changed.status_code == 303 and changed.headers["Location"] == "/account#password"
+    assert changed.status_code == 303 and changed.headers["Location"] == "/account#change-password"
     page = customer.follow(changed)  # this session carries on
-    assert _notes(_section(page, "password"), "status") == [
+    assert _notes(_section(page, "change-password"), "status") == [
         "Your password is changed, and every other session was signed out."
     ]
     assert elsewhere.get("/account").status_code == 303  # sent to sign in
@@ -154,15 +160,16 @@ def test_changing_the_e_mail_address_takes_a_link_sent_to_the_new_one(portal: Po
     asked = customer.post("/account/email", {"new_email": new, "email_password": PASSWORD})
 
     assert wrong.status_code == 400 and "That is not your current password." in wrong.text
-    assert asked.status_code == 303 and asked.headers["Location"] == "/account#email"
-    assert f"We sent a link to {new}." in _notes(_section(customer.follow(asked), "email"), "status")[0]
+    assert asked.status_code == 303 and asked.headers["Location"] == "/account#change-email"
+    [sent] = _notes(_section(customer.follow(asked), "change-email"), "status")
+    assert f"We sent a link to {new}." in sent
     assert _store().get_by_email(old) is not None and _store().get_by_email(new) is None  # not yet
     [notice] = [m for m in portal.emails_to(old) if "being changed" in str(m["Subject"])]
     assert new in notice.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
 
     confirmed = customer.get(portal.link_in_last_email_to(new))
 
-    assert confirmed.status_code == 303 and confirmed.headers["Location"] == "/account#email"
+    assert confirmed.status_code == 303 and confirmed.headers["Location"] == "/account#change-email"
     assert _notes(customer.follow(confirmed), "status") == [f"Your e-mail address is now {new}."]
     account = _store().get_by_email(new)
     assert account is not None and account.email_verified and account.pending_email == ""

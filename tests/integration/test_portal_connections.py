@@ -218,7 +218,9 @@ def test_the_whole_onboarding_through_the_pages(stack: LocalStack, password_hash
     ).text
     assert f"{PRODUCTION}: not installed" in unescape(page)
     early = visitor.follow(visitor.post(f"/connections/{connection_id}/activate", {}))
-    assert _alerts(_section(early.text, "start")) == ["Before this connection can start: Install into Dynamics."]
+    assert _alerts(_section(early.text, "start")) == [
+        "Before this connection can start: Install into Dynamics."
+    ]
     assert store.require(connection_id).status == "draft"
 
     # ... installed into Dynamics: the lists can be synced before the connection starts
@@ -237,7 +239,8 @@ def test_the_whole_onboarding_through_the_pages(stack: LocalStack, password_hash
     page = installed.text
     assert page.index('id="xero"') < page.index('id="install"') < page.index('id="reference"')
     assert page.index('id="reference"') < page.index('id="defaults"') < page.index('id="start"')
-    assert "Subscription plan" not in _section(page, "defaults") and 'id="plan"' in _section(page, "plan")
+    assert "Subscription plan" not in _section(page, "defaults")
+    assert 'id="plan"' in _section(page, "subscription")
     # before the sync, the defaults already offer Xero's lists, read live from Xero
     assert '<select id="default_account_code"' in _section(page, "defaults")
 
@@ -290,7 +293,7 @@ def test_the_whole_onboarding_through_the_pages(stack: LocalStack, password_hash
     refused = visitor.post(f"/connections/{connection_id}/plan", {"plan": "gold"})
     assert refused.status_code == 400 and re.search(r'id="plan-error">.*Choose a plan\.', refused.text)
     chosen = visitor.follow(visitor.post(f"/connections/{connection_id}/plan", {"plan": "starter"}))
-    assert _statuses(_section(chosen.text, "plan")) == ["Plan saved: Starter."]
+    assert _statuses(_section(chosen.text, "subscription")) == ["Plan saved: Starter."]
     assert store.require(connection_id).plan == "starter"
 
     # ... "Start syncing": active, the heading says it runs
@@ -582,7 +585,9 @@ def test_the_new_connection_page_names_the_one_product_instead_of_asking(
 
     page = visitor.get("/connections/new").text
 
-    assert 'type="radio" id="product' not in page and "Product: <strong>Dynamics Xero Connector</strong>" in page
+    assert (
+        'type="radio" id="product' not in page and "Product: <strong>Dynamics Xero Connector</strong>" in page
+    )
     assert ">Create connection</button>" in page
     created = visitor.post("/connections/new", {"product": "dynamics-xero", "name": "One", "plan": "trial"})
     assert created.status_code == 303

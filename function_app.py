@@ -7,6 +7,7 @@ from functions import (
     dynamics_webhook,
     health,
     invoice_push,
+    light_alerts,
     oauth_callbacks,
     portal_accounts,
     portal_billing,
@@ -23,6 +24,7 @@ app.register_functions(health.bp)
 app.register_functions(dynamics_webhook.bp)
 app.register_functions(invoice_push.bp)
 app.register_functions(reference_refresh.bp)
+app.register_functions(light_alerts.bp)
 app.register_functions(portal_accounts.bp)
 app.register_functions(portal_connections.bp)
 app.register_functions(oauth_callbacks.bp)

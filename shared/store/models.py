@@ -91,6 +91,8 @@ class Connection:
     dynamics: DynamicsSide = field(default_factory=DynamicsSide)
     sync: SyncSettings = field(default_factory=SyncSettings)
     reference: ReferenceRefresh = field(default_factory=ReferenceRefresh)
+    # The red lights the owner was last e-mailed about ("" while both are green): one e-mail per change.
+    alerted_lights: str = ""
     # The row version this object was read at; every write is conditional on it.
     etag: str | None = field(default=None, compare=False, metadata={"stored": False})
 

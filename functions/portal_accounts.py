@@ -435,9 +435,27 @@ def _delete_account(page: "Page", account: "Account") -> func.HttpResponse:
         page.field("delete_password"),
         [c.id for c in connections],
         lambda connection_id: delete_connection(page, account.id, connection_id),
+        _cancel_subscription,
     )
     if deleted.account is None:
         return page.render("delete_account.html", 400, errors=deleted.errors, **context)
     page.sign_out()
     page.flash("Your account and its connections are deleted. Thank you for trying the connector.")
     return page.redirect("/")
+
+
+def _cancel_subscription(account: "Account") -> str:
+    """ "" when nothing is charged any more; else why the account cannot be deleted yet."""
+    import stripe
+
+    from shared import bootstrap
+    from shared.billing.client import BillingNotConfiguredError
+
+    try:
+        bootstrap.billing().cancel_now(account)
+    except (stripe.StripeError, BillingNotConfiguredError):
+        return (
+            "We could not cancel your subscription at Stripe just now, so nothing was deleted. "
+            "Try again in a minute."
+        )
+    return ""

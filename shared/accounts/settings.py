@@ -103,11 +103,17 @@ def delete_account(
     password: str,
     connection_ids: list[str],
     delete_connection: Callable[[str], list[str]],
+    cancel_billing: Callable[[Account], str] = lambda account: "",
 ) -> Changed:
-    """Each connection deleted as from its own page (Xero disconnected, the webhook removed), then the
-    account and its e-mail address. What could not be undone is logged: the account goes regardless."""
+    """The subscription cancelled first (`cancel_billing` answers what went wrong, "" when nothing did:
+    then nothing is deleted — an account must never go while it is still being charged), each connection
+    deleted as from its own page (Xero disconnected, the webhook removed), then the account and its
+    e-mail address. What a connection left behind is logged: the account goes regardless."""
     if not _current_password_ok(account, password):
         return Changed(errors={"delete_password": WRONG_PASSWORD})
+    problem = cancel_billing(account)
+    if problem:
+        return Changed(errors={"": problem})
     for connection_id in connection_ids:
         for left in delete_connection(connection_id):
             log.warning("account %s: connection %s deleted, left behind: %s", account.id, connection_id, left)

@@ -99,6 +99,15 @@ class BillingService:
         )
         return str(session.url)
 
+    def cancel_now(self, account: Account) -> bool:
+        """Cancel the account's live subscription at once, because the account is being deleted: no
+        further charge (https://docs.stripe.com/api/subscriptions/cancel). True when one was cancelled."""
+        if not self.has_live_subscription(account):
+            return False
+        self.client().v1.subscriptions.cancel(account.subscription.subscription_id)
+        log.info("account %s: subscription cancelled (account deleted)", account.id)
+        return True
+
     def has_live_subscription(self, account: Account) -> bool:
         return bool(account.subscription.subscription_id) and account.subscription.status in LIVE
 

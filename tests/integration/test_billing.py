@@ -300,3 +300,17 @@ def test_an_event_stripe_cannot_confirm_answers_503_and_is_applied_when_delivere
 
     assert first.status == 503
     assert retried.status_code == 200 and retried.json()["outcome"] == "applied"
+
+
+def test_deleting_the_account_cancels_its_subscription_first(world: BillingWorld) -> None:
+    visitor, _ = _signed_up(world)
+    account = _subscribe(world, visitor, "starter")
+    subscription_id = account.subscription.subscription_id
+    assert world.standin.state.subscriptions[subscription_id]["status"] == "trialing"
+
+    visitor.get("/account/delete")
+    deleted = visitor.post("/account/delete", {"delete_password": "correct horse 42 battery"})
+
+    assert deleted.status_code == 303 and deleted.headers["Location"] == "/"
+    assert world.standin.state.subscriptions[subscription_id]["status"] == "canceled"
+    assert _accounts().get(account.id) is None

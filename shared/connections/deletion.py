@@ -6,8 +6,8 @@ In Dynamics the webhook (its service endpoint and the steps bound to it) is remo
 calling us; the Xero tables and the Xero columns on invoices stay, because they hold the customer's data
 (each invoice's Xero number and link). When the webhook cannot be removed (signed out, Dynamics down),
 the row is deleted all the same and the page says what is left and how to remove it by hand; calls the
-webhook makes afterwards are refused (no connection matches its key). Another connection of this account
-on the same environment shares the webhook: it is kept then.
+webhook makes afterwards are refused (no connection matches its key). Each connection has a webhook of
+its own (install_plan.endpoint_name): only this one's is removed, never another connection's.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from shared.connections.connections import get_for_account, list_for_account
+from shared.connections.connections import get_for_account
 from shared.connections.lights import is_xero_connected
 from shared.dataverse import install_plan as plan
 from shared.dataverse.client import DataverseClient
@@ -50,23 +50,22 @@ def delete_connection(
             disconnect_xero(account_id, connection_id)
         except ConnectorError as error:
             left.append(XERO_LEFT.format(why=error))
-    if connection.dynamics.webhook_registered and not _webhook_shared(store, connection):
+    if connection.dynamics.webhook_registered:
         try:
-            remove_webhook(dynamics_client(connection))
+            remove_webhook(dynamics_client(connection), connection.id)
         except ConnectorError as error:
             log.warning("connection %s: webhook not removed: %s", connection_id, type(error).__name__)
-            left.append(WEBHOOK_LEFT.format(why=error, name=plan.ENDPOINT_NAME))
+            left.append(WEBHOOK_LEFT.format(why=error, name=plan.endpoint_name(connection.id)))
     store.delete(connection_id)
     log.info("connection %s deleted", connection_id)
     return left
 
 
-def remove_webhook(client: DataverseClient) -> int:
-    """Delete the connector's service endpoint and its steps (steps first: an endpoint with steps bound
-    to it is not deleted in one call — unverified, so the stricter order). How many rows went."""
-    endpoints = client.get_all(
-        f"serviceendpoints?$select=serviceendpointid&$filter=name eq {odata_string(plan.ENDPOINT_NAME)}"
-    )
+def remove_webhook(client: DataverseClient, connection_id: str) -> int:
+    """Delete this connection's service endpoint and its steps (steps first: whether Dataverse deletes an
+    endpoint with steps bound to it in one call is unverified, so the stricter order). Rows deleted."""
+    name = odata_string(plan.endpoint_name(connection_id))
+    endpoints = client.get_all(f"serviceendpoints?$select=serviceendpointid&$filter=name eq {name}")
     removed = 0
     for endpoint in endpoints:
         endpoint_id = str(endpoint["serviceendpointid"])
@@ -78,12 +77,3 @@ def remove_webhook(client: DataverseClient) -> int:
             removed += client.delete("sdkmessageprocessingsteps", str(step["sdkmessageprocessingstepid"]))
         removed += client.delete("serviceendpoints", endpoint_id)
     return removed
-
-
-def _webhook_shared(store: ConnectionStore, connection: Connection) -> bool:
-    return any(
-        other.id != connection.id
-        and other.dynamics.org_url == connection.dynamics.org_url
-        and other.dynamics.webhook_registered
-        for other in list_for_account(store, connection.account_id)
-    )

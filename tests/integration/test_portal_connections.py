@@ -26,6 +26,7 @@ from shared import bootstrap
 from shared.accounts.passwords import hash_password
 from shared.config import get_settings
 from shared.connections.connections import create_connection
+from shared.dataverse.install_plan import endpoint_name
 from shared.reference.worker import handle_refresh_message, refresh_message
 from shared.store.accounts import AccountStore
 from shared.store.models import Account, Connection, utc_now
@@ -679,7 +680,12 @@ def test_deleting_a_connection_disconnects_xero_removes_the_webhook_and_the_row(
     visitor.follow(visitor.post(f"/connections/{mine.id}/install", {}))
     before = bootstrap.connections().require(mine.id)
     assert before.dynamics.webhook_registered and before.xero.connection_id
-    assert stack.dataverse.state.rows("contoso", "serviceendpoints")
+    mine_name = endpoint_name(mine.id)
+    endpoints = stack.dataverse.state.rows("contoso", "serviceendpoints")
+    [mine_id] = [e["serviceendpointid"] for e in endpoints if e["name"] == mine_name]
+    steps = stack.dataverse.state.rows("contoso", "sdkmessageprocessingsteps")
+    assert [s for s in steps if mine_id in str(s)]  # its steps, bound to it
+    others = {e["serviceendpointid"] for e in endpoints if e["name"] != mine_name}
     assert before.xero.connection_id in stack.xero.state.identity.connections
 
     # WHEN the owner confirms the deletion
@@ -693,7 +699,9 @@ def test_deleting_a_connection_disconnects_xero_removes_the_webhook_and_the_row(
     assert _statuses(listed) == ["Connection “To delete” deleted."] and _alerts(listed) == []
     assert bootstrap.connections().get(mine.id) is None
     assert before.xero.connection_id not in stack.xero.state.identity.connections
-    assert stack.dataverse.state.rows("contoso", "serviceendpoints") == []
+    endpoints = stack.dataverse.state.rows("contoso", "serviceendpoints")
+    assert mine_name not in {e["name"] for e in endpoints}
+    assert {e["serviceendpointid"] for e in endpoints} == others  # other connections' webhooks untouched
     steps = stack.dataverse.state.rows("contoso", "sdkmessageprocessingsteps")
-    assert not [s for s in steps if "Xero" in str(s.get("name", ""))]
+    assert not [s for s in steps if mine_id in str(s)]
     assert visitor.get(f"/connections/{mine.id}").status_code == 404

@@ -8,15 +8,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from shared.accounts.email_links import issue_link, open_link, redeem_link
+from shared.accounts.fields import email_problem
 from shared.accounts.links import LIFETIMES, LinkProblem
 from shared.accounts.password_setting import password_errors
+from shared.accounts.passwords import hash_password, verify_password
 from shared.accounts.services import AccountServices
 from shared.email.message import EmailError
 from shared.email.messages import email_change_message, email_changed_notice
 from shared.store.accounts import EmailTakenError, normalise_email
 from shared.store.models import Account
-from shared.web.forms import email_problem
-from shared.web.passwords import hash_password, verify_password
 
 log = logging.getLogger("portal.accounts")
 WRONG_PASSWORD = "That is not your current password."  # noqa: S105 (a message, not a password)

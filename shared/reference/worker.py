@@ -58,12 +58,9 @@ def handle_refresh_message(body: str, invocation_id: str, parts: RefreshParts) -
         log.error("invocation %s: dropped a message that is not a reference refresh", invocation_id)
         return "bad-message"
     connection = parts.connections.get(connection_id)
-    # A disconnected one has nothing to refresh; a draft does once both sides are in place (the portal
-    # offers the sync before "Start syncing", so the defaults can be chosen from Xero's lists).
-    wanted = connection is not None and (
-        connection.status == "active" or (connection.status == "draft" and _both_sides_ready(connection))
-    )
-    if connection is None or not wanted:
+    # A disconnected one has nothing to refresh. A draft has: the portal offers the sync once both of
+    # its lights are green, before "Start syncing", so the defaults can be chosen from Xero's lists.
+    if connection is None or connection.status == "disconnected":
         return "no-connection"
     try:
         sets = parts.entity_sets.setdefault(connection.dynamics.org_url, {})
@@ -87,12 +84,6 @@ def handle_refresh_message(body: str, invocation_id: str, parts: RefreshParts) -
     _record(parts, connection_id, counts=report.counts)
     log.info("connection %s: reference data refreshed, %s rows written", connection_id, report.writes)
     return "refreshed"
-
-
-def _both_sides_ready(connection: Connection) -> bool:
-    from shared.connections.lights import dynamics_light, xero_light
-
-    return xero_light(connection.xero).green and dynamics_light(connection.dynamics).green
 
 
 def _record(

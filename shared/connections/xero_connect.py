@@ -33,7 +33,7 @@ from shared.store.connections import ConnectionStore
 from shared.store.models import Connection, XeroSide
 from shared.store.oauth_state import OAuthStateStore
 from shared.store.xero_tokens import XeroTokens
-from shared.xero.oauth import TokenSet, XeroOAuth, XeroTenant
+from shared.xero.oauth import TokenSet, XeroOAuth, XeroTenant, new_code_verifier
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +55,11 @@ class XeroConnect:
     def begin(self, account_id: str, connection_id: str, redirect_uri: str) -> str:
         """The Xero consent URL to send the browser to; NotFoundError for another account's connection."""
         get_for_account(self._connections, account_id, connection_id)
-        state = self._flows.create(CONSENT, account_id, connection_id, {"redirect_uri": redirect_uri}, {})
-        return self._oauth.authorize_url(state, redirect_uri)
+        verifier = new_code_verifier()  # kept encrypted with the state, sent only to Xero's token endpoint
+        state = self._flows.create(
+            CONSENT, account_id, connection_id, {"redirect_uri": redirect_uri}, {"code_verifier": verifier}
+        )
+        return self._oauth.authorize_url(state, redirect_uri, code_verifier=verifier)
 
     def complete(self, account_id: str, query: Mapping[str, str]) -> ConnectResult:
         """Handle Xero's redirect back (its query parameters)."""
@@ -68,11 +71,12 @@ class XeroConnect:
             )
         if opened is None or not query.get("code"):
             return ConnectFailed(STATE_EXPIRED)
-        record = opened[0]
+        record, secret = opened
         if not self._owns(account_id, record.connection_id):
             return ConnectFailed(CONNECTION_GONE, retry_possible=False)
         try:
-            tokens = self._oauth.exchange_code(query["code"], str(record.extra["redirect_uri"]))
+            verifier = str(secret.get("code_verifier") or "")
+            tokens = self._oauth.exchange_code(query["code"], str(record.extra["redirect_uri"]), verifier)
         except ConnectorError as error:
             return _failed(error)
         try:

@@ -7,7 +7,10 @@ retriable. Tokens never appear in an exception message or a log line.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -21,6 +24,18 @@ from shared.errors import FatalError, ReconnectRequired, RetriableError
 from shared.http import retry_after
 
 log = logging.getLogger(__name__)
+
+
+def new_code_verifier() -> str:
+    """43-128 characters of [A-Za-z0-9-._~] (RFC 7636 §4.1): 64 random bytes, base64url."""
+    return secrets.token_urlsafe(64)[:128]
+
+
+def pkce_challenge(verifier: str) -> str:
+    """S256: base64url(SHA-256(verifier)) without padding (RFC 7636 §4.2)."""
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
 
 # Never accounting.transactions: apps created after March 2026 may not request it (FACTS.md).
 SCOPES = (
@@ -59,7 +74,12 @@ class XeroOAuth:
         self._settings = settings
         self._clock = clock
 
-    def authorize_url(self, state: str, redirect_uri: str, scopes: tuple[str, ...] = SCOPES) -> str:
+    def authorize_url(
+        self, state: str, redirect_uri: str, scopes: tuple[str, ...] = SCOPES, code_verifier: str = ""
+    ) -> str:
+        """With `code_verifier`, the URL carries its S256 challenge (RFC 7636): a code that reaches our
+        callback is then worth something only with this flow's verifier, so a code from another
+        flow (someone else's consent, injected into the redirect) cannot be exchanged."""
         query = {
             "response_type": "code",
             "client_id": self._settings.xero_client_id,
@@ -67,10 +87,13 @@ class XeroOAuth:
             "scope": " ".join(scopes),
             "state": state,
         }
+        if code_verifier:
+            query |= {"code_challenge": pkce_challenge(code_verifier), "code_challenge_method": "S256"}
         return f"{self._settings.xero_login_url}/identity/connect/authorize?{urlencode(query)}"
 
-    def exchange_code(self, code: str, redirect_uri: str) -> TokenSet:
-        return self._token({"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri})
+    def exchange_code(self, code: str, redirect_uri: str, code_verifier: str = "") -> TokenSet:
+        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
+        return self._token(form | ({"code_verifier": code_verifier} if code_verifier else {}))
 
     def refresh(self, refresh_token: str) -> TokenSet:
         return self._token({"grant_type": "refresh_token", "refresh_token": refresh_token})

@@ -191,3 +191,18 @@ def test_the_trial_starts_when_the_connection_is_created(world: World) -> None:
     assert connection.trial_ends_at is not None
     days = (connection.trial_ends_at - datetime.now(UTC)).total_seconds() / 86400
     assert 13.99 < days <= 14.0
+
+
+def test_a_code_from_someone_elses_consent_cannot_be_injected_into_our_callback(world: World) -> None:
+    # issue 16 (PKCE, RFC 7636): an attacker consents to their own Xero organisation and stops before the
+    # redirect, then gets the victim's browser to bring that code back with the victim's own valid state
+    theirs = world.new_connection("acct-b", "Attacker")
+    stolen = xero_consent(world, world.xero.begin("acct-b", theirs.id, XERO_REDIRECT), [AU])
+    victim = world.new_connection()
+    victim_url = world.xero.begin("acct-a", victim.id, XERO_REDIRECT)
+    assert "code_challenge_method=S256" in victim_url and "code_challenge=" in victim_url
+    state = victim_url.split("state=")[1].split("&")[0]
+    result = world.xero.complete("acct-a", {"code": stolen["code"], "state": state})
+    # THEN the code is worthless without the attacker's verifier: nothing is connected
+    assert isinstance(result, ConnectFailed)
+    assert world.reload(victim).xero.tenant_id == ""

@@ -51,7 +51,10 @@ def authorize(state: SandboxState, request: Request) -> Response:
     chosen = [t for t in request.form.getlist("tenant") if t in state.orgs]
     if not chosen:
         return _page(consent_html(app.name, scopes, params, orgs, "Choose at least one organisation."), 400)
-    code = state.identity.consent(app, redirect_uri, scopes, chosen)
+    challenge = params.get("code_challenge", "")
+    if challenge and params.get("code_challenge_method") != "S256":  # "plain" is refused (stricter)
+        return _back(redirect_uri, {"error": "invalid_request"} | back)
+    code = state.identity.consent(app, redirect_uri, scopes, chosen, challenge)
     return _back(redirect_uri, {"code": code, "scope": " ".join(scopes)} | back)
 
 
@@ -61,7 +64,10 @@ def token(state: SandboxState, request: Request) -> Response:
         grant_type = request.form.get("grant_type", "")
         if grant_type == "authorization_code":
             answer = state.identity.exchange_code(
-                app, request.form.get("code", ""), request.form.get("redirect_uri", "")
+                app,
+                request.form.get("code", ""),
+                request.form.get("redirect_uri", ""),
+                request.form.get("code_verifier", ""),
             )
         elif grant_type == "refresh_token":
             answer = state.identity.refresh(app, request.form.get("refresh_token", ""))

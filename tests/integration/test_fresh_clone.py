@@ -64,5 +64,8 @@ def test_a_clone_without_reference_material_skips_what_needs_it_and_says_how_to_
     assert for_want >= 20
     assert "https://github.com/XeroAPI/Xero-OpenAPI" in lines[-1]
     assert "'Use webhooks to create external handlers for server events'" in lines[-1]
-    assert f"{passed} sandbox Xero tests ran without checking answers against the spec" in lines[-1]
+    unchecked = re.search(
+        r"(\d+) sandbox Xero tests ran without checking answers against the spec", lines[-1]
+    )
+    assert unchecked is not None and 40 <= int(unchecked.group(1)) <= passed
     assert sum("reference material absent from" in line for line in lines) == 1

@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -93,7 +94,20 @@ def _own_group() -> Callable[[], None]:
     return setup
 
 
+def ensure_free(name: str, port: int) -> None:
+    """Refuse a port something else answers on: waiting for "our" process there would find the other
+    one (typically a second `make run`) and report a start that did not happen."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        in_use = probe.connect_ex(("127.0.0.1", port)) == 0
+    if in_use:
+        raise SystemExit(
+            f"{name}: port {port} is already in use (another `make run`?). Stop it, or move {name} to "
+            "another port (README: Other ports)."
+        )
+
+
 def _spawn(name: str, args: list[str], port: int, log_name: str) -> Child:
+    ensure_free(name, port)
     log: IO[bytes] = open(STATE / log_name, "ab")  # noqa: SIM115 - the child owns it
     process = subprocess.Popen(
         [sys.executable, *args],
@@ -310,6 +324,8 @@ def main() -> int:
     azurite: Child | None = None
     ports = storage_ports(settings.get("AzureWebJobsStorage", ""))
     if ports is not None:
+        for port in ports:
+            ensure_free("Azurite", port)
         started = start_azurite(STATE / "azurite", ports, STATE / "azurite.log", preexec_fn=_own_group())
         azurite = Child("Azurite", started.process)
         print(

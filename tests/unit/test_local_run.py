@@ -44,3 +44,17 @@ def test_one_sandbox_named_at_two_addresses_is_refused_by_name() -> None:
     assert "DEV_DATAVERSE_SANDBOX_ORIGIN=https://127.0.0.1:7082" in problem
     assert "DATAVERSE_DISCOVERY_URL=https://127.0.0.1:8082" in problem
     assert disagreements(moved, ["sandbox Xero"]) == []  # a real Microsoft app: not the sandbox's concern
+
+
+def test_a_port_another_process_answers_on_is_refused_with_the_way_out() -> None:
+    import socket
+
+    from local.run import ensure_free
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(SystemExit, match=r"sandbox Xero: port \d+ is already in use .*Other ports"):
+            ensure_free("sandbox Xero", port)
+    ensure_free("sandbox Xero", port)  # closed: free again

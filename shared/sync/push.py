@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from shared.dataverse import schema
 from shared.dataverse.invoice_query import invoice_query, line_query
-from shared.errors import FatalError, NotFoundError, ReconnectRequired
+from shared.errors import FatalError, NotFoundError, ReconnectRequired, RetriableError
 from shared.store.activity import ActivityLog
 from shared.store.models import Connection
 from shared.store.sync_settings import Numbering
@@ -217,7 +217,12 @@ class Push:
     def _short_code(self) -> str:
         """The organisation's ShortCode: a deep link without it opens whichever organisation the user
         last used (FACTS.md, "deep link to an invoice in the right organisation")."""
-        organisation = self.organisations.organisation(self.xero, self.connection.xero.tenant_id)
+        try:
+            organisation = self.organisations.organisation(self.xero, self.connection.xero.tenant_id)
+        except (RetriableError, FatalError):
+            # The invoice is already in Xero: a link that opens the last-used organisation beats a retry.
+            log.warning("Xero's organisation could not be read: the invoice link goes without its ShortCode")
+            return ""
         return str(organisation.get("ShortCode") or "")
 
     def _items(self, doc: dict[str, Any]) -> frozenset[str]:

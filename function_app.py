@@ -13,6 +13,7 @@ from functions import (
     portal_billing,
     portal_connections,
     reference_refresh,
+    state_purge,
     stripe_webhook,
     sweep,
     xero_events,
@@ -34,3 +35,4 @@ app.register_functions(xero_webhook.bp)
 app.register_functions(xero_events.bp)
 app.register_functions(billing_reminders.bp)
 app.register_functions(sweep.bp)
+app.register_functions(state_purge.bp)

@@ -45,6 +45,21 @@ class FlowStates:
             return None
         return record, json.loads(opened)
 
+    def secret_of(self, record: OAuthState) -> dict[str, Any]:
+        """The decrypted secret of a record of this flow (for housekeeping); {} when it does not open."""
+        if record.kind != self._kind:
+            return {}
+        try:
+            opened = self._keys.decrypt(
+                str(record.extra.get("sealed", "")),
+                owner=_owner(record.account_id, record.connection_id),
+                field=str(record.extra.get("step", "")),
+            )
+        except DecryptionError:
+            return {}
+        value = json.loads(opened)
+        return value if isinstance(value, dict) else {}
+
 
 def _owner(account_id: str, connection_id: str) -> str:
     return f"{account_id}/{connection_id}"

@@ -94,12 +94,15 @@ class OAuthStateStore:
             return None
         return record
 
-    def purge_expired(self) -> int:
-        """Delete abandoned states (housekeeping); returns how many went."""
+    def purge_expired(self, before_delete: Callable[[OAuthState], None] | None = None) -> int:
+        """Delete abandoned states (housekeeping); returns how many went. `before_delete` sees each
+        unconsumed one first (what it holds may need undoing: a Xero sign-in nobody finished)."""
         expired = self._table.query_entities("expires_at lt @now", parameters={"now": self._clock()})
         count = 0
         for entity in expired:
             try:
+                if before_delete is not None and not entity.get("consumed"):
+                    before_delete(_record(str(entity["PartitionKey"]), entity))
                 self._table.delete_entity(entity["PartitionKey"], ROW_KEY)
                 count += 1
             except ResourceNotFoundError:

@@ -206,3 +206,25 @@ def test_a_code_from_someone_elses_consent_cannot_be_injected_into_our_callback(
     # THEN the code is worthless without the attacker's verifier: nothing is connected
     assert isinstance(result, ConnectFailed)
     assert world.reload(victim).xero.tenant_id == ""
+
+
+def test_an_abandoned_organisation_choice_is_purged_and_its_sign_in_revoked(world: World) -> None:
+    # issue 16: a customer consents to several organisations and never picks one
+    from shared.connections.state_purge import purge_abandoned_flows
+    from shared.crypto import KeyRing
+
+    identity = world.xero_sandbox.state.identity
+    before = {g.auth_event_id for g in identity.grants.values() if not g.revoked}
+    connection = world.new_connection()
+    query = xero_consent(world, world.xero.begin("acct-a", connection.id, XERO_REDIRECT), [NZ, AU])
+    assert isinstance(world.xero.complete("acct-a", query), NeedsChoice)
+    abandoned = {g.auth_event_id for g in identity.grants.values() if not g.revoked} - before
+    assert len(abandoned) == 1
+    # WHEN the housekeeping timer runs after the choice expired
+    world.clock.advance(minutes=11)
+    keys = KeyRing.from_setting(world.settings.token_encryption_keys)
+    purged = purge_abandoned_flows(world.states, keys, XeroOAuth(world.session, world.settings).revoke)
+    # THEN the rows are gone and Xero no longer honours that sign-in
+    assert purged >= 2  # the consent state (used) and the pick token (abandoned)
+    assert all(identity.grants[g].revoked for g in abandoned)
+    assert world.states.purge_expired() == 0

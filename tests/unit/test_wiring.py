@@ -49,3 +49,8 @@ def test_xero_events_queue_is_served() -> None:
 def test_the_sweep_runs_on_its_schedule_setting() -> None:
     trigger = triggers()["sweep"]
     assert (trigger["type"], trigger["schedule"]) == ("timerTrigger", "%SWEEP_SCHEDULE%")
+
+
+def test_expired_oauth_state_is_purged_every_ten_minutes() -> None:
+    trigger = triggers()["oauth_state_purge"]
+    assert (trigger["type"], trigger["schedule"]) == ("timerTrigger", "0 */10 * * * *")

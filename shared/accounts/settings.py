@@ -4,9 +4,12 @@ by a link sent to the new address), and deleting the account with its connection
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
+from shared.accounts.abuse import may_mail
 from shared.accounts.email_links import issue_link, open_link, redeem_link
 from shared.accounts.fields import email_problem
 from shared.accounts.links import LIFETIMES, LinkProblem
@@ -16,6 +19,7 @@ from shared.accounts.services import AccountServices
 from shared.email.message import EmailError
 from shared.email.messages import email_change_message, email_changed_notice
 from shared.store.accounts import EmailTakenError, normalise_email
+from shared.store.limits import Rule
 from shared.store.models import Account
 
 log = logging.getLogger("portal.accounts")
@@ -28,16 +32,30 @@ class Changed:
     errors: dict[str, str] = field(default_factory=dict)
 
 
-def _current_password_ok(account: Account, password: str) -> bool:
-    return verify_password(account.password_hash, password) if password else False
+# Each change here is confirmed with the current password; a stolen session must not become a way to
+# guess it without the sign-in limits. Every check counts, right or wrong (reserved before the check).
+CURRENT_PASSWORD = Rule("currentpassword", 5, timedelta(minutes=15))
+
+
+def _password_refused(svc: AccountServices, account: Account, password: str, field: str) -> dict[str, str]:
+    """{} when `password` is the account's; else the error for `field`."""
+    wait = svc.limits.take(CURRENT_PASSWORD, account.id)
+    if wait is not None:
+        minutes = max(1, math.ceil(wait.total_seconds() / 60))
+        unit = "minute" if minutes == 1 else "minutes"
+        return {field: f"Too many tries with the password. Try again in {minutes} {unit}."}
+    if not password or not verify_password(account.password_hash, password):
+        return {field: WRONG_PASSWORD}
+    return {}
 
 
 def change_password(
     svc: AccountServices, account: Account, current: str, password: str, confirm: str
 ) -> Changed:
     """Every other session ends (session_version goes up); the caller signs this one in again."""
-    if not _current_password_ok(account, current):
-        return Changed(errors={"current_password": WRONG_PASSWORD})
+    refused = _password_refused(svc, account, current, "current_password")
+    if refused:
+        return Changed(errors=refused)
     errors = password_errors(password, confirm, account.email)
     if errors:
         return Changed(errors=errors)
@@ -61,10 +79,15 @@ def request_email_change(svc: AccountServices, account: Account, new_email: str,
         return Changed(errors={"new_email": problem})
     if new_email == account.email:
         return Changed(errors={"new_email": "That is already your e-mail address."})
-    if not _current_password_ok(account, password):
-        return Changed(errors={"email_password": WRONG_PASSWORD})
+    refused = _password_refused(svc, account, password, "email_password")
+    if refused:
+        return Changed(errors=refused)
     if svc.store.get_by_email(new_email) is not None:
         return Changed(errors={"new_email": "Another account uses this e-mail address."})
+    if not may_mail(svc.limits, new_email, "email"):  # a new link voids the last: not again and again
+        return Changed(
+            errors={"new_email": "We sent a link there moments ago. Wait a few minutes, then ask again."}
+        )
     svc.store.update(account.id, lambda stored: setattr(stored, "pending_email", new_email))
     link = issue_link(svc, account.id, "email")
     hours = int(LIFETIMES["email"].total_seconds() // 3600)
@@ -109,8 +132,9 @@ def delete_account(
     then nothing is deleted — an account must never go while it is still being charged), each connection
     deleted as from its own page (Xero disconnected, the webhook removed), then the account and its
     e-mail address. What a connection left behind is logged: the account goes regardless."""
-    if not _current_password_ok(account, password):
-        return Changed(errors={"delete_password": WRONG_PASSWORD})
+    refused = _password_refused(svc, account, password, "delete_password")
+    if refused:
+        return Changed(errors=refused)
     problem = cancel_billing(account)
     if problem:
         return Changed(errors={"": problem})

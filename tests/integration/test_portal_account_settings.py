@@ -207,3 +207,34 @@ def test_deleting_the_account_needs_the_password_then_removes_it_and_signs_out(p
     assert _store().get(account.id) is None and _store().get_by_email(email) is None
     assert customer.get("/account").status_code == 303  # signed out
     assert not Customer(portal).signs_in(email, PASSWORD)
+
+
+def test_a_stolen_session_cannot_guess_the_password_through_the_account_forms(portal: Portal) -> None:
+    # GIVEN someone holding a signed-in session but not the password
+    thief, email = Customer(portal), _email()
+    thief.registered(email)
+    account = _store().get_by_email(email)
+    assert account is not None
+    thief.get("/account/delete")
+
+    # WHEN they try five guesses, then the right password
+    guesses = [thief.post("/account/delete", {"delete_password": f"guess {n}"}) for n in range(5)]
+    right = thief.post("/account/delete", {"delete_password": PASSWORD})
+
+    # THEN the sixth check is refused whatever it holds, and nothing was deleted
+    assert all(g.status_code == 400 and "That is not your current password." in g.text for g in guesses)
+    assert right.status_code == 400 and "Too many tries with the password. Try again in" in right.text
+    assert _store().get(account.id) is not None
+
+
+def test_asking_for_e_mail_change_links_again_and_again_is_refused(portal: Portal) -> None:
+    customer, new = Customer(portal), _email()
+    customer.registered(_email())
+    customer.get("/account")
+
+    first = customer.post("/account/email", {"new_email": new, "email_password": PASSWORD})
+    again = customer.post("/account/email", {"new_email": new, "email_password": PASSWORD})
+
+    assert first.status_code == 303
+    assert again.status_code == 400 and "We sent a link there moments ago." in again.text
+    assert len([m for m in portal.emails_to(new) if "new e-mail address" in str(m["Subject"])]) == 1

@@ -96,3 +96,29 @@ def test_purge_removes_only_expired_states(states: OAuthStateStore, clock: FakeC
     assert states.purge_expired() == 1
     assert states.consume(fresh, "xero", "account-1") is not None
     assert states.consume(old, "xero", "account-1") is None
+
+
+def test_a_used_state_keeps_only_whose_it_was_until_it_expires(
+    states: OAuthStateStore, clock: FakeClock, storage_connection: str, unique_name: str
+) -> None:
+    from shared.store.oauth_state import ROW_KEY
+    from shared.store.tables import OAUTH_STATE, table_client
+    from shared.web.connection_actions import flow_connection_id
+
+    settings = Settings.from_env({"AzureWebJobsStorage": storage_connection, "TABLE_PREFIX": unique_name})
+    table = table_client(settings, OAUTH_STATE)
+    state = states.create("xero", "account-1", "conn-1", {"sealed": "encrypted tokens"})
+
+    assert states.consume(state, "xero", "account-1") is not None
+
+    # the used row says whose flow it was (Back + Allow leads to that connection), holds no secret,
+    # and cannot be used again
+    row = table.get_entity(state, ROW_KEY)
+    assert row["consumed"] is True and "extra" not in row
+    assert flow_connection_id(table, state, "account-1") == "conn-1"
+    assert flow_connection_id(table, state, "account-2") == ""
+    assert states.consume(state, "xero", "account-1") is None
+    # and it goes with the expired ones
+    clock.now += timedelta(minutes=11)
+    assert states.purge_expired() == 1
+    assert flow_connection_id(table, state, "account-1") == ""

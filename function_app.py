@@ -6,7 +6,6 @@ from functions import (
     billing_reminders,
     dynamics_webhook,
     health,
-    housekeeping,
     invoice_push,
     light_alerts,
     oauth_callbacks,
@@ -27,7 +26,6 @@ app.register_functions(dynamics_webhook.bp)
 app.register_functions(invoice_push.bp)
 app.register_functions(reference_refresh.bp)
 app.register_functions(light_alerts.bp)
-app.register_functions(housekeeping.bp)
 app.register_functions(portal_accounts.bp)
 app.register_functions(portal_connections.bp)
 app.register_functions(oauth_callbacks.bp)

@@ -79,9 +79,11 @@ class DataverseClient:
             next_url = str(link) if link else None
         return rows
 
-    def create(self, entity_set: str, values: dict[str, Any]) -> str:
-        """The new row's id (or a new definition's MetadataId), from the OData-EntityId header."""
-        response = self._send("POST", entity_set, json=values)
+    def create(self, entity_set: str, values: dict[str, Any], solution: str = "") -> str:
+        """The new row's id (or a new definition's MetadataId), from the OData-EntityId header. `solution`:
+        the unique name of the solution the new component joins (MSCRM.SolutionUniqueName)."""
+        headers = {"MSCRM.SolutionUniqueName": solution} if solution else {}
+        response = self._send("POST", entity_set, json=values, headers=headers)
         raise_for_status(response, f"create a row in {_describe(entity_set)}")
         return entity_id(response.headers.get("OData-EntityId", ""))
 

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared.dataverse import install_plan as plan
+from shared.dataverse import schema
 from shared.dataverse.client import DataverseClient
-from shared.dataverse.install_webhook import ensure_endpoint, ensure_steps
+from shared.dataverse.install_webhook import ensure_endpoint, ensure_steps, odata_string
 from shared.dataverse.privileges import MissingPrivilege, check_privileges
 from shared.errors import FatalError, NotFoundError
 
@@ -54,6 +55,7 @@ def install(
     if missing:
         raise MissingPrivilegesError(missing)
     report = InstallReport()
+    _ensure_solution(client, report)
     for table_name, columns in plan.COLUMNS_BY_TABLE.items():
         _ensure_columns(client, table_name, columns, _existing_columns(client, table_name), report)
     for table in plan.TABLES:
@@ -63,6 +65,44 @@ def install(
     )
     ensure_steps(client, report.endpoint_id, report)
     return report
+
+
+def _ensure_solution(client: DataverseClient, report: InstallReport) -> None:
+    """The connector's publisher (prefix dxc) and its unmanaged solution, reused when they exist."""
+    publishers = client.get_all(
+        "publishers?$select=publisherid,uniquename&$filter=customizationprefix eq "
+        + odata_string(schema.PREFIX)
+    )
+    if publishers:
+        publisher_id = str(publishers[0]["publisherid"])
+        report.unchanged.append(f"Publisher with the prefix {schema.PREFIX}")
+    else:
+        publisher_id = client.create(
+            "publishers",
+            {
+                "uniquename": plan.PUBLISHER,
+                "friendlyname": plan.PUBLISHER_LABEL,
+                "customizationprefix": schema.PREFIX,
+                "customizationoptionvalueprefix": plan.OPTION_VALUE_PREFIX,
+            },
+        )
+        report.changes.append(f"Created the publisher {plan.PUBLISHER_LABEL} (prefix {schema.PREFIX})")
+    solutions = client.get_all(
+        f"solutions?$select=solutionid,uniquename&$filter=uniquename eq {odata_string(plan.SOLUTION)}"
+    )
+    if solutions:
+        report.unchanged.append(f"Solution {plan.SOLUTION_LABEL}")
+        return
+    client.create(
+        "solutions",
+        {
+            "uniquename": plan.SOLUTION,
+            "friendlyname": plan.SOLUTION_LABEL,
+            "version": "1.0.0.0",
+            "publisherid@odata.bind": f"/publishers({publisher_id})",
+        },
+    )
+    report.changes.append(f"Created the solution {plan.SOLUTION_LABEL}")
 
 
 def _definition(table_name: str) -> str:
@@ -87,7 +127,7 @@ def _ensure_columns(
         what = f"column {column.logical_name} on {table_name}"
         found = existing.get(column.logical_name)
         if found is None:
-            client.create(f"{_definition(table_name)}/Attributes", column.metadata())
+            client.create(f"{_definition(table_name)}/Attributes", column.metadata(), plan.SOLUTION)
             report.changes.append(f"Added {what}")
         elif found != plan.ATTRIBUTE_TYPE[column.kind]:
             report.problems.append(
@@ -105,7 +145,7 @@ def _ensure_table(client: DataverseClient, table: plan.Table, report: InstallRep
     try:
         found = client.get(_definition(table.logical_name) + expand)
     except NotFoundError:
-        client.create("EntityDefinitions", table.metadata())
+        client.create("EntityDefinitions", table.metadata(), plan.SOLUTION)
         report.changes.append(f"Created table {table.logical_name}")
         found = client.get(_definition(table.logical_name) + expand)
     else:
@@ -131,5 +171,5 @@ def _ensure_key(
     if any(str(k.get("LogicalName")) == key.logical_name for k in existing):
         report.problems.append(f"The {what} exists with other columns: left as it is")
         return
-    client.create(f"{_definition(table.logical_name)}/Keys", key.metadata())
+    client.create(f"{_definition(table.logical_name)}/Keys", key.metadata(), plan.SOLUTION)
     report.changes.append(f"Added {what}")

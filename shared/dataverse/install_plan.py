@@ -173,6 +173,15 @@ class Step:
 
 
 ENDPOINT_NAME = "Dynamics Xero Connector"
+# Every component is created inside one unmanaged solution of the connector's own publisher, whose
+# customization prefix is schema.PREFIX (Learn, "Create a solution publisher"; components created without
+# MSCRM.SolutionUniqueName land only in the Default Solution, where an admin can neither export nor remove
+# them as one).
+SOLUTION = "XeroConnector"
+SOLUTION_LABEL = "Xero Connector"
+PUBLISHER = "dxcconnector"
+PUBLISHER_LABEL = "Dynamics Xero Connector"
+OPTION_VALUE_PREFIX = 72838  # any of 10000-99999; the publisher's choice values start with it
 # The Update step lists the columns worth a push: the write-back columns are left out, so the connector's
 # own write-back never fires the webhook again. A line's Create carries its invoiceid in the Target (the
 # column is required); its Update and Delete do not, so those steps register an image of just that column.

@@ -64,7 +64,7 @@ def ensure_endpoint(
     if others - {plan.ENDPOINT_NAME}:
         report.problems.append(OTHERS_SERVE)
     if not mine:
-        endpoint_id = client.create("serviceendpoints", {**wanted, "authvalue": key})
+        endpoint_id = client.create("serviceendpoints", {**wanted, "authvalue": key}, plan.SOLUTION)
         report.changes.append(f"Registered the webhook {name}")
         return endpoint_id, True
     endpoint = mine[0]
@@ -108,7 +108,7 @@ def ensure_steps(client: DataverseClient, endpoint_id: str, report: InstallRepor
             None,
         )
         if current is None:
-            step_id = client.create("sdkmessageprocessingsteps", wanted)
+            step_id = client.create("sdkmessageprocessingsteps", wanted, plan.SOLUTION)
             report.changes.append(f"Added the step {step.message} of {step.table}")
             _ensure_images(client, step, step_id, [], report)
             continue
@@ -143,7 +143,7 @@ def _ensure_images(
             (i for i in existing if str(i.get("entityalias") or "").lower() == image.kind.lower()), None
         )
         if current is None:
-            client.create("sdkmessageprocessingstepimages", wanted)
+            client.create("sdkmessageprocessingstepimages", wanted, plan.SOLUTION)
             report.changes.append(f"Added the {image.kind} of the step {step.message} of {step.table}")
             continue
         image_id = str(current["sdkmessageprocessingstepimageid"])

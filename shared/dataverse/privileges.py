@@ -58,6 +58,10 @@ RUNTIME: tuple[Needed, ...] = (
     ),
 )
 INSTALL: tuple[Needed, ...] = (
+    Needed("prvReadPublisher", "Read Publisher", "needed to find the connector's publisher (prefix dxc)"),
+    Needed("prvCreatePublisher", "Create Publisher", "needed to add the connector's publisher"),
+    Needed("prvReadSolution", "Read Solution", "needed to find the Xero Connector solution"),
+    Needed("prvCreateSolution", "Create Solution", "needed to keep the connector's parts in one solution"),
     Needed("prvReadEntity", "Read Entity", "needed to see which tables and columns already exist"),
     Needed("prvCreateEntity", "Create Entity", "needed to add the connector's Xero tables"),
     Needed("prvCreateAttribute", "Create Attribute", "needed to add the Xero columns to invoices"),

@@ -116,7 +116,12 @@ def test_an_update_never_recreates_a_deleted_row(client: DataverseClient) -> Non
 
 
 def test_upsert_by_alternate_key_creates_then_updates(client: DataverseClient) -> None:
-    # GIVEN an alternate key on account number
+    # GIVEN an alternate key on account number (its dxc_ prefix needs a publisher)
+    client.create(
+        "publishers",
+        {"uniquename": "dxcpublisher", "friendlyname": "dxc", "customizationprefix": "dxc",
+         "customizationoptionvalueprefix": 72838},
+    )  # fmt: skip
     client.create(
         "EntityDefinitions(LogicalName='account')/Keys",
         {

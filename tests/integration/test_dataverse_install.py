@@ -258,6 +258,30 @@ def test_install_registers_the_invoiceid_images_a_line_change_and_a_deletion_nee
     assert len(stored(sb, "sdkmessageprocessingstepimages")) == 2
 
 
+def test_install_into_an_environment_with_no_publisher_makes_one_solution_holding_every_part(
+    sb: DataverseSandbox, admin: DataverseClient, receiver: Receiver
+) -> None:
+    # GIVEN an environment with only its default publisher (prefix "new")
+    assert [p["customizationprefix"] for p in stored(sb, "publishers")] == ["new"]
+    # WHEN the connector is installed
+    report = install(admin, receiver.url, KEY)
+    # THEN its own publisher owns the dxc prefix, and the Xero Connector solution holds every table,
+    # column, key, the webhook, its steps and their images
+    (publisher,) = [p for p in stored(sb, "publishers") if p["customizationprefix"] == "dxc"]
+    (solution,) = [s for s in stored(sb, "solutions") if s["uniquename"] == plan.SOLUTION]
+    assert solution["publisherid"].id == publisher["publisherid"]
+    assert "Created the solution Xero Connector" in report.changes
+    components = [c for c in stored(sb, "solutioncomponents") if c["solutionid"].id == solution["solutionid"]]
+    kinds = sorted(c["componenttype"] for c in components)
+    tables, keys = len(plan.TABLES), sum(1 for t in plan.TABLES if t.key)
+    columns = sum(len(c) for c in plan.COLUMNS_BY_TABLE.values()) + sum(len(t.columns) for t in plan.TABLES)
+    assert kinds.count(1) == tables and kinds.count(14) == keys and kinds.count(2) == columns
+    assert (kinds.count(95), kinds.count(92), kinds.count(93)) == (1, len(plan.STEPS), 2)
+    # AND a second install reuses them
+    again = install(admin, receiver.url, KEY)
+    assert again.changes == [] and len(stored(sb, "solutions")) == 2
+
+
 def test_the_push_query_reads_an_invoice_after_install(
     sb: DataverseSandbox,
     settings: Settings,

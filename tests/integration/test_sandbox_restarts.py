@@ -15,6 +15,7 @@ from local.sandbox.xero import XeroSandbox
 from tests.integration.sandbox_dataverse.helpers import (
     WebApiClient,
     app_token,
+    create_publisher,
     register_webhook,
     session_for,
     user_token,
@@ -115,6 +116,7 @@ def test_sandbox_dataverse_keeps_rows_definitions_webhooks_and_tokens_across_a_r
         "MaxLength": 100,
         "DisplayName": {"LocalizedLabels": [{"Label": "Restart note", "LanguageCode": 1033}]},
     }
+    create_publisher(api)
     added = api.post("EntityDefinitions(LogicalName='account')/Attributes", column)
     assert added.status_code == 204, added.text
     endpoint_id = register_webhook(api, "http://127.0.0.1:9/api/dynamics/webhook")

@@ -15,6 +15,7 @@ from .odata_filter import parse_filter
 from .odata_path import KeyValue, Segment
 from .odata_query import split_top
 from .payload import parse_json
+from .solutions import ATTRIBUTE, ENTITY, ENTITY_KEY, SOLUTION_HEADER, add_component, check_prefix
 from .system_rows import install_message_filters
 from .webapi_types import ApiRequest, ApiResponse
 
@@ -162,6 +163,8 @@ def _create_table(req: ApiRequest) -> ApiResponse:
         raise errors.validation(
             f"The schema name '{schema}' must start with a valid customization prefix.", code="0x80044355"
         )
+    solution = req.header(SOLUTION_HEADER)
+    check_prefix(req.env, schema, solution)
     logical = schema.lower()
     entity_set = str(body.get("EntitySetName") or logical + "s")
     if logical in req.env.tables or req.env.table_for_set(entity_set):
@@ -195,12 +198,15 @@ def _create_table(req: ApiRequest) -> ApiResponse:
     req.env.add_table(table)
     privileges.grant_new_table(req.env, table)
     install_message_filters(req.env, table)
+    add_component(req.env, solution, table.metadata_id, ENTITY)
     url = f"{req.api_url}EntityDefinitions({table.metadata_id})"
     return ApiResponse(204, None, {"OData-EntityId": url})
 
 
 def _create_attribute(req: ApiRequest, table: Table) -> ApiResponse:
     attribute = attribute_from_body(parse_json(req.body))
+    solution = req.header(SOLUTION_HEADER)
+    check_prefix(req.env, attribute.schema_name, solution)
     if attribute.logical_name in table.attributes:
         raise errors.metadata_duplicate(
             f"An attribute with the specified name {attribute.schema_name} already exists "
@@ -210,6 +216,7 @@ def _create_attribute(req: ApiRequest, table: Table) -> ApiResponse:
     for row in req.env.all_rows(table.logical_name):
         row[attribute.logical_name] = False if attribute.type == "Boolean" else None
     attribute_id = attribute_json(table, attribute)["MetadataId"]
+    add_component(req.env, solution, attribute_id, ATTRIBUTE)
     url = f"{req.api_url}EntityDefinitions({table.metadata_id})/Attributes({attribute_id})"
     return ApiResponse(204, None, {"OData-EntityId": url})
 
@@ -219,6 +226,8 @@ def _create_key(req: ApiRequest, table: Table) -> ApiResponse:
     schema, columns = body.get("SchemaName"), body.get("KeyAttributes")
     if not isinstance(schema, str) or not isinstance(columns, list) or not columns:
         raise errors.bad_payload("An EntityKeyMetadata needs SchemaName and KeyAttributes.")
+    solution = req.header(SOLUTION_HEADER)
+    check_prefix(req.env, schema, solution)
     for column in columns:
         if column not in table.attributes or table.attributes[column].type not in (
             "String",
@@ -241,6 +250,7 @@ def _create_key(req: ApiRequest, table: Table) -> ApiResponse:
     key.failed = req.env.key_build_fails
     table.keys[logical] = key
     key_id = key_json(table, key)["MetadataId"]
+    add_component(req.env, solution, key_id, ENTITY_KEY)
     return ApiResponse(
         204,
         None,

@@ -7,6 +7,7 @@ from __future__ import annotations
 from .metadata_columns import ACTIVE_INACTIVE, lookup, memo, money, new_table, s, state_status, system_columns
 from .metadata_model import BOOLEAN, DATETIME, DECIMAL, INTEGER, UNIQUEID, Attribute, OneToMany, Table
 from .metadata_plugins import plugin_tables
+from .metadata_solutions import solution_tables
 
 INVOICE_STATES = {0: "Active", 1: "Closed", 2: "Paid", 3: "Canceled"}
 INVOICE_STATUSES = {
@@ -272,4 +273,4 @@ def _time_zone_tables() -> list[Table]:
 
 
 def builtin_tables() -> list[Table]:
-    return _sales_tables() + _customer_tables() + _reference_tables() + plugin_tables()
+    return _sales_tables() + _customer_tables() + _reference_tables() + plugin_tables() + solution_tables()

@@ -74,6 +74,18 @@ def install_system_rows(env: EnvironmentState, identity: IdentityService) -> Non
                 user_id,
                 {"fullname": app.get("display_name"), "businessunitid": _unit(env)},
             )
+        # Learn, "Solution concepts": every environment has the Default Solution, whose default publisher
+        # owns the prefix "new"; other prefixes exist only once someone creates their publisher
+        publisher = put(
+            env, "publisher", metadata_id("publisher", env.organization_id, "default"),
+            {"uniquename": f"DefaultPublisher{env.unique_name}", "friendlyname": "Default Publisher",
+             "customizationprefix": "new", "customizationoptionvalueprefix": 10000},
+        )["publisherid"]  # fmt: skip
+        put(
+            env, "solution", metadata_id("solution", env.organization_id, "Default"),
+            {"uniquename": "Default", "friendlyname": "Default Solution", "version": "1.0",
+             "publisherid": Ref(publisher, "publisher"), "ismanaged": False},
+        )  # fmt: skip
         for name in MESSAGES:
             put(env, "sdkmessage", message_id(name), {"name": name})
         for table in list(env.tables.values()):

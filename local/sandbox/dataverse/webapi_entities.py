@@ -12,6 +12,7 @@ from .odata_path import KeyValue, Segment
 from .odata_query import QueryOptions, parse_query
 from .payload import convert, parse_json, read_payload
 from .records import create_row, delete_row, find_by_key, update_row
+from .solutions import COMPONENT_OF_TABLE, SOLUTION_HEADER, add_component
 from .store import Ref, Row
 from .webapi_types import ApiRequest, ApiResponse
 
@@ -196,6 +197,9 @@ def _create(req: ApiRequest, table: Table) -> ApiResponse:
             req.env.restore(snapshot)
             del req.ctx.changes[published:]
         raise
+    component = COMPONENT_OF_TABLE.get(table.logical_name)
+    if component is not None:  # webhook registrations are solution components too
+        add_component(req.env, req.header(SOLUTION_HEADER), row[table.primary_id], component)
     return _written(req, table, row[table.primary_id], created=True)
 
 

@@ -215,3 +215,16 @@ def register_image(
             "sdkmessageprocessingstepid@odata.bind": f"/sdkmessageprocessingsteps({step_id})",
         },
     )
+
+
+def create_publisher(api: WebApiClient, prefix: str = "dxc") -> str:
+    """A publisher owning `prefix`: custom columns need one (Learn, "Create a solution publisher")."""
+    return api.create(
+        "publishers",
+        {
+            "uniquename": f"{prefix}publisher",
+            "friendlyname": f"{prefix} publisher",
+            "customizationprefix": prefix,
+            "customizationoptionvalueprefix": 72838,
+        },
+    )

@@ -8,7 +8,7 @@ from typing import Any
 
 from local.sandbox.dataverse import DataverseSandbox
 
-from .helpers import WebApiClient
+from .helpers import WebApiClient, create_publisher
 
 
 def _label(text: str) -> dict[str, Any]:
@@ -35,6 +35,7 @@ def _string_column(schema: str, primary: bool = False, length: int = 100) -> dic
 
 
 def create_tax_rate_table(api: WebApiClient) -> None:
+    create_publisher(api)
     table = {
         "@odata.type": "Microsoft.Dynamics.CRM.EntityMetadata",
         "SchemaName": "dxc_XeroTaxRate",
@@ -117,6 +118,7 @@ def test_connector_columns_appear_on_invoice_after_install(sb: DataverseSandbox,
     assert api.patch(f"invoices({invoice_id})", {"dxc_xerostatus": "AUTHORISED"}).status_code == 400
     columns = "EntityDefinitions(LogicalName='invoice')/Attributes"
     assert api.get(f"{columns}(LogicalName='dxc_xerostatus')").status_code == 404
+    create_publisher(api)
     assert api.post(columns, _string_column("dxc_XeroStatus", length=20)).status_code == 204
     synced = {
         "@odata.type": "Microsoft.Dynamics.CRM.DateTimeAttributeMetadata",
@@ -176,3 +178,37 @@ def test_a_key_whose_build_fails_stays_failed(sb: DataverseSandbox, api: WebApiC
     create_tax_rate_table(api)
     assert _key_status(api) == "Failed"
     assert api.patch("dxc_xerotaxrates(dxc_xeroid='X')", {"dxc_name": "x"}).status_code == 400
+
+
+def test_a_prefix_no_publisher_owns_is_refused_and_a_solution_lists_what_was_made_in_it(
+    api: WebApiClient,
+) -> None:
+    # GIVEN an environment with only its default publisher ("new")
+    column = _string_column("dxc_Note")
+    refused = api.post("EntityDefinitions(LogicalName='account')/Attributes", column)
+    assert refused.status_code == 400 and "customization prefix" in refused.json()["error"]["message"]
+    # WHEN a publisher for dxc and its solution exist, and the column is created in that solution
+    publisher = create_publisher(api)
+    solution = api.create(
+        "solutions",
+        {"uniquename": "XeroConnector", "friendlyname": "Xero Connector", "version": "1.0.0.0",
+         "publisherid@odata.bind": f"/publishers({publisher})"},
+    )  # fmt: skip
+    made = api.post(
+        "EntityDefinitions(LogicalName='account')/Attributes",
+        column,
+        headers={"MSCRM.SolutionUniqueName": "XeroConnector"},
+    )
+    assert made.status_code == 204, made.text
+    # THEN the solution lists it (an attribute: component type 2)
+    components = api.get(
+        f"solutioncomponents?$select=componenttype,objectid&$filter=_solutionid_value eq {solution}"
+    ).json()["value"]
+    assert [c["componenttype"] for c in components] == [2]
+    # AND another publisher's prefix cannot join that solution
+    other = api.post(
+        "EntityDefinitions(LogicalName='account')/Attributes",
+        _string_column("new_Other"),
+        headers={"MSCRM.SolutionUniqueName": "XeroConnector"},
+    )
+    assert other.status_code == 400

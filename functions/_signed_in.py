@@ -10,9 +10,10 @@ if TYPE_CHECKING:
 
 
 def serve(req: func.HttpRequest, handler: "Handler") -> func.HttpResponse:
+    from shared import bootstrap
     from shared.web.signed_in import serve_signed_in
 
-    return serve_signed_in(req, handler)
+    return serve_signed_in(req, handler, bootstrap.portal)
 
 
 def route_id(req: func.HttpRequest) -> str:

@@ -27,9 +27,10 @@ def _serve(req: func.HttpRequest, handler: Callable[["Page"], func.HttpResponse]
 def _serve_signed_in(
     req: func.HttpRequest, handler: Callable[["Page", "Account"], func.HttpResponse]
 ) -> func.HttpResponse:
+    from shared import bootstrap
     from shared.web.signed_in import serve_signed_in
 
-    return serve_signed_in(req, handler)
+    return serve_signed_in(req, handler, bootstrap.portal)
 
 
 @bp.route(route="/", methods=["GET"], auth_level=ANONYMOUS)

@@ -138,7 +138,9 @@ def _defaults(page: "Page", account: "Account", connection_id: str) -> func.Http
 
     form = {name: value for name, value in page.form.items() if name != "plan"}  # the plan has its form
     try:
-        save_defaults(bootstrap.connections(), account.id, connection_id, form, xero_lists_for)
+        save_defaults(
+            bootstrap.connections(), account.id, connection_id, form, lambda c: xero_lists_for(c, page.parts)
+        )
     except ValidationFailed as failed:
         return show_connection(page, account, connection_id, 400, page.form, failed.field_errors)
     page.flash("Defaults saved.", place="defaults")

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from shared.store.xero_tokens import XeroTokens
     from shared.sync.worker import Collaborators
     from shared.sync.write_back import Dataverse
+    from shared.web.parts import PortalParts
     from shared.xero.accounting import XeroAccounting
     from shared.xero_inbound.apply import InboundParts
     from shared.xero_inbound.sweep import SweepParts
@@ -165,6 +166,13 @@ def invoice_worker() -> Collaborators:
         pacing=gate,
         billing=enforcer(),
     )
+
+
+def portal() -> PortalParts:
+    """What the signed-in portal pages use (handed to them by functions/_signed_in.py)."""
+    from shared.web.parts import PortalParts
+
+    return PortalParts(connections(), session(), activity(), dataverse_for, xero_for, enforcer())
 
 
 @once

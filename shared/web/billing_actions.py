@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import azure.functions as func
@@ -17,6 +18,9 @@ from shared.config import Settings
 from shared.store.models import Account, Connection
 from shared.store.plans import PLANS, plan_named
 from shared.web.pages import Page
+
+if TYPE_CHECKING:
+    from shared.billing.enforcement import Enforcer
 
 log = logging.getLogger("portal.billing")
 STATUS_TEXT = {
@@ -80,11 +84,8 @@ def plan_facts(account: Account, plan: str, trial: str, now: datetime, billing_o
     )
 
 
-def usage_banner(account: Account, connection: Connection, now: datetime) -> str:
-    """Words for the connection page when its invoices wait, or 80% of the month's are used."""
-    from shared import bootstrap
-
-    enforcer = bootstrap.enforcer()
+def usage_banner(account: Account, connection: Connection, now: datetime, enforcer: Enforcer | None) -> str:
+    """Words for the connection page when its invoices wait, or 80% of the month's are used (billing on)."""
     if enforcer is None:
         return ""
     pause = enforcer.pause(connection, now)

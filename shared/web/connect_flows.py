@@ -13,7 +13,6 @@ from urllib.parse import urlsplit
 
 import azure.functions as func
 
-from shared import bootstrap
 from shared.config import Settings
 from shared.connections.dynamics_connect import DynamicsConnect
 from shared.connections.results import (
@@ -79,13 +78,13 @@ def _keys(page: Page) -> KeyRing:
 def xero_connect(page: Page) -> XeroConnect:
     from shared.xero.oauth import XeroOAuth
 
-    oauth = XeroOAuth(bootstrap.session(), page.settings)
-    return XeroConnect(bootstrap.connections(), _states(page), oauth, _keys(page))
+    oauth = XeroOAuth(page.parts.session, page.settings)
+    return XeroConnect(page.parts.connections, _states(page), oauth, _keys(page))
 
 
 def dynamics_connect(page: Page) -> DynamicsConnect:
     return DynamicsConnect(
-        bootstrap.connections(), _states(page), _keys(page), page.settings, bootstrap.session()
+        page.parts.connections, _states(page), _keys(page), page.settings, page.parts.session
     )
 
 
@@ -126,7 +125,7 @@ def _connected_name(page: Page, side: Side, connection_id: str) -> str:
     if not connection_id or page.account is None:
         return ""
     try:
-        connection = get_for_account(bootstrap.connections(), page.account.id, connection_id)
+        connection = get_for_account(page.parts.connections, page.account.id, connection_id)
     except NotFoundError:
         return ""
     if side == "xero":
@@ -190,11 +189,11 @@ def delete_connection(page: Page, account_id: str, connection_id: str) -> list[s
     from shared.connections.deletion import delete_connection as delete
     from shared.connections.dynamics_access import dataverse_client_for
 
-    store = bootstrap.connections()
+    store = page.parts.connections
     return delete(
         store,
         account_id,
         connection_id,
         xero_connect(page).disconnect,
-        lambda connection: dataverse_client_for(connection, store, page.settings, bootstrap.session()),
+        lambda connection: dataverse_client_for(connection, store, page.settings, page.parts.session),
     )

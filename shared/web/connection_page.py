@@ -8,7 +8,6 @@ from collections.abc import Mapping
 
 import azure.functions as func
 
-from shared import bootstrap
 from shared.connections.connections import get_for_account
 from shared.connections.lights import is_dynamics_connected, is_xero_connected
 from shared.errors import ConnectorError
@@ -18,6 +17,7 @@ from shared.web.billing_actions import plan_facts, usage_banner
 from shared.web.connect_flows import allow_sign_in_redirects
 from shared.web.connection_actions import XeroLists, is_complete, live_xero_lists, merged, read_xero_lists
 from shared.web.pages import Page
+from shared.web.parts import PortalParts
 from shared.xero.accounting import sandbox_pages_url
 
 # The page's sections, in order: a note after a form is shown in the section of that form.
@@ -35,9 +35,9 @@ def show_connection(
     errors: Mapping[str, str] | None = None,
 ) -> func.HttpResponse:
     """NotFoundError for another account's connection (the caller's guard renders 404)."""
-    connection = get_for_account(bootstrap.connections(), account.id, connection_id)
+    connection = get_for_account(page.parts.connections, account.id, connection_id)
     lights = views.light_views(connection, page.now)
-    lists = xero_lists_for(connection)
+    lists = xero_lists_for(connection, page.parts)
     zone = connection.sync.time_zone
     defaults = views.defaults_values(connection.plan, connection.sync, posted)
     plan, trial = plan_facts(
@@ -45,7 +45,7 @@ def show_connection(
         views.plan_label(connection.plan),
         views.trial_text(connection, page.now),
         page.now,
-        bootstrap.enforcer() is not None,
+        page.parts.enforcer is not None,
     )
     response = page.render(
         "connection.html",
@@ -76,13 +76,13 @@ def show_connection(
         reference_kinds=views.REFERENCE_KINDS,
         reference_when=views.when_text(connection.reference.last_refresh_at, zone),
         reference_counts=views.reference_counts(connection.reference.counts),
-        activity=views.activity_view(bootstrap.activity().summary(connection.id), zone),
-        usage_banner=usage_banner(account, connection, page.now),
+        activity=views.activity_view(page.parts.activity.summary(connection.id), zone),
+        usage_banner=usage_banner(account, connection, page.now, page.parts.enforcer),
     )
     return allow_sign_in_redirects(response, page.settings)
 
 
-def xero_lists_for(connection: Connection) -> XeroLists:
+def xero_lists_for(connection: Connection, parts: PortalParts) -> XeroLists:
     """Xero's lists for the defaults: as synced into Dynamics, else (not synced yet) read live from Xero;
     None per list that neither side can give (the form falls back to text)."""
     from shared.connections.lights import dynamics_light, xero_light
@@ -90,12 +90,12 @@ def xero_lists_for(connection: Connection) -> XeroLists:
     synced = XeroLists()
     if dynamics_light(connection.dynamics).green:
         try:
-            synced = read_xero_lists(bootstrap.dataverse_for(connection))
+            synced = read_xero_lists(parts.dataverse_for(connection))
         except ConnectorError:  # signed out meanwhile: the light says so
             synced = XeroLists()
     if is_complete(synced) or not xero_light(connection.xero).green:
         return synced
     try:
-        return merged(synced, live_xero_lists(bootstrap.xero_for(connection)))
+        return merged(synced, live_xero_lists(parts.xero_for(connection)))
     except ConnectorError:
         return synced

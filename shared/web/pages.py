@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import azure.functions as func
@@ -26,6 +26,9 @@ from shared.web.csrf import csrf_token, csrf_valid
 from shared.web.forms import client_ip, parse_form
 from shared.web.responses import SECURITY_HEADERS
 from shared.web.templating import render, stylesheet
+
+if TYPE_CHECKING:
+    from shared.web.parts import PortalParts
 
 log = logging.getLogger("portal")
 Handler = Callable[["Page"], func.HttpResponse]
@@ -53,6 +56,8 @@ class Note:
 
 
 class Page:
+    parts: PortalParts  # set for signed-in pages by serve_signed_in, from what the trigger handed in
+
     def __init__(self, req: func.HttpRequest, settings: Settings, accounts: AccountStore, now: datetime):
         self.request, self.settings, self.now = req, settings, now
         self.method = req.method.upper()

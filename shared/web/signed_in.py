@@ -14,15 +14,21 @@ import azure.functions as func
 from shared.errors import NotFoundError, RetriableError
 from shared.store.models import Account
 from shared.web.pages import Page, serve
+from shared.web.parts import PortalParts
 
 log = logging.getLogger("portal")
 Handler = Callable[[Page, Account], func.HttpResponse]
 
 
-def serve_signed_in(req: func.HttpRequest, handler: Handler) -> func.HttpResponse:
+def serve_signed_in(
+    req: func.HttpRequest, handler: Handler, parts: Callable[[], PortalParts]
+) -> func.HttpResponse:
+    """`parts` builds the collaborators the pages use (page.parts), once the visitor is signed in."""
+
     def guarded(page: Page) -> func.HttpResponse:
         if page.account is None:
             return page.redirect("/signin?next=" + quote(_come_back_to(req, page.method), safe="/"))
+        page.parts = parts()
         try:
             return handler(page, page.account)
         except NotFoundError:

@@ -206,16 +206,17 @@ def test_80_percent_of_the_month_sends_one_email(world: World) -> None:
 
 
 def test_the_connection_pages_banner_at_80_percent_and_when_paused(world: World) -> None:
+    from shared import bootstrap
     from shared.web.billing_actions import usage_banner
 
-    account = world.accounts().require(world.account_id)
+    account, enforcer = world.accounts().require(world.account_id), bootstrap.enforcer()
     world.set_used(79)
-    assert usage_banner(account, world.connection, utc_now()) == ""
+    assert usage_banner(account, world.connection, utc_now(), enforcer) == ""
     world.set_used(80)
-    assert usage_banner(account, world.connection, utc_now()) == (
+    assert usage_banner(account, world.connection, utc_now(), enforcer) == (
         "80 of the 100 invoices of the Free trial plan are used this month."
     )
     world.set_used(100)
-    assert usage_banner(account, world.connection, utc_now()).startswith(
+    assert usage_banner(account, world.connection, utc_now(), enforcer).startswith(
         "Invoices are waiting: this month's 100 invoices of the Free trial plan are used."
     )

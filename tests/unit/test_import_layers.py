@@ -41,17 +41,6 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
 )
 DEVELOPER_ONLY = ("local", "tests", "bench")
 
-# Upward imports still waiting to be removed: web's pages reach the composition root for their services
-# (a service locator) instead of being handed them by functions/. Each entry must still exist, so the list
-# can only shrink.
-KNOWN_UPWARD = frozenset(
-    {
-        ("shared.web.billing_actions", "shared.bootstrap"),
-        ("shared.web.connect_flows", "shared.bootstrap"),
-        ("shared.web.connection_page", "shared.bootstrap"),
-    }
-)
-
 
 def _module_name(path: Path, root: Path) -> str:
     parts = list(path.relative_to(root).with_suffix("").parts)
@@ -92,10 +81,9 @@ def _layer(unit: str) -> int | None:
     return next((rank for rank, (_, units) in enumerate(LAYERS) if unit in units), None)
 
 
-def violations(root: Path, known: frozenset[tuple[str, str]] = frozenset()) -> list[str]:
+def violations(root: Path) -> list[str]:
     found: list[str] = []
     depends: dict[str, set[str]] = defaultdict(set)
-    seen_known: set[tuple[str, str]] = set()
     for importer, imported, line in imports(root):
         where = f"{importer} (line {line}) imports {imported}"
         if imported.split(".")[0] in DEVELOPER_ONLY:
@@ -115,9 +103,6 @@ def violations(root: Path, known: frozenset[tuple[str, str]] = frozenset()) -> l
         below, above = _layer(low), _layer(high)
         if below is None or above is None or above <= below:
             continue
-        if (importer, imported) in known:
-            seen_known.add((importer, imported))
-            continue
         found.append(f"{where}: {LAYERS[below][0]} imports upwards into {LAYERS[above][0]}")
     for a in sorted(depends):
         found += [
@@ -125,14 +110,11 @@ def violations(root: Path, known: frozenset[tuple[str, str]] = frozenset()) -> l
             for b in sorted(depends[a])
             if a < b and a in depends[b]
         ]
-    found += [
-        f"{a} no longer imports {b}: remove it from KNOWN_UPWARD" for a, b in sorted(known - seen_known)
-    ]
     return sorted(set(found))
 
 
 def test_every_import_reads_down_the_layers() -> None:
-    assert violations(ROOT, KNOWN_UPWARD) == []
+    assert violations(ROOT) == []
 
 
 def _tree(root: Path, files: dict[str, str]) -> Path:
@@ -191,10 +173,3 @@ def test_imports_downwards_and_within_a_package_pass(tmp_path: Path) -> None:
         "shared/templating.py": "",
     }
     assert violations(_tree(tmp_path, files)) == []
-
-
-def test_a_known_upward_import_that_is_gone_must_leave_the_list(tmp_path: Path) -> None:
-    root = _tree(tmp_path, {"shared/web/page.py": "from shared.config import Settings\n"})
-    assert violations(root, frozenset({("shared.web.page", "shared.bootstrap")})) == [
-        "shared.web.page no longer imports shared.bootstrap: remove it from KNOWN_UPWARD"
-    ]

@@ -205,11 +205,15 @@ def _only(row: Row, wanted: set[str]) -> Row:
 
 
 def drop_payload(body: dict[str, Any]) -> dict[str, Any]:
-    """What is left when the message is over 256 KB: no InputParameters and no entity images."""
-    slim = {**body, "InputParameters": [], "PostEntityImages": [], "PreEntityImages": []}
-    if isinstance(body.get("ParentContext"), dict):
-        slim["ParentContext"] = {**body["ParentContext"], "InputParameters": []}
-    return slim
+    """What is left when the message is over 256 KB (Learn, "Use webhooks": ParentContext, InputParameters,
+    PreEntityImages and PostEntityImages are removed)."""
+    return {
+        **body,
+        "ParentContext": None,
+        "InputParameters": [],
+        "PostEntityImages": [],
+        "PreEntityImages": [],
+    }
 
 
 def serialize(body: dict[str, Any]) -> bytes:

@@ -227,6 +227,7 @@ def test_oversized_message_drops_parameters_and_images(
     body = json.loads(call["body"])
     assert {k.lower(): v for k, v in call["headers"].items()}["x-ms-dynamics-msg-size-exceeded"] == "true"
     assert body["InputParameters"] == [] and body["PostEntityImages"] == [] and body["PreEntityImages"] == []
+    assert body["ParentContext"] is None
     assert body["PrimaryEntityId"]
 
 

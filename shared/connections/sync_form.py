@@ -92,6 +92,16 @@ def _boolean(value: Any) -> bool:
     raise ValueError("Choose yes or no.")
 
 
+def _days(value: Any) -> int:
+    try:
+        days = int(str(value).strip())
+    except ValueError:
+        raise ValueError("Use a whole number of days from 0 to 365.") from None
+    if not 0 <= days <= 365:
+        raise ValueError("Use a whole number of days from 0 to 365.")
+    return days
+
+
 def _text(name: str) -> Callable[[Any], str]:
     limit = _TEXT_LIMITS[name]
 
@@ -115,4 +125,5 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "default_account_code": _text("default_account_code"),
     "default_tax_type": _text("default_tax_type"),
     "branding_theme_id": _text("branding_theme_id"),
+    "default_due_days": _days,
 }

@@ -36,6 +36,9 @@ class SyncSettings:
     default_account_code: str = "200"
     default_tax_type: str = ""  # empty: let Xero apply the account's default tax type
     branding_theme_id: str = ""
+    # Days to pay when Dynamics gives the invoice no due date and neither the Xero contact nor the
+    # organisation has sales payment terms (Xero requires one on an approved invoice).
+    default_due_days: int = 30
     # Eligibility: only invoices whose connector column dxc_sendtoxero is true are pushed when set.
     require_send_flag: bool = False
     # Xero -> Dynamics: close the Dynamics invoice as Paid once Xero says PAID (shared/xero_inbound).

@@ -46,7 +46,6 @@ Outcome = Literal["pushed", "unchanged", "skipped", "failed", "covered", "handed
 _DUPLICATE_NUMBER = "must be unique"
 _LOCKED = "not of valid status for modification"
 _RANK = {"DRAFT": 0, "SUBMITTED": 1, "AUTHORISED": 2}
-DEFAULT_DUE_DAYS = 30  # when Dynamics, the Xero contact and the organisation all leave it open
 
 
 class ForeignInvoice(FatalError):
@@ -211,7 +210,8 @@ class Push:
             issued = date.fromisoformat(payload["Date"]) if payload.get("Date") else self.now().date()
             tenant = self.connection.xero.tenant_id
             terms = self.organisations.sales_terms(self.xero, tenant, contact_id)
-            payload["DueDate"] = due_date(issued, terms, DEFAULT_DUE_DAYS).isoformat()
+            days = self.connection.sync.default_due_days
+            payload["DueDate"] = due_date(issued, terms, days).isoformat()
         return payload
 
     def _short_code(self) -> str:

@@ -120,6 +120,7 @@ def defaults_values(plan: str, sync: SyncSettings, posted: Mapping[str, str] | N
         "default_account_code": sync.default_account_code,
         "default_tax_type": sync.default_tax_type,
         "branding_theme_id": sync.branding_theme_id,
+        "default_due_days": str(sync.default_due_days),
         "create_missing_contacts": _flag(sync.create_missing_contacts),
         "create_missing_items": _flag(sync.create_missing_items),
         "require_send_flag": _flag(sync.require_send_flag),

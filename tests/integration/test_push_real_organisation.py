@@ -172,6 +172,20 @@ def test_an_approved_invoice_without_a_due_date_takes_the_contacts_payment_terms
     assert xero_invoice["DueDateString"].startswith("2026-04-20")
 
 
+def test_an_approved_invoice_of_a_customer_without_terms_takes_the_connections_days(world: World) -> None:
+    # GIVEN a new customer (no terms in Xero), an organisation without sales terms, 14 days on the connection
+    with world.sync_settings(invoice_status=InvoiceStatus.AUTHORISED, default_due_days=14):
+        invoice = world.user.create_invoice(
+            "Fortnight",
+            ("account", world.new_account()),
+            [{"description": "A", "price": 10}],
+            datedelivered="2026-03-10T00:00:00Z",
+        )
+        row = world.synced(invoice)
+    assert row[schema.INVOICE_SYNC_ERROR] == ""
+    assert world.xero_invoice(row[schema.INVOICE_XERO_ID])["DueDateString"].startswith("2026-03-24")
+
+
 def test_an_invoice_approved_in_xero_takes_later_edits_without_going_back_to_draft(world: World) -> None:
     # GIVEN a draft the connector pushed, which the accountant then approved in Xero
     invoice = world.user.create_invoice("Before", ("account", world.new_account()), [{"description": "A"}])

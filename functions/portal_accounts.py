@@ -331,6 +331,11 @@ def _signin(page: "Page") -> func.HttpResponse:
 
 
 def _signout(page: "Page") -> func.HttpResponse:
+    from shared.accounts.services import services
+    from shared.accounts.signin import end_sessions
+
+    if page.account is not None:  # every copy of the cookie stops working, not just this browser's
+        end_sessions(services(page.settings), page.account.id)
     page.sign_out()
     page.flash("You are signed out.")
     return page.redirect("/")

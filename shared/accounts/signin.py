@@ -71,3 +71,14 @@ def _after_success(svc: AccountServices, account: Account, password: str) -> Acc
         account = svc.store.update(account.id, lambda a: setattr(a, "password_hash", new_hash))
     log.info("account %s signed in", account.id)
     return account
+
+
+def end_sessions(svc: AccountServices, account_id: str) -> None:
+    """Sign out for real (issue 16): the session cookie is signed, not stored, so a copy of it would keep
+    working until it expires; raising session_version voids every cookie issued to the account so far."""
+
+    def bump(account: Account) -> None:
+        account.session_version += 1
+
+    svc.store.update(account_id, bump)
+    log.info("account %s signed out", account_id)

@@ -64,7 +64,8 @@ class Page:
         self.form = parse_form(req.get_body()) if self.method == "POST" else {}
         self.query = {key: str(value) for key, value in req.params.items()}
         self.client_ip = client_ip(req.headers)
-        raw = sessions.read_cookie(req.headers.get("cookie", ""))
+        secure = settings.public_base_url.lower().startswith("https://")
+        raw = sessions.read_cookie(req.headers.get("cookie", ""), sessions.cookie_name(secure))
         decoded = sessions.decode(raw, settings.session_secret, now) if raw else None
         self.session = decoded or sessions.anonymous(now)
         self._changed = decoded is None

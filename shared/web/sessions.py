@@ -88,9 +88,17 @@ def decode(value: str, secret: str, now: datetime) -> Session | None:
     return session
 
 
+def cookie_name(secure: bool) -> str:
+    """Over https the name carries the __Host- prefix (RFC 6265bis §4.1.3.2): browsers then accept it only
+    with Secure, Path=/ and no Domain, so neither a sibling subdomain nor a plain-http page can plant or
+    overwrite it. Over http (local development) browsers refuse that prefix, so the plain name is used."""
+    return f"__Host-{COOKIE_NAME}" if secure else COOKIE_NAME
+
+
 def cookie_header(value: str, secure: bool, max_age: timedelta = MAX_AGE) -> str:
     """The Set-Cookie value. Secure only over https, or browsers would drop it on http://127.0.0.1."""
-    parts = [f"{COOKIE_NAME}={value}", "Path=/", f"Max-Age={int(max_age.total_seconds())}", "HttpOnly"]
+    name = cookie_name(secure)
+    parts = [f"{name}={value}", "Path=/", f"Max-Age={int(max_age.total_seconds())}", "HttpOnly"]
     parts.append("SameSite=Lax")
     if secure:
         parts.append("Secure")

@@ -315,11 +315,17 @@ def test_sign_out_ends_the_session(portal: Portal) -> None:
     page = visitor.get("/dev/mailbox")
     assert email in page.text and "Sign out" in page.text
 
+    stolen = visitor.cookie()  # issue 16: a copy of the cookie, taken while signed in
+
     out = visitor.post("/signout", {})
 
     assert out.status_code == 303 and out.headers["Location"] == "/"
     landing = visitor.get("/")
     assert landing.status_code == 200 and "You are signed out." in landing.text
+    thief = Visitor(portal)
+    thief.http.cookies.set(sessions.COOKIE_NAME, stolen)
+    replayed = thief.get("/connections")
+    assert replayed.status_code in (302, 303) and "/signin" in replayed.headers["Location"]
 
 
 def test_the_dev_mailbox_is_absent_unless_its_folder_is_set(

@@ -60,7 +60,7 @@ def test_cookie_flags_over_http_and_over_https() -> None:
     secure = sessions.cookie_header("v", secure=True)
 
     for header in (plain, secure):
-        assert header.startswith("dxc_session=v;")
+        assert header.startswith(("dxc_session=v;", "__Host-dxc_session=v;"))
         assert "HttpOnly" in header and "SameSite=Lax" in header and "Path=/" in header
         assert "Max-Age=43200" in header
     assert "Secure" not in plain and secure.endswith("; Secure")
@@ -103,3 +103,13 @@ def test_several_session_secrets_rotate_without_signing_everyone_out() -> None:
     token = csrf_token("old-secret", "csrf-1")
     assert csrf_valid("new-secret,old-secret", "csrf-1", token)
     assert not csrf_valid("new-secret", "csrf-1", token)
+
+
+def test_over_https_the_cookie_is_a_host_cookie() -> None:
+    # issue 16: __Host- makes browsers refuse the cookie unless Secure, Path=/ and no Domain
+    header = sessions.cookie_header("v", secure=True)
+    assert header.startswith("__Host-dxc_session=v;") and "Secure" in header and "Path=/" in header
+    assert "Domain" not in header
+    assert sessions.read_cookie("__Host-dxc_session=v", sessions.cookie_name(True)) == "v"
+    assert sessions.read_cookie("dxc_session=planted", sessions.cookie_name(True)) is None
+    assert sessions.cookie_header("v", secure=False).startswith("dxc_session=v;")  # http: browsers refuse it

@@ -15,10 +15,11 @@ import re
 from pathlib import Path
 from typing import Any
 
+from tests.reference_material import AZURE_BICEP_TYPES
 from tests.unit.bicep_reader import Expression, Resource
 
 Types = list[dict[str, Any]]
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "azure" / "bicep-types"
+REFERENCE = AZURE_BICEP_TYPES.location()  # ../shared/reference/azure/bicep-types, or under REFERENCE_DIR
 
 # Type property flags (bicep-types: TypePropertyFlags).
 REQUIRED, READ_ONLY = 1, 2

@@ -17,8 +17,9 @@ import yaml
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT201909
 
+from tests.reference_material import AZURE_YAML_SCHEMA, require
+
 ROOT = Path(__file__).resolve().parents[2]
-SCHEMA = ROOT.parent / "shared" / "reference" / "azure" / "azure.yaml.schema.json"
 
 # What a developer's checkout holds besides the tracked files: caches, virtualenvs (azd's own restore
 # creates "<folder>_env" in the project), build output, local state, secrets.
@@ -178,9 +179,7 @@ def _python_with_setuptools() -> str:
 
 @pytest.fixture(scope="module")
 def azd_schema() -> jsonschema.protocols.Validator:
-    if not SCHEMA.exists():
-        pytest.skip(f"{SCHEMA} is absent: azd's azure.yaml schema is reference material beside the checkout")
-    schema = json.loads(SCHEMA.read_text())
+    schema = json.loads(require(AZURE_YAML_SCHEMA).read_text())
 
     def elsewhere(uri: str) -> Resource:
         # azd's schema points at azd extensions' schemas for their own hosts (azure.ai.agent): not fetched

@@ -8,14 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.reference_material import AZURE_BICEP_TYPES, require
 from tests.unit.bicep_reader import Resource, resources
 from tests.unit.bicep_types import REFERENCE, TypeIndex
-
-if not REFERENCE.is_dir():
-    pytest.skip(
-        f"{REFERENCE} is absent: Azure's Bicep type definitions are reference material beside the checkout",
-        allow_module_level=True,
-    )
 
 INFRA = Path(__file__).resolve().parents[2] / "infra"
 DECLARED = [
@@ -27,7 +22,7 @@ DECLARED = [
 
 @pytest.fixture(scope="module")
 def index() -> TypeIndex:
-    return TypeIndex()
+    return TypeIndex(require(AZURE_BICEP_TYPES))
 
 
 def test_the_reader_found_every_resource_declaration() -> None:

@@ -29,7 +29,7 @@ from shared.connections.connections import create_connection
 from shared.dataverse.install_plan import endpoint_name
 from shared.reference.worker import handle_refresh_message, refresh_message
 from shared.store.accounts import AccountStore
-from shared.store.models import Account, Connection, utc_now
+from shared.store.models import Account, Connection, Problem, utc_now
 from shared.store.sync_settings import InvoiceStatus, Numbering, TaxMode
 from shared.sync.events import InvoiceEvent
 from tests.integration.form_client import FormClient
@@ -444,7 +444,8 @@ def test_cancelling_on_xero_says_so_and_offers_try_again(stack: LocalStack, pass
     answer = visitor.get(_xero_consent(stack, begun.headers["Location"], [], decision="cancel"))
 
     assert answer.status_code == 400
-    assert "You chose not to connect to Xero" in answer.text
+    refusal = r'class="[^"]*flash-error[^"]*" role="alert">You chose not to connect to Xero'
+    assert re.search(refusal, answer.text)  # styled as an error, not as information
     assert (
         f'action="/connections/{mine.id}/xero/connect"' in answer.text
         and ">Try again</button>" in answer.text
@@ -705,3 +706,24 @@ def test_deleting_a_connection_disconnects_xero_removes_the_webhook_and_the_row(
     steps = stack.dataverse.state.rows("contoso", "sdkmessageprocessingsteps")
     assert not [s for s in steps if mine_id in str(s)]
     assert visitor.get(f"/connections/{mine.id}").status_code == 404
+
+
+def test_a_running_connection_with_a_red_light_does_not_claim_to_sync(
+    stack: LocalStack, password_hash: str
+) -> None:
+    visitor = _visitor(stack, password_hash)
+    mine = _draft(visitor.account)
+
+    def running_but_refused(connection: Connection) -> None:
+        connection.status = "active"
+        connection.xero.tenant_id, connection.xero.refresh_token = "tenant", "refresh"
+        connection.xero.error = Problem("Xero refused the saved sign-in (invalid_grant)", "Reconnect to Xero")
+
+    bootstrap.connections().update(mine.id, running_but_refused)
+
+    page = visitor.get(f"/connections/{mine.id}").text
+
+    assert re.search(
+        r'<dd id="status">Active — but not syncing until the red light below is fixed</dd>', page
+    )
+    assert '<h2 id="start">Syncing</h2>' in page and ">Start syncing</button>" not in page

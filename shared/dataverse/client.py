@@ -99,6 +99,11 @@ class DataverseClient:
         response = self._send("PATCH", path, json=values, headers=headers or {})
         raise_for_status(response, f"change {_describe(path)}")
 
+    def action(self, name: str, parameters: dict[str, Any]) -> None:
+        """An unbound Web API action (e.g. ReactivateEntityKey) whose answer the caller does not need."""
+        response = self._send("POST", name, json=parameters)
+        raise_for_status(response, f"run {name}")
+
     def upsert_by_key(self, entity_set: str, key_values: dict[str, Any], values: dict[str, Any]) -> bool:
         """Create or update the row an alternate key names; True when it was created."""
         first_key = next(iter(key_values))

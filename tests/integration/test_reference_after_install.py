@@ -65,3 +65,27 @@ def test_the_first_refresh_waits_for_the_keys_then_the_next_fills_the_tables(sta
     assert len(_tax_rates(stack)) > 3
     done = bootstrap.connections().require(connection.id).reference
     assert done.last_refresh_at is not None and done.last_error == ""
+
+
+def test_a_key_whose_build_failed_is_named_and_install_again_rebuilds_it(stack: LocalStack) -> None:
+    from shared.config import get_settings
+    from shared.connections.dynamics_access import dataverse_client_for
+    from shared.connections.install_service import install_into_dynamics
+
+    # GIVEN an environment where the keys' index builds fail
+    stack.dataverse.limits.update({"key_build_seconds": 0.0, "key_build_fails": True})
+    connection = stack.onboard("account-failed-keys", "Demo Company (AU)", dynamics_env="contoso-sandbox")
+    # WHEN the refresh runs, it fails and says what fixes it
+    _deliver(refresh_message(connection.id))
+    failed = bootstrap.connections().require(connection.id).reference
+    assert "is Failed in Dynamics" in failed.last_error and "Install into Dynamics" in failed.last_error
+    # WHEN the customer installs again (and the build succeeds this time)
+    stack.dataverse.limits.update({"key_build_fails": False})
+    store, settings = bootstrap.connections(), get_settings()
+    client = dataverse_client_for(store.require(connection.id), store, settings, bootstrap.session())
+    outcome = install_into_dynamics(store, store.require(connection.id), client, settings)
+    # THEN install asked Dynamics to rebuild each key, and the next refresh fills the tables
+    assert sum("build the key" in change for change in outcome.changes) == 6
+    _deliver(refresh_message(connection.id))
+    done = bootstrap.connections().require(connection.id).reference
+    assert done.last_error == "" and done.last_refresh_at is not None

@@ -5,6 +5,7 @@ so an installer checks with GET first."""
 from __future__ import annotations
 
 import time
+import uuid
 from typing import Any
 
 from . import errors, privileges
@@ -20,6 +21,7 @@ from .system_rows import install_message_filters
 from .webapi_types import ApiRequest, ApiResponse
 
 _CHILDREN = ("Attributes", "Keys")
+CRM_NS = "Microsoft.Dynamics.CRM."
 
 
 def handle(req: ApiRequest, segments: list[Segment]) -> ApiResponse:
@@ -280,3 +282,19 @@ def _delete_child(req: ApiRequest, table: Table, item: Attribute | AlternateKey)
     for row in req.env.all_rows(table.logical_name):
         row.pop(item.logical_name, None)
     return ApiResponse(204)
+
+
+def reactivate_key(req: ApiRequest) -> ApiResponse:
+    """Learn, ReactivateEntityKey action (EntityLogicalName, EntityKeyLogicalName): submits a new
+    background job that builds the key's index again; the answer names that job (EntityKeyIndex)."""
+    privileges.require(req.env, req.user_id, "prvCreateEntityKey")
+    body = parse_json(req.body)
+    table = req.env.tables.get(str(body.get("EntityLogicalName") or "").lower())
+    key = table.keys.get(str(body.get("EntityKeyLogicalName") or "").lower()) if table else None
+    if table is None or key is None:
+        raise errors.not_found_segment(str(body.get("EntityKeyLogicalName") or "EntityKey"))
+    key.failed = req.env.key_build_fails
+    key.ready_at = time.time() + req.env.key_build_seconds
+    job = {"@odata.type": "#Microsoft.Dynamics.CRM.asyncoperation", "asyncoperationid": str(uuid.uuid4())}
+    return ApiResponse(200, {"@odata.context": f"{req.api_url}$metadata#{CRM_NS}ReactivateEntityKeyResponse",
+                             "EntityKeyIndex": job})  # fmt: skip

@@ -19,6 +19,8 @@ def route(req: ApiRequest) -> ApiResponse:
     first = segments[0]
     if first.name in ("WhoAmI", f"{CRM}WhoAmI") and len(segments) == 1 and req.method == "GET":
         return _who_am_i(req)
+    if first.name in ("ReactivateEntityKey", f"{CRM}ReactivateEntityKey") and req.method == "POST":
+        return metadata_api.reactivate_key(req)
     if first.name in ("EntityDefinitions", "GlobalOptionSetDefinitions", "RelationshipDefinitions"):
         return metadata_api.handle(req, segments)
     table = req.env.table_for_set(first.name)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from datetime import datetime
 
-from shared.connections.connections import get_for_account, list_for_account, update_for_account
+from shared.connections.connections import get_for_account, update_for_account
 from shared.connections.pick_state import CONSENT, PICK, FlowStates
 from shared.connections.results import (
     CONNECTION_GONE,
@@ -137,9 +137,8 @@ class XeroConnect:
             self._revoke(tokens.refresh_token)
             return ConnectFailed(CONNECTION_GONE, retry_possible=False)
         XeroTokens(self._connections, self._oauth).save_grant(connection_id, tokens, chosen)
-        in_use = self._tenants_in_use(account_id, connection_id)
         for other in others:
-            if other.tenant_id not in in_use:
+            if not self._in_use_elsewhere(other.tenant_id, connection_id):
                 self._best_effort(
                     "disconnect an unchosen organisation",
                     functools.partial(self._oauth.delete_connection, tokens.access_token, other.id),
@@ -149,7 +148,7 @@ class XeroConnect:
 
     def _disconnect_remote(self, connection: Connection) -> None:
         tokens = XeroTokens(self._connections, self._oauth)
-        if connection.xero.tenant_id not in self._tenants_in_use(connection.account_id, connection.id):
+        if not self._in_use_elsewhere(connection.xero.tenant_id, connection.id):
             self._best_effort(
                 "disconnect the Xero organisation",
                 lambda: self._oauth.delete_connection(
@@ -159,12 +158,10 @@ class XeroConnect:
         latest = self._connections.get(connection.id)  # the refresh above may have rotated the token
         self._revoke(latest.xero.refresh_token if latest else connection.xero.refresh_token)
 
-    def _tenants_in_use(self, account_id: str, except_connection: str) -> set[str]:
-        return {
-            c.xero.tenant_id
-            for c in list_for_account(self._connections, account_id)
-            if c.id != except_connection and c.xero.tenant_id
-        }
+    def _in_use_elsewhere(self, tenant_id: str, except_connection: str) -> bool:
+        """Whether any other connection — of any account (issue 16): one Xero user may serve several of
+        our customers — uses the organisation; then its Xero connection must stay."""
+        return any(c.id != except_connection for c in self._connections.list_for_xero_tenant(tenant_id))
 
     def _owns(self, account_id: str, connection_id: str) -> bool:
         try:

@@ -228,3 +228,21 @@ def test_an_abandoned_organisation_choice_is_purged_and_its_sign_in_revoked(worl
     assert purged >= 2  # the consent state (used) and the pick token (abandoned)
     assert all(identity.grants[g].revoked for g in abandoned)
     assert world.states.purge_expired() == 0
+
+
+def test_connecting_never_disconnects_an_organisation_another_account_uses(world: World) -> None:
+    # issue 16: another customer's connection uses NZ through the same Xero user and app
+    theirs = world.new_connection("acct-b", "Theirs")
+    begun = world.xero.begin("acct-b", theirs.id, XERO_REDIRECT)
+    assert world.xero.complete("acct-b", xero_consent(world, begun, [NZ])) == Connected(NZ)
+    nz = world.reload(theirs).xero.tenant_id
+    # WHEN this account consents to NZ and AU and keeps AU
+    mine = world.new_connection("acct-a")
+    result = world.xero.complete(
+        "acct-a", xero_consent(world, world.xero.begin("acct-a", mine.id, XERO_REDIRECT), [NZ, AU])
+    )
+    assert isinstance(result, NeedsChoice)
+    au = next(c for c in result.choices if c.name == AU)
+    assert world.xero.choose("acct-a", result.pick_token, au.id) == Connected(AU)
+    # THEN NZ stays connected to the app: the other customer's connection keeps working
+    assert any(c.tenant_id == nz for c in world.xero_sandbox.state.identity.connections.values())

@@ -150,9 +150,13 @@ def write_changes(dataverse: Dataverse, changes: list[InvoiceChange], now: datet
     requests_: list[BatchRequest] = []
     for change in changes:
         path = f"invoices({change.invoice_id})"
-        # dxc_syncedon: the connector's last write, so the sweep does not take this one for a person's edit
-        values = {**change.values, schema.INVOICE_SYNCED_ON: now.strftime("%Y-%m-%dT%H:%M:%SZ")}
-        requests_.append(BatchRequest("PATCH", path, values, {"If-Match": "*"}))
+        values = dict(change.values)
+        if change.in_step:
+            # the connector's own write: stamped, so the sweep does not take it for a person's edit. A row
+            # that held an edit no push has seen keeps its old stamp, so the sweep still finds that edit.
+            values[schema.INVOICE_SYNCED_ON] = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+        if values:
+            requests_.append(BatchRequest("PATCH", path, values, {"If-Match": "*"}))
         if change.close_as_paid:
             state = {"statecode": STATE_PAID, "statuscode": STATUS_COMPLETE}
             requests_.append(BatchRequest("PATCH", path, state, {"If-Match": "*"}))

@@ -4,7 +4,7 @@ Dynamics invoice closes as Paid. Pure functions of (Xero invoice, Dynamics row, 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +15,9 @@ from shared.sync.mapping_common import decimal_or_none
 STATE_ACTIVE, STATE_PAID = 0, 2
 STATUS_COMPLETE = 100001  # invoice statuscode "Complete" of state Paid (Dataverse's invoice status reason)
 READ_ONLY_STATES = (2, 3)  # Dynamics refuses changes to paid and cancelled invoices
+# The connector stamps dxc_syncedon just before its write: a row modified within this long after the stamp
+# was modified by that write, not by a person.
+WRITE_GRACE = timedelta(seconds=5)
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,17 @@ class InvoiceChange:
     invoice_id: str  # the Dynamics invoice
     values: dict[str, Any]  # write-back columns that differ from what the row shows
     close_as_paid: bool
+    in_step: bool  # the row showed no Dynamics change the push has not seen (see out_of_step)
+
+
+def out_of_step(row: dict[str, Any]) -> bool:
+    """Never written on by the connector, or changed after its last write: a Dynamics change (whose
+    webhook may have been lost) that no push has seen yet."""
+    synced = _moment(row.get(schema.INVOICE_SYNCED_ON))
+    modified = _moment(row.get("modifiedon"))
+    if synced is None:
+        return True
+    return modified is not None and modified > synced + WRITE_GRACE
 
 
 def updated_at(xero_invoice: dict[str, Any]) -> str:
@@ -52,7 +66,7 @@ def change_for(xero_invoice: dict[str, Any], row: dict[str, Any], close_paid: bo
         return None
     if now:
         changed[schema.INVOICE_XERO_UPDATED_AT] = now
-    return InvoiceChange(invoice_id, changed, close)
+    return InvoiceChange(invoice_id, changed, close, not out_of_step(row))
 
 
 def _same(shown: Any, wanted: Any) -> bool:

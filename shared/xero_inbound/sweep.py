@@ -30,15 +30,12 @@ from shared.sync.events import InvoiceEvent
 from shared.sync.write_back import Dataverse
 from shared.xero.accounting import PAGE_SIZE, XeroAccounting
 from shared.xero_inbound.apply import ROW_COLUMNS, rows_for
-from shared.xero_inbound.changes import change_for
+from shared.xero_inbound.changes import change_for, out_of_step
 from shared.xero_inbound.messages import MAX_IDS, XeroInvoicesMessage, messages_for
 
 log = logging.getLogger(__name__)
 OVERLAP = timedelta(minutes=2)
 FIRST_LOOKBACK = timedelta(hours=1)  # a connection's first sweep (older invoices are the backfill's)
-# The connector stamps dxc_syncedon just before its write: a row modified within this long after the stamp
-# was modified by that write, not by a person.
-WRITE_GRACE = timedelta(seconds=5)
 MAX_XERO_PAGES = 50
 SWEEP_COLUMNS = (*ROW_COLUMNS, "versionnumber")
 ORIGIN = "sweep"
@@ -131,15 +128,6 @@ def sweep_connection(connection: Connection, parts: SweepParts) -> SweepResult:
     return SweepResult(connection.id, len(dynamics_gaps), len(xero_gaps), dataverse_calls, xero_calls)
 
 
-def out_of_step(row: dict[str, Any]) -> bool:
-    """Never written on by the connector, or changed after its last write."""
-    synced = _moment(row.get(schema.INVOICE_SYNCED_ON))
-    modified = _moment(row.get("modifiedon"))
-    if synced is None:
-        return True
-    return modified is not None and modified > synced + WRITE_GRACE
-
-
 def _modified_dynamics_invoices(dataverse: Dataverse, since: datetime) -> tuple[list[dict[str, Any]], int]:
     query = (
         f"invoices?$select={','.join(SWEEP_COLUMNS)}"
@@ -183,12 +171,3 @@ def _id(xero_invoice: dict[str, Any]) -> str:
 def _chunks(items: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
     for at in range(0, len(items), size):
         yield items[at : at + size]
-
-
-def _moment(value: Any) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None

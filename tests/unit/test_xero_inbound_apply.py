@@ -162,9 +162,24 @@ def test_a_rate_limit_puts_a_delayed_copy_back() -> None:
 
 
 def test_out_of_step_means_never_written_or_changed_after_the_connectors_write() -> None:
-    from shared.xero_inbound.sweep import out_of_step
+    from shared.xero_inbound.changes import out_of_step
 
     synced = {schema.INVOICE_SYNCED_ON: "2026-01-01T10:00:00Z"}
     assert out_of_step({"modifiedon": "2026-01-01T10:00:00Z"})  # its webhook never reached the connector
     assert not out_of_step({**synced, "modifiedon": "2026-01-01T10:00:02Z"})  # the connector's own write
     assert out_of_step({**synced, "modifiedon": "2026-01-01T10:03:00Z"})  # a person's later edit
+
+
+def test_a_xero_change_written_on_a_row_holding_an_unseen_edit_leaves_that_edit_for_the_sweep() -> None:
+    edited = _row(
+        D1, X1, **{schema.INVOICE_SYNCED_ON: "2026-01-01T10:00:00Z", "modifiedon": "2026-01-01T11:00:00Z"}
+    )
+    in_step = _row(
+        D2, X2, **{schema.INVOICE_SYNCED_ON: "2026-01-01T10:00:00Z", "modifiedon": "2026-01-01T10:00:01Z"}
+    )
+    dataverse = FakeDataverse([edited, in_step])
+    xero = FakeXero([_xero(X1, "PAID", 100, 0), _xero(X2, "PAID", 100, 0)])
+    apply_xero_changes(XeroInvoicesMessage(TENANT, (X1, X2)), _parts([_connection()], dataverse, xero))
+    written = {r.path: r.body or {} for r in dataverse.batches[0]}
+    assert schema.INVOICE_SYNCED_ON not in written[f"invoices({D1})"]
+    assert schema.INVOICE_SYNCED_ON in written[f"invoices({D2})"]

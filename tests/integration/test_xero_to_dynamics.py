@@ -91,6 +91,8 @@ def world(azurite: Azurite) -> Iterator[World]:
     stack = LocalStack(
         prefix="x2d" + uuid.uuid4().hex[:8], azurite=azurite, host_json=FAST_HOST, xero_webhooks=True
     ).start()
+    # Xero's minute limit is not what these tests are about (tests/integration/test_push_end_to_end.py is)
+    requests.put(f"{stack.xero.url}/_sandbox/limits", json={"enabled": False}, timeout=10).raise_for_status()
     try:
         yield World(stack, stack.onboard())
     finally:
@@ -316,3 +318,25 @@ def test_the_sweep_heals_a_lost_xero_webhook_and_an_idle_sweep_costs_one_call_a_
     after = _total_calls(world)
     assert (idle.dynamics_gaps, idle.xero_gaps) == (0, 0)
     assert (after[0] - before[0], after[1] - before[1]) == (1, 1)
+
+
+def test_the_sweep_heals_a_lost_webhook_of_an_edit(world: World) -> None:
+    invoice, row = world.pushed(InvoiceStatus.AUTHORISED, "Before the edit")
+    _dataverse(world, "POST", "deliveries/wait?timeout=10")
+    time.sleep(6)  # the connector's last write is well behind
+    _sweep(world)
+    _dataverse(world, "PUT", "limits", {"webhook_drop_next": 100})
+    try:
+        world.user.update("invoices", invoice, {"name": "After the lost edit"})
+        _dataverse(world, "POST", "deliveries/wait?timeout=10")
+    finally:
+        _dataverse(world, "PUT", "limits", {"webhook_drop_next": 0})
+    result = _sweep(world)
+    assert result.dynamics_gaps >= 1, result
+    deadline = time.monotonic() + 45
+    while world.xero_invoice(row[schema.INVOICE_XERO_ID])["Reference"] != "After the lost edit":
+        shown = world.user.invoice(invoice)
+        assert time.monotonic() < deadline, {
+            k: v for k, v in shown.items() if k.startswith(("dxc_", "modifiedon"))
+        }
+        time.sleep(0.2)

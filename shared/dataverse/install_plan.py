@@ -39,6 +39,13 @@ INVOICE_COLUMNS = (
     _text("dxc_XeroUrl", "Open in Xero", 500, "A link to the invoice in Xero."),
     Column("dxc_SyncedOn", "datetime", "Sent to Xero on", "When the connector last sent it to Xero."),
     Column("dxc_SyncError", "memo", "Xero sync error", "Why the last send failed.", max_length=4000),
+    Column(
+        "dxc_SyncWarning",
+        "memo",
+        "Xero sync warning",
+        "Sent, but worth a look (e.g. Xero's total differs).",
+        max_length=4000,
+    ),
     Column("dxc_SendToXero", "boolean", "Send to Xero", "Set to Yes to send this invoice to Xero."),
     _text("dxc_SyncDigest", "Xero sync digest", 100, "A digest of what was last sent (connector use)."),
     Column("dxc_XeroAmountPaid", "decimal", "Paid in Xero", "What Xero records as paid.", precision=2),

@@ -185,9 +185,12 @@ class Push:
         ):
             return PushResult("unchanged", invoice_id, number, xero_invoice_id=str(existing["InvoiceID"]))
         invoice = self._write_invoice(doc, payload, existing)
-        values = success_values(invoice, digest, self.now(), self.xero.web_url, self._short_code())
+        # written back on the invoice (cleared once the totals agree) and counted in the portal's activity
+        warning = totals_warning(doc, invoice)
+        values = success_values(
+            invoice, digest, self.now(), self.xero.web_url, self._short_code(), warning=warning
+        )
         write_back(self.dataverse, doc, values, (plan, contact))
-        warning = totals_warning(doc, invoice)  # counted in the portal's activity
         if warning:
             log.warning("invoice %s: %s", invoice_id, warning)
         xero_id = str(invoice.get("InvoiceID", ""))

@@ -43,9 +43,15 @@ def invoice_link(invoice_id: str, web_url: str = XERO_WEB_URL, short_code: str =
 
 
 def success_values(
-    invoice: dict[str, Any], digest: str, now: datetime, web_url: str = XERO_WEB_URL, short_code: str = ""
+    invoice: dict[str, Any],
+    digest: str,
+    now: datetime,
+    web_url: str = XERO_WEB_URL,
+    short_code: str = "",
+    warning: str | None = None,
 ) -> dict[str, Any]:
-    return {
+    """The warning ("" clears it) goes in the same write; None leaves the one shown as it is."""
+    values = {
         schema.INVOICE_XERO_ID: invoice.get("InvoiceID", ""),
         schema.INVOICE_XERO_NUMBER: invoice.get("InvoiceNumber", ""),
         schema.INVOICE_XERO_STATUS: invoice.get("Status", ""),
@@ -54,6 +60,9 @@ def success_values(
         schema.INVOICE_SYNC_ERROR: "",
         schema.INVOICE_SYNC_DIGEST: digest,
     }
+    if warning is not None:
+        values[schema.INVOICE_SYNC_WARNING] = warning[:2000]
+    return values
 
 
 def problem_values(

@@ -172,7 +172,13 @@ def test_the_webhook_fires_for_invoice_changes_but_not_for_the_write_back(
     assert created["json"]["MessageName"] == "Create" and created["json"]["PrimaryEntityId"] == invoice_id
     # WHEN the connector writes only its own write-back columns
     admin.update(
-        "invoices", invoice_id, {schema.INVOICE_XERO_NUMBER: "INV-0042", schema.INVOICE_SYNC_ERROR: ""}
+        "invoices",
+        invoice_id,
+        {
+            schema.INVOICE_XERO_NUMBER: "INV-0042",
+            schema.INVOICE_SYNC_ERROR: "",
+            schema.INVOICE_SYNC_WARNING: "Warning: Xero's total 11.50 differs from the Dynamics total 10.00",
+        },
     )
     # THEN no webhook fires
     assert receiver.taken(sb) == []
@@ -181,6 +187,29 @@ def test_the_webhook_fires_for_invoice_changes_but_not_for_the_write_back(
     # THEN it fires again
     (updated,) = receiver.taken(sb)
     assert updated["json"]["MessageName"] == "Update"
+
+
+def test_install_adds_the_warning_column_to_an_installation_made_before_it(
+    sb: DataverseSandbox, admin: DataverseClient, receiver: Receiver
+) -> None:
+    # GIVEN an environment installed before the invoice had a sync-warning column
+    install(admin, receiver.url, KEY)
+    assert admin.delete(
+        "EntityDefinitions(LogicalName='invoice')/Attributes", f"LogicalName='{schema.INVOICE_SYNC_WARNING}'"
+    )
+    assert schema.INVOICE_SYNC_WARNING not in sb.state.environments["contoso"].tables["invoice"].attributes
+    # WHEN install runs again (the upgrade)
+    report = install(admin, receiver.url, KEY)
+    # THEN only that column was added, as a long text, and the next run changes nothing
+    assert (
+        report.changes == [f"Added column {schema.INVOICE_SYNC_WARNING} on invoice"] and not report.problems
+    )
+    added = sb.state.environments["contoso"].tables["invoice"].attributes[schema.INVOICE_SYNC_WARNING]
+    assert added.type == "Memo" and (added.max_length or 0) >= 2000
+    assert install(admin, receiver.url, KEY).changes == []
+    # AND the Update step does not fire for it: the connector's own warning never sends the invoice again
+    step = next(s for s in stored(sb, "sdkmessageprocessingsteps") if s["filteringattributes"])
+    assert schema.INVOICE_SYNC_WARNING not in step["filteringattributes"].split(",")
 
 
 def test_install_repairs_a_disabled_step_and_rotates_the_key_only_when_asked(

@@ -5,6 +5,7 @@ Dynamics then hold."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -236,19 +237,40 @@ def test_a_four_decimal_price_is_not_written_again_when_the_catalog_reloads(worl
     assert world.calls("POST", "/api.xro/2.0/Items") == posts
 
 
-def test_a_total_xero_works_out_differently_is_counted_with_its_cause(world: World) -> None:
+def test_a_total_xero_works_out_differently_is_a_warning_on_the_invoice_until_both_agree(
+    world: World,
+) -> None:
     # GIVEN Dynamics charges no tax on a 10.00 line; Xero applies the account's 15 % GST
     invoice = world.user.create_invoice(
         "Taxed", ("account", world.new_account()), [{"description": "A", "price": 10}]
     )
-    row = world.synced(invoice)
-    assert row[schema.INVOICE_SYNC_ERROR] == ""  # sent: a warning, not a failure
-    # THEN the push is counted as sent with a warning that names the tax as the cause
+    row = world.user.wait_for(invoice, lambda r: bool(r.get(schema.INVOICE_SYNC_WARNING)))
+    # THEN the Dynamics invoice shows the warning with its cause, and is not marked failed
+    warning = row[schema.INVOICE_SYNC_WARNING]
+    assert warning.startswith("Warning: Xero's total 11.50 differs from the Dynamics total 10.00")
+    assert "the tax differs (Dynamics 0.00, Xero 1.50)" in warning and "fix:" in warning
+    assert row[schema.INVOICE_SYNC_ERROR] == "" and row[schema.INVOICE_XERO_ID]
+    # and the push is counted as sent with that warning
     latest = bootstrap.activity().latest(world.connection.id, invoice)
-    assert latest is not None and latest.outcome == "pushed"
-    assert latest.message.startswith("Warning: Xero's total 11.50 differs from the Dynamics total 10.00")
-    assert "the tax differs (Dynamics 0.00, Xero 1.50)" in latest.message
+    assert latest is not None and latest.outcome == "pushed" and latest.message == warning
     assert bootstrap.activity().summary(world.connection.id).warnings >= 1
+    # AND writing the warning back fired no webhook, so nothing was sent to Xero a second time
+    assert world.stack.dataverse.webhooks.wait_idle(10)
+    time.sleep(1)  # time for a stray delivery to reach the connector
+    updates = [
+        d
+        for d in world.stack.dataverse.webhooks.deliveries()
+        if d["primary_entity_id"] == invoice and d["message"] == "Update"
+    ]
+    assert updates == []
+    assert len([i for i in world.xero("Invoices") if i.get("Reference") == "Taxed"]) == 1
+    assert world.user.invoice(invoice)[schema.INVOICE_SYNCED_ON] == row[schema.INVOICE_SYNCED_ON]
+    # WHEN the Dynamics line gets the tax Xero charges, and the invoice is sent again
+    world.user.update("invoicedetails", world.user.lines(invoice)[0]["invoicedetailid"], {"tax": 1.5})
+    agreed = world.user.wait_for(invoice, lambda r: not r.get(schema.INVOICE_SYNC_WARNING))
+    # THEN the totals agree and the warning is gone
+    assert agreed[schema.INVOICE_SYNC_ERROR] == "" and agreed["totalamount"] == 11.5
+    assert float(world.xero_invoice(agreed[schema.INVOICE_XERO_ID])["Total"]) == 11.5
 
 
 @pytest.fixture(scope="module")

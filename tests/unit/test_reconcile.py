@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from shared.dataverse import schema
 from shared.sync.reconcile import totals_warning
+from shared.sync.write_back import success_values
 
 
 def doc(total: float, tax: float, discount: float = 0.0, lines: int = 2) -> dict[str, object]:
@@ -27,3 +31,14 @@ def test_the_cause_is_named() -> None:
     assert "discount of 10.00" in discount
     rounding = totals_warning(doc(100.0, 10.0), {"Total": 100.2, "TotalTax": 10.02})
     assert "rounding" in rounding
+
+
+def test_the_warning_rides_in_the_success_write_and_an_empty_one_clears_it() -> None:
+    now = datetime(2026, 12, 8, tzinfo=UTC)
+    sent = {"InvoiceID": "x-1", "InvoiceNumber": "INV-1", "Status": "DRAFT"}
+    warned = success_values(sent, "d", now, warning="Warning: Xero's total 11.50 differs")
+    assert warned[schema.INVOICE_SYNC_WARNING] == "Warning: Xero's total 11.50 differs"
+    assert warned[schema.INVOICE_SYNC_ERROR] == ""  # a warning is not a failure
+    assert success_values(sent, "d", now, warning="")[schema.INVOICE_SYNC_WARNING] == ""
+    # a cancel's write (no totals compared) leaves the warning shown as it is
+    assert schema.INVOICE_SYNC_WARNING not in success_values(sent, "d", now)

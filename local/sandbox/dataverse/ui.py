@@ -24,6 +24,7 @@ XERO_COLUMNS = (
     ("dxc_xeroinvoicenumber", "Xero number"),
     ("dxc_xerostatus", "Xero status"),
     ("dxc_syncerror", "Sync error"),
+    ("dxc_syncwarning", "Sync warning"),  # sent, but Xero's total differs (shared/sync/reconcile.py)
     ("dxc_xerourl", "In Xero"),  # the connector's link: go.xero.com, or the sandbox Xero's page locally
 )
 

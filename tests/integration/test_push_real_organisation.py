@@ -21,6 +21,7 @@ from shared.dataverse import schema
 from shared.store.sync_settings import InvoiceStatus
 from shared.sync.item_catalog import ItemCatalog
 from shared.xero.accounting import ZERO_ID, XeroAccounting
+from tests.integration.sandbox_dataverse.helpers import session_for
 from tests.integration.test_push_end_to_end import FAST_HOST, World
 
 
@@ -250,6 +251,9 @@ def test_a_total_xero_works_out_differently_is_a_warning_on_the_invoice_until_bo
     assert warning.startswith("Warning: Xero's total 11.50 differs from the Dynamics total 10.00")
     assert "the tax differs (Dynamics 0.00, Xero 1.50)" in warning and "fix:" in warning
     assert row[schema.INVOICE_SYNC_ERROR] == "" and row[schema.INVOICE_XERO_ID]
+    dynamics = world.stack.dataverse
+    page = session_for(dynamics).get(f"{dynamics.url}/_sandbox/ui/contoso/invoices/{invoice}", timeout=10)
+    assert "Sync warning" in page.text and "differs from the Dynamics total 10.00" in page.text
     # and the push is counted as sent with that warning
     latest = bootstrap.activity().latest(world.connection.id, invoice)
     assert latest is not None and latest.outcome == "pushed" and latest.message == warning

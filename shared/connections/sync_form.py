@@ -122,6 +122,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "create_missing_contacts": _boolean,
     "create_missing_items": _boolean,
     "require_send_flag": _boolean,
+    "close_paid_invoices": _boolean,
     "default_account_code": _text("default_account_code"),
     "default_tax_type": _text("default_tax_type"),
     "branding_theme_id": _text("branding_theme_id"),

@@ -124,6 +124,7 @@ def defaults_values(plan: str, sync: SyncSettings, posted: Mapping[str, str] | N
         "create_missing_contacts": _flag(sync.create_missing_contacts),
         "create_missing_items": _flag(sync.create_missing_items),
         "require_send_flag": _flag(sync.require_send_flag),
+        "close_paid_invoices": _flag(sync.close_paid_invoices),
     }
     if posted:
         values.update({name: str(posted[name]) for name in values if name in posted})

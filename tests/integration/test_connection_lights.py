@@ -209,6 +209,7 @@ def test_sync_settings_are_validated_field_by_field_and_saved(world: World) -> N
             "create_missing_contacts": "false",
             "create_missing_items": True,
             "require_send_flag": "on",
+            "close_paid_invoices": "on",
             "default_account_code": " 400 ",
             "default_tax_type": "OUTPUT2",
             "branding_theme_id": "abc",
@@ -228,6 +229,7 @@ def test_sync_settings_are_validated_field_by_field_and_saved(world: World) -> N
         True,
         True,
     )
+    assert sync.close_paid_invoices is True
     assert (sync.default_account_code, sync.default_tax_type, sync.branding_theme_id) == (
         "400",
         "OUTPUT2",

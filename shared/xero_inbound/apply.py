@@ -84,6 +84,11 @@ def handle_xero_message(body: str, invocation_id: str, parts: InboundParts) -> O
         parts.requeue(replace(message, deferrals=message.deferrals + 1).to_json(), delay)
         log.info("%s: deferred %s s: %s", context, delay, error)
         return Outcome("deferred")
+    except (ReconnectRequired, FatalError) as error:
+        # Xero refuses the connector (consent withdrawn: the portal's light says so) or refuses the read:
+        # no retry can help; the next change (or the sweep, once reconnected) brings it again.
+        log.error("%s: not applied: %s", context, error)
+        return Outcome("failed")
     log.info("%s: %s (%s invoice(s) written)", context, outcome.result, outcome.written)
     return outcome
 

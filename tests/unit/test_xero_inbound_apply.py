@@ -183,3 +183,14 @@ def test_a_xero_change_written_on_a_row_holding_an_unseen_edit_leaves_that_edit_
     written = {r.path: r.body or {} for r in dataverse.batches[0]}
     assert schema.INVOICE_SYNCED_ON not in written[f"invoices({D1})"]
     assert schema.INVOICE_SYNCED_ON in written[f"invoices({D2})"]
+
+
+def test_a_revoked_xero_consent_completes_the_message_instead_of_poisoning_the_queue() -> None:
+    from shared.errors import ReconnectRequired
+
+    class Revoked(FakeXero):
+        def get(self, resource: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+            raise ReconnectRequired("xero", "consent withdrawn")
+
+    parts = _parts([_connection()], FakeDataverse([_row(D1, X1)]), Revoked([]))
+    assert handle_xero_message(XeroInvoicesMessage(TENANT, (X1,)).to_json(), "inv", parts).result == "failed"

@@ -1,8 +1,10 @@
 """POST /api/xero/webhook's whole job: check x-xero-signature, put the invoice ids on the queue, answer.
 
-Xero's contract (developer.xero.com "Webhooks — configuring your server"; xero-webhooks.yaml 16.1.0
-responses 200WebhookDataReceivedOk / 401InvalidWebhookData): answer 200 with an empty body when the
-signature is right and 401 when it is not, within 5 seconds. Xero's "Intent to receive" sends a correctly
+Xero's contract (developer.xero.com/documentation/webhooks/configuring-your-server; xero-webhooks.yaml
+16.1.0 responses 200WebhookDataReceivedOk / 401InvalidWebhookData): answer 200 with no body and no cookies
+when the signature is right and 401 when it is not, within 5 seconds. Without an acceptable answer Xero
+retries "with decreasing frequency for up to 24 hours", then disables the webhook: so a queue outage is
+answered 503 (Xero sends the batch again), never 200. Xero's "Intent to receive" sends a correctly
 and a wrongly signed empty event list and expects exactly that; a subscription is only activated once it
 passed. So nothing but hashing and one queue write happens here: no Xero, no Dataverse, no table read.
 

@@ -36,8 +36,10 @@ class WebhookDispatcher:
         self.key: str = ""
         self.deliveries: list[dict[str, Any]] = []
         # Lost deliveries on demand (to prove the connector's sweep): the next N events, and/or a share of
-        # all events, are never sent. Xero itself re-sends failed deliveries for a while but gives no
-        # guarantee (developer.xero.com webhooks FAQ), so a receiver must not depend on every one arriving.
+        # all events, are never sent. Xero re-sends a delivery that got no acceptable answer "with
+        # decreasing frequency for up to 24 hours", then disables the webhook (developer.xero.com/
+        # documentation/webhooks/configuring-your-server), so events can be lost for good. This sandbox
+        # does not re-send (unverified timing, stricter): a late or failed answer loses the batch.
         self.drop_next = 0
         self.drop_rate = 0.0
         self.dropped: list[str] = []  # resource ids of the events dropped

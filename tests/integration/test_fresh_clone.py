@@ -3,6 +3,7 @@ reference material skip with one summary line saying how to get it; those that s
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
 import shutil
@@ -20,13 +21,24 @@ def _clone_files(into: Path) -> None:
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
         cwd=PROJECT_ROOT,
         capture_output=True,
-        check=True,
-    ).stdout.decode()
-    for name in filter(None, listed.split("\0")):
+    )
+    if listed.returncode != 0:  # a source tree without git (an archive): everything .gitignore keeps
+        return _copy_without_ignored(into)
+    for name in filter(None, listed.stdout.decode().split("\0")):
         source = PROJECT_ROOT / name
         if source.is_file():
             (into / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, into / name)
+
+
+def _copy_without_ignored(into: Path) -> None:
+    rules = [line.strip().strip("/") for line in (PROJECT_ROOT / ".gitignore").read_text().splitlines()]
+    rules = [rule for rule in rules if rule and not rule.startswith("#")]
+
+    def ignored(folder: str, names: list[str]) -> set[str]:
+        return {name for name in names if any(fnmatch.fnmatch(name, rule) for rule in rules)}
+
+    shutil.copytree(PROJECT_ROOT, into, ignore=ignored, dirs_exist_ok=True)
 
 
 def test_a_clone_without_reference_material_skips_what_needs_it_and_says_how_to_get_it(

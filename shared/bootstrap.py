@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from shared.sync.write_back import Dataverse
     from shared.web.parts import PortalParts
     from shared.xero.accounting import XeroAccounting
+    from shared.xero.pacing import RateGate
     from shared.xero_inbound.apply import InboundParts
     from shared.xero_inbound.sweep import SweepParts
 
@@ -111,7 +112,8 @@ def xero_tokens() -> XeroTokens:
 
 
 @once
-def _rate_gate() -> object:
+def rate_gate() -> RateGate:
+    """Xero's per-organisation limits as this worker sees them: one gate for every Xero client."""
     from shared.xero.pacing import RateGate
 
     return RateGate(minute=get_settings().xero_minute_seconds)
@@ -119,10 +121,8 @@ def _rate_gate() -> object:
 
 def xero_for(connection: Connection) -> XeroAccounting:
     from shared.xero.accounting import XeroAccounting
-    from shared.xero.pacing import RateGate
 
-    settings, tokens, gate = get_settings(), xero_tokens(), _rate_gate()
-    assert isinstance(gate, RateGate)
+    settings, tokens, gate = get_settings(), xero_tokens(), rate_gate()
     return XeroAccounting(
         session(),
         settings.xero_api_url,
@@ -151,10 +151,8 @@ def dataverse_for(connection: Connection) -> Dataverse:
 def invoice_worker() -> Collaborators:
     from shared.sync.item_catalog import ItemCatalog
     from shared.sync.worker import Collaborators
-    from shared.xero.pacing import RateGate
 
-    queue, gate = invoice_queue(), _rate_gate()
-    assert isinstance(gate, RateGate)
+    queue, gate = invoice_queue(), rate_gate()
     return Collaborators(
         connections=connections(),
         dataverse_for=dataverse_for,

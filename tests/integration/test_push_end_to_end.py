@@ -25,7 +25,6 @@ from shared import bootstrap
 from shared.dataverse import schema
 from shared.store.sync_settings import InvoiceStatus
 from shared.sync.events import InvoiceEvent
-from shared.xero.pacing import RateGate
 
 FAST_HOST = Path(__file__).with_name("fast_host.json")  # 1 s visibility timeout, 3 attempts
 
@@ -437,8 +436,7 @@ def test_a_rate_limit_defers_the_message_and_the_invoice_still_arrives(
     caplog.set_level(logging.INFO, logger="shared.sync.worker")
     # Xero's minute lasts 2 s here, and the connector is told so (XERO_MINUTE_SECONDS does it in a stack)
     requests.put(f"{world.xero_url}/_sandbox/limits", json={"minute": 4, "time_scale": 30.0}, timeout=10)
-    gate = bootstrap._rate_gate()
-    assert isinstance(gate, RateGate)
+    gate = bootstrap.rate_gate()
     gate.minute = 2.0
     try:
         invoices = [

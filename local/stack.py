@@ -102,9 +102,7 @@ class LocalStack:
         from shared.config import get_settings
 
         get_settings.cache_clear()
-        for value in vars(bootstrap).values():
-            if hasattr(value, "cache_clear"):
-                value.cache_clear()
+        bootstrap.forget()
 
     # -- onboarding -----------------------------------------------------------------------------------
     def tenant_id(self, name: str = "Demo Company (NZ)") -> str:

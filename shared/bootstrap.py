@@ -36,20 +36,28 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 _building = threading.RLock()  # re-entrant: one collaborator's factory asks for others
+_built: list[functools._lru_cache_wrapper[object]] = []  # every `once` factory's cache, for forget()
 
 
 def once(factory: Callable[[], T]) -> Callable[[], T]:
     """functools.cache, but built once even when a batch of invocations asks at the same moment (a
     second ItemCatalog or token service would defeat the point of having one per worker)."""
     cached = functools.cache(factory)
+    _built.append(cached)
 
     @functools.wraps(factory)
     def get() -> T:
         with _building:
             return cached()
 
-    get.cache_clear = cached.cache_clear  # type: ignore[attr-defined]
     return get
+
+
+def forget() -> None:
+    """Drop every collaborator built so far, as a fresh worker starts without them (tests, local stack)."""
+    with _building:
+        for cached in _built:
+            cached.cache_clear()
 
 
 def utc_now() -> datetime:

@@ -23,7 +23,7 @@ from shared.store.models import Account, utc_now
 from shared.web import responses, sessions
 from shared.web.csrf import FIELD as CSRF_FIELD
 from shared.web.csrf import csrf_token, csrf_valid
-from shared.web.forms import client_ip, parse_form
+from shared.web.forms import MAX_FORM_BYTES, client_ip, parse_form
 from shared.web.responses import SECURITY_HEADERS
 from shared.web.templating import render, stylesheet
 
@@ -148,6 +148,9 @@ _portal_slots = threading.BoundedSemaphore(PORTAL_SLOTS)
 
 
 def serve(req: func.HttpRequest, handler: Handler) -> func.HttpResponse:
+    declared = req.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_FORM_BYTES:  # no portal form is that big: not read at all
+        return too_large()
     if not _portal_slots.acquire(timeout=PORTAL_WAIT_SECONDS):
         return busy()
     try:
@@ -184,6 +187,14 @@ def busy() -> func.HttpResponse:
     return func.HttpResponse(
         body, status_code=429, mimetype="text/html", charset="utf-8",
         headers={**SECURITY_HEADERS, "Retry-After": "2", "Cache-Control": "no-store"},
+    )  # fmt: skip
+
+
+def too_large() -> func.HttpResponse:
+    body = "<!doctype html><title>Too large</title><p>That form was far larger than any of ours. Try again."
+    return func.HttpResponse(
+        body, status_code=413, mimetype="text/html", charset="utf-8",
+        headers={**SECURITY_HEADERS, "Cache-Control": "no-store"},
     )  # fmt: skip
 
 

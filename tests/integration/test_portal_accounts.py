@@ -361,3 +361,11 @@ def test_one_address_failing_for_many_accounts_is_stopped(portal: Portal) -> Non
     assert [a.status_code for a in answers[:20]] == [401] * 20
     assert answers[20].status_code == 429
     assert "Too many failed sign-ins from your network" in answers[20].text
+
+
+def test_a_form_body_larger_than_any_form_is_refused_by_its_length(portal: Portal) -> None:
+    # issue 16: refused by Content-Length before the page reads or parses it
+    visitor = Visitor(portal)
+    visitor.get("/signin")
+    answer = visitor.post("/signin", {"email": "a@example.com", "password": "x" * (2 * 1024 * 1024)})
+    assert answer.status_code == 413

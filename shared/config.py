@@ -16,8 +16,10 @@ from typing import Any
 
 _REQUIRED = object()
 # Development-only settings start with DEV_ and are ignored in Azure, whatever the app settings say: App
-# Service and Functions set WEBSITE_INSTANCE_ID / WEBSITE_SITE_NAME on every instance (Learn, "App settings
-# reference for Azure Functions" / "Environment variables and app settings in Azure App Service").
+# Service sets WEBSITE_SITE_NAME / WEBSITE_INSTANCE_ID on every instance (projectkudu/kudu wiki, "Azure
+# runtime environment"; Elastic's APM spec reads WEBSITE_SITE_NAME on Functions consumption/premium).
+# That Flex Consumption sets them too is unverified: infra/ never sets a DEV_ setting either
+# (tests/unit/test_infra_settings.py), so this is the second lock, not the only one.
 DEV_PREFIX = "DEV_"
 AZURE_MARKERS = ("WEBSITE_INSTANCE_ID", "WEBSITE_SITE_NAME")
 

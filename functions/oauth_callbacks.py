@@ -1,19 +1,13 @@
 """Connecting a connection's two sides: "Connect to Xero" / "Connect to Dynamics" (POST → the consent or
 sign-in page), the callbacks Xero and Microsoft send the browser back to (GET: with response_mode=query
 the SameSite=Lax session cookie comes along), the page to pick one of several, disconnecting Xero, and
-the app-only form for an application user in Dynamics."""
-
-from typing import TYPE_CHECKING, Any
+the app-only form for an application user in Dynamics. Each trigger hands the request to its page in
+shared/web/connect_pages.py."""
 
 import azure.functions as func
 
 from functions._signed_in import route_id as _id
 from functions._signed_in import serve as _serve
-
-if TYPE_CHECKING:
-    from shared.store.models import Account
-    from shared.web.connect_flows import Side
-    from shared.web.pages import Page
 
 bp = func.Blueprint()
 ANONYMOUS = func.AuthLevel.ANONYMOUS
@@ -21,138 +15,55 @@ ANONYMOUS = func.AuthLevel.ANONYMOUS
 
 @bp.route(route="connections/{id}/xero/connect", methods=["POST"], auth_level=ANONYMOUS)
 def portal_xero_connect(req: func.HttpRequest) -> func.HttpResponse:
-    return _serve(req, lambda page, account: _begin(page, account, "xero", _id(req)))
+    from shared.web import connect_pages
+
+    return _serve(req, lambda page, account: connect_pages.begin(page, account, "xero", _id(req)))
 
 
 @bp.route(route="connections/{id}/dynamics/connect", methods=["POST"], auth_level=ANONYMOUS)
 def portal_dynamics_connect(req: func.HttpRequest) -> func.HttpResponse:
-    return _serve(req, lambda page, account: _begin(page, account, "dynamics", _id(req)))
+    from shared.web import connect_pages
+
+    return _serve(req, lambda page, account: connect_pages.begin(page, account, "dynamics", _id(req)))
 
 
 @bp.route(route="oauth/xero/callback", methods=["GET"], auth_level=ANONYMOUS)
 def oauth_xero_callback(req: func.HttpRequest) -> func.HttpResponse:
-    return _serve(req, lambda page, account: _callback(page, account, "xero"))
+    from shared.web import connect_pages
+
+    return _serve(req, lambda page, account: connect_pages.callback(page, account, "xero"))
 
 
 @bp.route(route="oauth/dynamics/callback", methods=["GET"], auth_level=ANONYMOUS)
 def oauth_dynamics_callback(req: func.HttpRequest) -> func.HttpResponse:
-    return _serve(req, lambda page, account: _callback(page, account, "dynamics"))
+    from shared.web import connect_pages
+
+    return _serve(req, lambda page, account: connect_pages.callback(page, account, "dynamics"))
 
 
 @bp.route(route="oauth/xero/choose", methods=["POST"], auth_level=ANONYMOUS)
 def oauth_xero_choose(req: func.HttpRequest) -> func.HttpResponse:
-    return _serve(req, lambda page, account: _choose(page, account, "xero"))
+    from shared.web import connect_pages
+
+    return _serve(req, lambda page, account: connect_pages.choose(page, account, "xero"))
 
 
 @bp.route(route="oauth/dynamics/choose", methods=["POST"], auth_level=ANONYMOUS)
 def oauth_dynamics_choose(req: func.HttpRequest) -> func.HttpResponse:
-    return _serve(req, lambda page, account: _choose(page, account, "dynamics"))
+    from shared.web import connect_pages
+
+    return _serve(req, lambda page, account: connect_pages.choose(page, account, "dynamics"))
 
 
 @bp.route(route="connections/{id}/xero/disconnect", methods=["GET", "POST"], auth_level=ANONYMOUS)
 def portal_xero_disconnect(req: func.HttpRequest) -> func.HttpResponse:
-    return _serve(req, lambda page, account: _disconnect(page, account, _id(req)))
+    from shared.web import connect_pages
+
+    return _serve(req, lambda page, account: connect_pages.disconnect_xero(page, account, _id(req)))
 
 
 @bp.route(route="connections/{id}/dynamics/app", methods=["GET", "POST"], auth_level=ANONYMOUS)
 def portal_dynamics_app(req: func.HttpRequest) -> func.HttpResponse:
-    return _serve(req, lambda page, account: _app_only(page, account, _id(req)))
+    from shared.web import connect_pages
 
-
-# --- handlers ----------------------------------------------------------------------------------------------
-
-
-def _flows(page: "Page", side: "Side") -> Any:
-    from shared.web.connect_flows import dynamics_connect, xero_connect
-
-    return xero_connect(page) if side == "xero" else dynamics_connect(page)
-
-
-def _begin(page: "Page", account: "Account", side: "Side", connection_id: str) -> func.HttpResponse:
-    from shared.connections.results import ConnectFailed
-    from shared.errors import ConnectorError, NotFoundError, RetriableError
-    from shared.web.connect_flows import failed_page, redirect_uri
-
-    try:
-        url = _flows(page, side).begin(account.id, connection_id, redirect_uri(page, side))
-    except (NotFoundError, RetriableError):
-        raise
-    except ConnectorError as refused:  # e.g. the app registration is not configured
-        return failed_page(page, side, connection_id, ConnectFailed(str(refused), retry_possible=False))
-    return page.redirect(url)
-
-
-def _callback(page: "Page", account: "Account", side: "Side") -> func.HttpResponse:
-    from shared.web.connect_flows import connection_of_state, outcome_page
-
-    connection_id = connection_of_state(page, page.query.get("state", ""), account.id)
-    result = _flows(page, side).complete(account.id, page.query)
-    return outcome_page(page, side, connection_id, result)
-
-
-def _choose(page: "Page", account: "Account", side: "Side") -> func.HttpResponse:
-    from shared.connections.results import STATE_EXPIRED, ConnectFailed
-    from shared.web.connect_flows import SIDES, choose_page, connection_of_state, outcome_page, reopen_choices
-
-    pick_token, choice, offered = page.field("pick_token"), page.field("choice"), page.field("offered")
-    if not choice:
-        reopened = reopen_choices(page, offered)
-        if reopened is None:
-            return outcome_page(page, side, "", ConnectFailed(STATE_EXPIRED))
-        connection_id, choices = reopened
-        error = f"Choose an {SIDES[side].thing}."
-        return choose_page(page, side, connection_id, pick_token, choices, offered, error)
-    connection_id = connection_of_state(page, pick_token, account.id)
-    return outcome_page(page, side, connection_id, _flows(page, side).choose(account.id, pick_token, choice))
-
-
-def _disconnect(page: "Page", account: "Account", connection_id: str) -> func.HttpResponse:
-    from shared import bootstrap
-    from shared.connections.connections import get_for_account
-    from shared.web.connect_flows import xero_connect
-
-    if page.method == "GET":
-        connection = get_for_account(bootstrap.connections(), account.id, connection_id)
-        title = "Disconnect from Xero?"
-        return page.render("disconnect_xero.html", title=title, connection=connection)
-    xero_connect(page).disconnect(account.id, connection_id)
-    page.flash(
-        "Disconnected from Xero. Invoices stop syncing until you connect an organisation again.", place="xero"
-    )
-    return page.redirect(f"/connections/{connection_id}#xero")
-
-
-def _app_only(page: "Page", account: "Account", connection_id: str) -> func.HttpResponse:
-    from shared import bootstrap
-    from shared.connections.connections import get_for_account
-    from shared.connections.dynamics_app_only import use_app_credentials
-    from shared.connections.results import Connected
-    from shared.connections.sync_form import ValidationFailed
-    from shared.dataverse.privileges import APP_USER_ROLE, INSTALL, RUNTIME
-    from shared.web.connection_views import privilege_texts
-
-    connection = get_for_account(bootstrap.connections(), account.id, connection_id)
-    names = ("org_url", "tenant_id", "client_id", "client_secret")
-    form = {name: page.field(name) for name in names}
-    context: dict[str, Any] = {
-        "title": "Use an application user in Dynamics",
-        "connection": connection,
-        "form": {**form, "client_secret": ""},
-        "help_url": "",
-        "security_role": APP_USER_ROLE,
-        "privileges": privilege_texts([needed.name for needed in (*INSTALL, *RUNTIME)]),
-    }
-    if page.method == "GET":
-        return page.render("dynamics_app.html", errors={}, **context)
-    try:
-        result = use_app_credentials(
-            bootstrap.connections(), page.settings, bootstrap.session(), account.id, connection_id, form
-        )
-    except ValidationFailed as failed:
-        return page.render("dynamics_app.html", 400, errors=failed.field_errors, **context)
-    if not isinstance(result, Connected):
-        return page.render(
-            "dynamics_app.html", 400, errors={"": result.message}, **{**context, "help_url": result.help_url}
-        )
-    page.flash(f"Connected to Dynamics: {result.name}.", place="dynamics")
-    return page.redirect(f"/connections/{connection_id}#dynamics")
+    return _serve(req, lambda page, account: connect_pages.app_only(page, account, _id(req)))

@@ -13,7 +13,14 @@ every request thread would leave one block per thread: measured 280 MB after 60 
 caller that cannot get a slot within HASH_WAIT_SECONDS gets HashingBusy, which the portal answers with
 429 (shared/web/pages.py).
 
-argon2 is imported on first use, not at import time: cold start is measured."""
+A new password (sign-up, reset, change) is refused when it appears in a list of leaked passwords, as
+NIST SP 800-63B (rev. 3) section 5.1.1.2 asks of verifiers ("passwords obtained from previous breach
+corpuses"). The list is local, so nothing about the password leaves the process: the 30,000 most
+common passwords of Mark Burnett's 10-million-password corpus (xato.net) as shipped in the zxcvbn
+package (PyPI "zxcvbn", MIT licence, zxcvbn/frequency_lists.py, "passwords"). Compared
+case-insensitively, since the list is lower case.
+
+argon2 and the leaked list are imported on first use, not at import time: cold start is measured."""
 
 from __future__ import annotations
 
@@ -89,7 +96,20 @@ def password_problem(password: str, email: str) -> str | None:
     folded, address = password.strip().casefold(), email.strip().casefold()
     if address and folded in (address, address.split("@", 1)[0]):
         return "Do not use your e-mail address as your password."
+    if folded in _leaked_passwords():
+        return LEAKED_MESSAGE
     return None
+
+
+LEAKED_MESSAGE = "This password appears in lists of leaked passwords — choose another."
+
+
+@functools.cache
+def _leaked_passwords() -> frozenset[str]:
+    """The leaked passwords a new password could still match after the rules above (MIN_LENGTH+)."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(word.casefold() for word in FREQUENCY_LISTS["passwords"] if len(word) >= MIN_LENGTH)
 
 
 @functools.cache

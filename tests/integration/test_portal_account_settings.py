@@ -151,6 +151,23 @@ def test_changing_the_password_needs_the_current_one_and_signs_out_other_session
     assert Customer(portal).signs_in(email, NEW_PASSWORD)
 
 
+def test_a_leaked_password_is_refused_as_the_new_one_and_the_old_one_still_works(portal: Portal) -> None:
+    customer, email = Customer(portal), _email()
+    customer.registered(email)
+    customer.get("/account")
+
+    # "1q2w3e4r5t6y" passes the length and character rules but is in the leaked list (any case)
+    refused = customer.post(
+        "/account/password",
+        {"current_password": PASSWORD, "password": "1Q2W3E4R5T6Y", "confirm": "1Q2W3E4R5T6Y"},
+    )
+
+    assert refused.status_code == 400
+    assert "This password appears in lists of leaked passwords — choose another." in refused.text
+    assert Customer(portal).signs_in(email, PASSWORD)
+    assert not Customer(portal).signs_in(email, "1Q2W3E4R5T6Y")
+
+
 def test_changing_the_e_mail_address_takes_a_link_sent_to_the_new_one(portal: Portal) -> None:
     customer, old, new = Customer(portal), _email(), _email()
     customer.registered(old)

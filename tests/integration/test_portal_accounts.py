@@ -146,6 +146,7 @@ def test_every_wrong_field_gets_its_own_message(portal: Portal) -> None:
         ("short1A", "Use at least 12 characters."),
         ("onlylowercaseletters", "Mix at least two kinds of character"),
         ("{email}", "Do not use your e-mail address as your password."),
+        ("Password1234", "This password appears in lists of leaked passwords — choose another."),
     ],
 )
 def test_a_weak_password_is_refused_with_the_rule_it_breaks(
@@ -307,6 +308,22 @@ def test_forgotten_password_reset_signs_out_every_other_session(portal: Portal) 
     again = Visitor(portal)
     again.get("/signin")
     assert again.post("/signin", {"email": email, "password": new_password}).status_code == 303
+
+
+def test_a_reset_to_a_leaked_password_is_refused_and_the_link_still_works(portal: Portal) -> None:
+    email = _email()
+    assert Visitor(portal).register_and_set_password(email).status_code == 303
+    forgetful = Visitor(portal)
+    forgetful.get("/forgot")
+    forgetful.post("/forgot", {"email": email})
+    link = portal.link_in_last_email_to(email)
+    forgetful.get(link)
+
+    leaked = forgetful.post("/reset", _passwords(link, "qwerty123456"))
+    fine = forgetful.post("/reset", _passwords(link, "a brand new Password 7"))
+
+    assert leaked.status_code == 400 and "appears in lists of leaked passwords" in leaked.text
+    assert fine.status_code == 303  # the refused try did not use the link up
 
 
 def test_sign_out_ends_the_session(portal: Portal) -> None:

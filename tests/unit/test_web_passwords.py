@@ -16,6 +16,10 @@ EMAIL = "ana@example.com"
         ("ANA@EXAMPLE.COM", "Do not use your e-mail address"),
         ("ana@example.com", "Do not use your e-mail address"),
         ("x" * 1001 + "1", "Use at most 1000 characters."),
+        # in the leaked list (zxcvbn's "passwords"), compared whatever the case and surrounding spaces
+        ("password1234", "This password appears in lists of leaked passwords"),
+        ("QwertyUIOP123", "This password appears in lists of leaked passwords"),
+        (" 1qaz2wsx3edc ", "This password appears in lists of leaked passwords"),
     ],
 )
 def test_each_rule_names_itself(password: str, expected: str) -> None:

@@ -78,3 +78,17 @@ def test_setting_expressions_resolve_inside_longer_values(monkeypatch: pytest.Mo
     monkeypatch.delenv("SOME_QUEUE")
     with pytest.raises(HostStartupError, match="app setting SOME_QUEUE is not set"):
         resolve_setting_expression("%SOME_QUEUE%")
+
+
+def test_the_extension_bundle_range_is_learns_recommended_form_of_the_active_major_version() -> None:
+    # Learn, "Azure Functions extension bundles": host.json names Microsoft.Azure.Functions.ExtensionBundle
+    # with "[4.0.0, 5.0.0)" (at least 4.0.0, below 5.0.0: every 4.x, the host picks the newest); 4.x is the
+    # only bundle version listed as active (1.x to 3.x deprecated). A wildcard ("[4.*, 5.0.0)", read the
+    # same) or an open range ("[4.0.0, )") would not say which versions the app was tested with.
+    bundle = json.loads((ROOT / "host.json").read_text())["extensionBundle"]
+
+    assert bundle["id"] == "Microsoft.Azure.Functions.ExtensionBundle"
+    lowest, _, highest = bundle["version"].removeprefix("[").removesuffix(")").partition(", ")
+    assert bundle["version"].startswith("[") and bundle["version"].endswith(")")
+    assert lowest.split(".")[0] == "4" and all(part.isdigit() for part in lowest.split(".")), lowest
+    assert highest == "5.0.0"

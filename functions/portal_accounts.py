@@ -17,9 +17,10 @@ ANONYMOUS = func.AuthLevel.ANONYMOUS
 
 
 def _serve(req: func.HttpRequest, handler: Callable[["Page"], func.HttpResponse]) -> func.HttpResponse:
+    from shared import bootstrap
     from shared.web.pages import serve
 
-    return serve(req, handler)
+    return serve(req, handler, bootstrap.account_services)
 
 
 @bp.route(route="/", methods=["GET"], auth_level=ANONYMOUS)

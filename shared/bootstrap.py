@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     import requests
     from azure.storage.queue import QueueClient
 
+    from shared.accounts.services import AccountServices
     from shared.billing.enforcement import Enforcer
     from shared.billing.reminders import Reminders
     from shared.billing.service import BillingService
@@ -201,15 +202,32 @@ def reference_worker() -> RefreshParts:
 
 
 @once
+def account_services() -> AccountServices:
+    """What sign-in, registration and the account's settings use: accounts, abuse counters, e-mail."""
+    from shared.accounts.services import AccountServices
+    from shared.email.senders import sender_from_settings
+    from shared.store.accounts import AccountStore
+    from shared.store.limits import LimitStore
+
+    settings = get_settings()
+    return AccountServices(
+        store=AccountStore.from_settings(settings),
+        limits=LimitStore.from_settings(settings),
+        mailer=sender_from_settings(settings),
+        secret=settings.session_secret,
+        base_url=settings.public_base_url,
+    )
+
+
+@once
 def billing() -> BillingService:
-    from shared.accounts.services import services
     from shared.billing.client import stripe_client
     from shared.billing.service import BillingService
     from shared.billing.store import BillingStore
 
     settings = get_settings()
     client = functools.cache(lambda: stripe_client(settings))  # built on first use: billing may be off
-    return BillingService(client, services(settings).store, BillingStore.from_settings(settings), settings)
+    return BillingService(client, account_services().store, BillingStore.from_settings(settings), settings)
 
 
 @once
@@ -217,18 +235,17 @@ def enforcer() -> Enforcer | None:
     """The plans' limits on the invoice worker; off (None) while billing is off: nobody could subscribe."""
     from datetime import timedelta
 
-    from shared.accounts.services import services
     from shared.billing.enforcement import Enforcer
     from shared.billing.usage import UsageStore
 
     settings = get_settings()
     if not settings.stripe_secret_key:
         return None
-    account_services = services(settings)
+    accounts = account_services()
     return Enforcer(
-        account_services.store,
+        accounts.store,
         UsageStore.from_settings(settings),
-        account_services.mailer,
+        accounts.mailer,
         settings.public_base_url,
         timedelta(days=settings.billing_grace_days),
     )
@@ -254,16 +271,15 @@ def xero_inbound_worker() -> InboundParts:
 
 @once
 def trial_reminders() -> Reminders:
-    from shared.accounts.services import services
     from shared.billing.reminders import Reminders
     from shared.store.tables import ACCOUNTS, table_client
 
     settings = get_settings()
-    account_services = services(settings)
+    accounts = account_services()
     return Reminders(
         table_client(settings, ACCOUNTS),
-        account_services.store,
-        account_services.mailer,
+        accounts.store,
+        accounts.mailer,
         settings.public_base_url,
     )
 

@@ -1,13 +1,12 @@
-"""The collaborators every account service needs, built once per worker from the settings."""
+"""The collaborators every account service needs; shared/bootstrap.py builds them once per worker and
+hands them in (`account_services()`)."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from shared.config import Settings
 from shared.email.message import EmailSender
 from shared.store.accounts import AccountStore
 from shared.store.limits import LimitStore
@@ -25,16 +24,3 @@ class AccountServices:
 
     def link(self, path: str, token: str) -> str:
         return f"{self.base_url.rstrip('/')}{path}?token={token}"
-
-
-@functools.cache
-def services(settings: Settings) -> AccountServices:
-    from shared.email.senders import sender_from_settings
-
-    return AccountServices(
-        store=AccountStore.from_settings(settings),
-        limits=LimitStore.from_settings(settings),
-        mailer=sender_from_settings(settings),
-        secret=settings.session_secret,
-        base_url=settings.public_base_url,
-    )

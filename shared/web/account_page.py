@@ -59,7 +59,6 @@ def show_account(
 
 def account_form(page: Page, account: Account) -> func.HttpResponse:
     """The page itself (GET) and its billing-details form (POST)."""
-    from shared.accounts.services import services
     from shared.connections.sync_form import ValidationFailed
     from shared.web.connection_actions import save_billing
 
@@ -67,7 +66,7 @@ def account_form(page: Page, account: Account) -> func.HttpResponse:
         return show_account(page, account)
     posted = {name: page.field(name) for name in ("name", "address", "tax_number")}
     try:
-        save_billing(services(page.settings).store.update, account.id, posted)
+        save_billing(page.account_services.store.update, account.id, posted)
     except ValidationFailed as failed:
         return show_account(page, account, 400, failed.field_errors, billing_form=posted)
     page.flash("Billing details saved.", place="billing")
@@ -78,11 +77,10 @@ def account_form(page: Page, account: Account) -> func.HttpResponse:
 
 
 def change_password_form(page: Page, account: Account) -> func.HttpResponse:
-    from shared.accounts.services import services
     from shared.accounts.settings import change_password
 
     changed = change_password(
-        services(page.settings), account, page.field("current_password"), page.field("password"),
+        page.account_services, account, page.field("current_password"), page.field("password"),
         page.field("confirm"),
     )  # fmt: skip
     if changed.account is None:
@@ -93,11 +91,10 @@ def change_password_form(page: Page, account: Account) -> func.HttpResponse:
 
 
 def change_email_form(page: Page, account: Account) -> func.HttpResponse:
-    from shared.accounts.services import services
     from shared.accounts.settings import request_email_change
 
     new_email = page.field("new_email").strip()
-    changed = request_email_change(services(page.settings), account, new_email, page.field("email_password"))
+    changed = request_email_change(page.account_services, account, new_email, page.field("email_password"))
     if changed.account is None:
         return show_account(page, account, 400, changed.errors, posted={"new_email": new_email})
     page.flash(
@@ -111,7 +108,6 @@ def change_email_form(page: Page, account: Account) -> func.HttpResponse:
 def delete_account_form(
     page: Page, account: Account, billing: Callable[[], BillingService]
 ) -> func.HttpResponse:
-    from shared.accounts.services import services
     from shared.accounts.settings import delete_account
     from shared.connections.connections import list_for_account
     from shared.web.connect_flows import delete_connection
@@ -121,7 +117,7 @@ def delete_account_form(
     if page.method == "GET":
         return page.render("delete_account.html", errors={}, **context)
     deleted = delete_account(
-        services(page.settings),
+        page.account_services,
         account,
         page.field("delete_password"),
         [c.id for c in connections],

@@ -33,7 +33,6 @@ def _network_limited(wait: timedelta) -> dict[str, str]:
 def signup(page: Page) -> func.HttpResponse:
     from shared.accounts.abuse import NetworkLimited
     from shared.accounts.registration import AlreadyRegistered, SignupForm, register
-    from shared.accounts.services import services
 
     if page.account:
         return page.redirect(AFTER_SIGN_IN)
@@ -47,7 +46,7 @@ def signup(page: Page) -> func.HttpResponse:
             "signup.html", 400, title=title, form=form, errors=errors, already_registered=False
         )
     try:
-        registered = register(services(page.settings), form, page.client_ip)
+        registered = register(page.account_services, form, page.client_ip)
     except NetworkLimited as limited:
         limited_errors = _network_limited(limited.wait)
         return page.render(
@@ -99,9 +98,8 @@ def password_from_link(page: Page, purpose: Purpose) -> func.HttpResponse:
     from shared.accounts.email_links import account_of_link, open_link
     from shared.accounts.links import LinkProblem
     from shared.accounts.password_setting import set_password_from_link
-    from shared.accounts.services import services
 
-    svc = services(page.settings)
+    svc = page.account_services
     title, action, button, _ = _PASSWORD_PAGES[purpose]
     token = page.field("token") if page.method == "POST" else page.query.get("token", "")
     form = {"title": title, "action": action, "button": button, "token": token}
@@ -168,25 +166,22 @@ def _email_form(
 
 def forgot(page: Page) -> func.HttpResponse:
     from shared.accounts.recovery import request_reset
-    from shared.accounts.services import services
 
-    svc = services(page.settings)
+    svc = page.account_services
     sent = "If {email} is registered, we sent a link to choose a new password. It works once and for 1 hour."
     return _email_form(page, "/forgot", sent, lambda email, ip: request_reset(svc, email, ip))
 
 
 def verify_resend(page: Page) -> func.HttpResponse:
     from shared.accounts.registration import resend_verification
-    from shared.accounts.services import services
 
-    svc = services(page.settings)
+    svc = page.account_services
     sent = "If {email} is registered and not yet confirmed, we sent a new link. It works for 24 hours."
     return _email_form(page, "/verify/resend", sent, lambda email, ip: resend_verification(svc, email, ip))
 
 
 def signin(page: Page) -> func.HttpResponse:
     from shared.accounts.fields import email_problem
-    from shared.accounts.services import services
     from shared.accounts.signin import sign_in
     from shared.web.forms import safe_next
 
@@ -201,7 +196,7 @@ def signin(page: Page) -> func.HttpResponse:
     errors = {name: message for name, message in errors.items() if message}
     if errors:
         return page.render("signin.html", 400, errors=errors, **context)
-    result = sign_in(services(page.settings), email, password, page.client_ip)
+    result = sign_in(page.account_services, email, password, page.client_ip)
     if result.account is None:
         return page.render("signin.html", 429 if result.throttled else 401, errors=result.errors, **context)
     page.sign_in(result.account)
@@ -209,11 +204,10 @@ def signin(page: Page) -> func.HttpResponse:
 
 
 def signout(page: Page) -> func.HttpResponse:
-    from shared.accounts.services import services
     from shared.accounts.signin import end_sessions
 
     if page.account is not None:  # every copy of the cookie stops working, not just this browser's
-        end_sessions(services(page.settings), page.account.id)
+        end_sessions(page.account_services, page.account.id)
     page.sign_out()
     page.flash("You are signed out.")
     return page.redirect("/")
@@ -246,11 +240,10 @@ def dev_message(page: Page, name: str, as_html: bool) -> func.HttpResponse:
 
 def confirm_email(page: Page) -> func.HttpResponse:
     from shared.accounts.links import LinkProblem
-    from shared.accounts.services import services
     from shared.accounts.settings import EmailTakenError, confirm_email_change
 
     try:
-        confirmed = confirm_email_change(services(page.settings), page.query.get("token", ""))
+        confirmed = confirm_email_change(page.account_services, page.query.get("token", ""))
     except EmailTakenError:
         lines = ["Another account registered this e-mail address meanwhile. Your address is unchanged."]
         return page.render("message.html", 409, title="E-mail address not changed", lines=lines)

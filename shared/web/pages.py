@@ -28,6 +28,7 @@ from shared.web.responses import SECURITY_HEADERS
 from shared.web.templating import render, stylesheet
 
 if TYPE_CHECKING:
+    from shared.accounts.services import AccountServices
     from shared.web.parts import PortalParts
 
 log = logging.getLogger("portal")
@@ -57,6 +58,7 @@ class Note:
 
 class Page:
     parts: PortalParts  # set for signed-in pages by serve_signed_in, from what the trigger handed in
+    account_services: AccountServices  # set by serve, from what the trigger handed in
 
     def __init__(self, req: func.HttpRequest, settings: Settings, accounts: AccountStore, now: datetime):
         self.request, self.settings, self.now = req, settings, now
@@ -147,25 +149,30 @@ PORTAL_WAIT_SECONDS = 2.0
 _portal_slots = threading.BoundedSemaphore(PORTAL_SLOTS)
 
 
-def serve(req: func.HttpRequest, handler: Handler) -> func.HttpResponse:
+def serve(
+    req: func.HttpRequest, handler: Handler, accounts: Callable[[], AccountServices]
+) -> func.HttpResponse:
+    """`accounts` builds the account services (page.account_services; shared/bootstrap.py)."""
     declared = req.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_FORM_BYTES:  # no portal form is that big: not read at all
         return too_large()
     if not _portal_slots.acquire(timeout=PORTAL_WAIT_SECONDS):
         return busy()
     try:
-        return _serve(req, handler)
+        return _serve(req, handler, accounts)
     finally:
         _portal_slots.release()
 
 
-def _serve(req: func.HttpRequest, handler: Handler) -> func.HttpResponse:
+def _serve(
+    req: func.HttpRequest, handler: Handler, accounts: Callable[[], AccountServices]
+) -> func.HttpResponse:
     try:
-        from shared.accounts.services import services
         from shared.config import get_settings
 
-        settings = get_settings()
-        page = Page(req, settings, services(settings).store, utc_now())
+        account_services = accounts()
+        page = Page(req, get_settings(), account_services.store, utc_now())
+        page.account_services = account_services
         if page.method == "POST" and not page.csrf_ok():
             return page.render(
                 "message.html",

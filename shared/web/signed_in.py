@@ -11,6 +11,7 @@ from urllib.parse import quote, urlsplit
 
 import azure.functions as func
 
+from shared.accounts.services import AccountServices
 from shared.errors import NotFoundError, RetriableError
 from shared.store.models import Account
 from shared.web.pages import Page, serve
@@ -21,9 +22,13 @@ Handler = Callable[[Page, Account], func.HttpResponse]
 
 
 def serve_signed_in(
-    req: func.HttpRequest, handler: Handler, parts: Callable[[], PortalParts]
+    req: func.HttpRequest,
+    handler: Handler,
+    parts: Callable[[], PortalParts],
+    accounts: Callable[[], AccountServices],
 ) -> func.HttpResponse:
-    """`parts` builds the collaborators the pages use (page.parts), once the visitor is signed in."""
+    """`parts` builds the collaborators the pages use (page.parts), once the visitor is signed in;
+    `accounts` the account services every page reads the session's account with."""
 
     def guarded(page: Page) -> func.HttpResponse:
         if page.account is None:
@@ -38,7 +43,7 @@ def serve_signed_in(
             lines = ["Xero or Dynamics is not answering right now. Please try again in a minute."]
             return page.render("message.html", 503, title="Please try again in a minute", lines=lines)
 
-    return serve(req, guarded)
+    return serve(req, guarded, accounts)
 
 
 def not_found_page(page: Page) -> func.HttpResponse:

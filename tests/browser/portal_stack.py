@@ -52,9 +52,12 @@ class Portal:
 
 
 def _forget_cached_settings() -> None:
+    """The settings and every collaborator built from them: each portal has its own mailbox and port."""
+    from shared import bootstrap
     from shared.config import get_settings
 
     get_settings.cache_clear()
+    bootstrap.forget()
 
 
 @contextlib.contextmanager

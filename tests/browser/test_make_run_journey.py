@@ -100,10 +100,14 @@ def test_make_run_to_the_first_invoice_in_xero_from_the_pages_alone(
     page.get_by_label("Price per unit").first.fill("150")
     shot("dynamics-invoice")
     page.get_by_role("button", name="Create invoice").click()
+    # The form posts and lands on the new invoice's page; look again only once that page is there (a reload
+    # while the post's navigation is still committing detaches Chromium's page).
+    page.wait_for_url(re.compile(r"/invoices/[0-9a-f-]{36}$"))
+    invoice_page = page.url
     number = page.locator("#dxc_xeroinvoicenumber")
 
     def numbered() -> bool:
-        page.reload()
+        page.goto(invoice_page)
         return number.inner_text().strip() != ""
 
     until(numbered, timeout=60, what="the Xero number on the Dynamics invoice")

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import azure.functions as func
 
-from shared.accounts.passwords import HashingBusy
+from shared.accounts.passwords import HASH_SLOTS, HashingBusy
 from shared.config import Settings
 from shared.store.accounts import AccountStore
 from shared.store.models import Account, utc_now
@@ -144,7 +144,11 @@ def css_url() -> str:
 
 # At most PORTAL_SLOTS portal pages are worked on at once per process: a flood of sign-ins or sign-ups
 # waits (then gets 429) instead of taking the CPU the webhook and the queue workers share (issue 16).
-PORTAL_SLOTS = 4
+# As many as can hash a password at once: more pages only wait for a hashing slot, and every page being
+# worked on takes turns at the interpreter lock with the webhooks. bench/abuse.py, webhook p95 during the
+# attack (idle ~10 ms): 4 slots 64-141 ms, 2 slots 33-40 ms, 1 slot 26 ms; the attack's pages took the
+# same time with 2 as with 4 (6.0-6.6 s).
+PORTAL_SLOTS = HASH_SLOTS
 PORTAL_WAIT_SECONDS = 2.0
 _portal_slots = threading.BoundedSemaphore(PORTAL_SLOTS)
 

@@ -19,7 +19,7 @@ def test_a_flood_of_pages_runs_only_as_many_at_once_as_can_hash_and_the_rest_get
     lock, release = threading.Lock(), threading.Event()
     running, most = [0], [0]
 
-    def page_work(req: func.HttpRequest, handler: pages.Handler) -> func.HttpResponse:
+    def page_work(req: func.HttpRequest, handler: pages.Handler, accounts: object) -> func.HttpResponse:
         with lock:
             running[0] += 1
             most[0] = max(most[0], running[0])
@@ -34,7 +34,10 @@ def test_a_flood_of_pages_runs_only_as_many_at_once_as_can_hash_and_the_rest_get
 
     def visit() -> None:
         request = func.HttpRequest("POST", "http://127.0.0.1/signin", body=b"", headers={})
-        statuses.append(pages.serve(request, lambda page: func.HttpResponse("unused")).status_code)
+        unused = func.HttpResponse("unused")
+        statuses.append(
+            pages.serve(request, lambda page: unused, lambda: pytest.fail("not reached")).status_code
+        )
 
     visitors = [threading.Thread(target=visit) for _ in range(HASH_SLOTS + 2)]
     for visitor in visitors:

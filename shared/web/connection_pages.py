@@ -103,6 +103,41 @@ def delete_connection_form(page: Page, account: Account, connection_id: str) -> 
     return page.redirect("/connections")
 
 
+def uninstall_form(page: Page, account: Account, connection_id: str) -> func.HttpResponse:
+    """Uninstall from Dynamics: GET asks (it deletes the Xero data held in Dynamics), POST does it."""
+    from shared.connections.connections import get_for_account
+    from shared.connections.uninstall_service import uninstall_for_account
+    from shared.errors import ConnectorError, NotFoundError, RetriableError
+
+    connection = get_for_account(page.parts.connections, account.id, connection_id)
+    back = f"/connections/{connection_id}#install"
+    if page.method == "GET":
+        return page.render("uninstall_dynamics.html", title="Uninstall from Dynamics?", connection=connection)
+    if page.field("confirm") != "uninstall":
+        page.flash("Nothing was removed: tick the box to confirm the uninstall.", error=True, place="install")
+        return page.redirect(back)
+    try:
+        report = uninstall_for_account(
+            page.parts.connections, account.id, connection_id, page.settings, page.parts.session
+        )
+    except (NotFoundError, RetriableError):
+        raise
+    except ConnectorError as refused:
+        why = getattr(refused, "reason", refused)
+        page.flash(f"Uninstall from Dynamics did not run: {why}", error=True, place="install")
+        return page.redirect(back)
+    removed = len(report.removed)
+    page.flash(
+        f"Uninstalled from Dynamics: {removed} part{'s' if removed != 1 else ''} removed."
+        if removed
+        else "Uninstalled from Dynamics: nothing of the connector was left there.",
+        place="install",
+    )
+    for kept in report.kept:
+        page.flash(kept, place="install")
+    return page.redirect(back)
+
+
 def install_form(page: Page, account: Account, connection_id: str, rotate: bool = False) -> func.HttpResponse:
     """Install into Dynamics; `rotate`: the same, giving the webhook a new key ("Rotate webhook key")."""
     from shared.connections.install_service import install_for_account

@@ -24,6 +24,7 @@ from shared.dataverse.install import MissingPrivilegesError, install
 from shared.dataverse.invoice_query import invoice_query
 from shared.dataverse.privileges import check_privileges
 from shared.dataverse.tokens import AppOnlyTokens, DelegatedTokens
+from shared.dataverse.uninstall import OTHERS_REMAIN, uninstall
 from shared.http import make_session
 
 from .test_dataverse_auth import ADMIN, LIMITED, settings_for, signed_in
@@ -357,3 +358,78 @@ def test_the_limited_user_is_told_which_privileges_are_missing(
     assert "prvWriteAccount" in missing and "prvReaddxc_XeroTaxRate" in missing
     assert not {"prvReadInvoice", "prvReadProduct", "prvReadAccount", "prvWriteContact"} & set(missing)
     assert check_privileges(admin) == []
+
+
+def environment_shape(client: DataverseClient) -> dict[str, Any]:
+    """What the metadata API and the solution tables list: every table, every custom column of the tables
+    the install adds columns to, publishers, solutions, webhooks, steps and images."""
+    tables = sorted(str(t["LogicalName"]) for t in client.get_all("EntityDefinitions?$select=LogicalName"))
+    columns = {
+        name: sorted(
+            str(a["LogicalName"])
+            for a in client.get_all(
+                f"EntityDefinitions(LogicalName='{name}')/Attributes?$select=LogicalName"
+                "&$filter=IsCustomAttribute eq true"
+            )
+        )
+        for name in plan.COLUMNS_BY_TABLE
+    }
+    rows = {
+        entity_set: len(client.get_all(f"{entity_set}?$select={key}"))
+        for entity_set, key in (
+            ("publishers", "publisherid"),
+            ("solutions", "solutionid"),
+            ("serviceendpoints", "serviceendpointid"),
+            ("sdkmessageprocessingsteps", "sdkmessageprocessingstepid"),
+            ("sdkmessageprocessingstepimages", "sdkmessageprocessingstepimageid"),
+        )
+    }
+    return {"tables": tables, "columns": columns, "rows": rows}
+
+
+def test_uninstall_removes_only_this_connections_webhook_then_everything_with_the_last_connection(
+    sb: DataverseSandbox, admin: DataverseClient, receiver: Receiver
+) -> None:
+    # GIVEN an environment as it was before the connector, then two connections installed into it
+    before = environment_shape(admin)
+    install(admin, receiver.url, KEY, connection_id="conn-a")
+    install(admin, receiver.url, NEW_KEY, connection_id="conn-b")
+    b_endpoint = [e for e in stored(sb, "serviceendpoints") if e["name"] == plan.endpoint_name("conn-b")]
+    b_steps = [
+        s
+        for s in stored(sb, "sdkmessageprocessingsteps")
+        if s["eventhandler"].id == b_endpoint[0]["serviceendpointid"]
+    ]
+    b_images = [
+        i
+        for i in stored(sb, "sdkmessageprocessingstepimages")
+        if i["sdkmessageprocessingstepid"].id in {s["sdkmessageprocessingstepid"] for s in b_steps}
+    ]
+    # WHEN connection A is uninstalled
+    report = uninstall(admin, "conn-a")
+    # THEN A's webhook, steps and images are gone, B's are all there, with the tables B needs
+    names = [e["name"] for e in stored(sb, "serviceendpoints")]
+    assert names == [plan.endpoint_name("conn-b")]
+    assert len(stored(sb, "sdkmessageprocessingsteps")) == len(b_steps) == len(plan.STEPS)
+    assert len(stored(sb, "sdkmessageprocessingstepimages")) == len(b_images) == 2
+    assert OTHERS_REMAIN in report.kept
+    assert environment_shape(admin)["tables"] != before["tables"]
+    # AND uninstalling B, the last one, leaves the environment as it was before the install
+    last = uninstall(admin, "conn-b")
+    assert environment_shape(admin) == before
+    assert "Solution Xero Connector" in last.removed and "Publisher Dynamics Xero Connector" in last.removed
+    # AND a second run finds nothing left to do
+    assert uninstall(admin, "conn-b").removed == []
+
+
+def test_deleting_the_unmanaged_solution_alone_leaves_its_components_in_the_environment(
+    sb: DataverseSandbox, admin: DataverseClient, receiver: Receiver
+) -> None:
+    # Learn, "Solution entity messages and methods": deleting an unmanaged solution removes the group only
+    install(admin, receiver.url, KEY, connection_id="conn-a")
+    tables = environment_shape(admin)["tables"]
+    (solution,) = [s for s in stored(sb, "solutions") if s["uniquename"] == plan.SOLUTION]
+    assert admin.delete("solutions", solution["solutionid"])
+    assert environment_shape(admin)["tables"] == tables
+    assert all(t.logical_name in tables for t in plan.TABLES)
+    assert not [c for c in stored(sb, "solutioncomponents") if c["solutionid"].id == solution["solutionid"]]

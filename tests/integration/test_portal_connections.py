@@ -353,12 +353,13 @@ def test_another_accounts_connection_is_not_found_on_every_page_and_form(
 
     for connection_id in (theirs.id, str(uuid.uuid4()), "not-an-id"):
         base = f"/connections/{connection_id}"
-        for path in (base, f"{base}/xero/disconnect", f"{base}/dynamics/app"):
+        for path in (base, f"{base}/xero/disconnect", f"{base}/dynamics/app", f"{base}/uninstall"):
             answer = stranger.get(path)
             assert answer.status_code == 404 and "Connection not found" in answer.text, path
         for action in (
             "defaults",
             "install",
+            "uninstall",
             "activate",
             "reference",
             "retry",
@@ -706,6 +707,39 @@ def test_deleting_a_connection_disconnects_xero_removes_the_webhook_and_the_row(
     steps = stack.dataverse.state.rows("contoso", "sdkmessageprocessingsteps")
     assert not [s for s in steps if mine_id in str(s)]
     assert visitor.get(f"/connections/{mine.id}").status_code == 404
+
+
+def test_uninstall_from_dynamics_asks_then_removes_only_this_connections_webhook(
+    stack: LocalStack, password_hash: str
+) -> None:
+    # GIVEN a connection installed into Dynamics, next to another connection's webhook in the environment
+    visitor = _visitor(stack, password_hash)
+    mine = _draft(visitor.account, "To uninstall")
+    begun = visitor.post(f"/connections/{mine.id}/dynamics/connect", {})
+    choose = visitor.get(_microsoft_sign_in(stack, begun.headers["Location"]))
+    hidden, offered = _choose_form(choose.text)
+    visitor.follow(visitor.post("/oauth/dynamics/choose", {**hidden, "choice": offered[PRODUCTION]}))
+    installed = visitor.follow(visitor.post(f"/connections/{mine.id}/install", {})).text
+    assert f'href="/connections/{mine.id}/uninstall"' in installed
+    mine_name = endpoint_name(mine.id)
+
+    def names() -> set[str]:
+        return {str(e["name"]) for e in stack.dataverse.state.rows("contoso", "serviceendpoints")}
+
+    others = names() - {mine_name}
+
+    # WHEN the owner opens Uninstall, is told what goes, and posts without ticking the confirmation
+    asked = visitor.get(f"/connections/{mine.id}/uninstall")
+    assert asked.status_code == 200 and "This cannot be undone" in unescape(asked.text)
+    refused = visitor.follow(visitor.post(f"/connections/{mine.id}/uninstall", {})).text
+    assert "Nothing was removed" in unescape(refused) and mine_name in names()
+
+    # THEN with the confirmation: only this connection's webhook goes, and the connection knows it
+    done = visitor.follow(visitor.post(f"/connections/{mine.id}/uninstall", {"confirm": "uninstall"}))
+    assert "Uninstalled from Dynamics" in unescape(done.text)
+    assert names() == others
+    row = bootstrap.connections().require(mine.id)
+    assert not row.dynamics.webhook_registered and not row.dynamics.webhook_key_hash
 
 
 def test_a_running_connection_with_a_red_light_does_not_claim_to_sync(

@@ -73,3 +73,25 @@ def add_component(env: EnvironmentState, solution: str, object_id: str, componen
             "componenttype": component_type,
         }
         create_row(env, env.tables["solutioncomponent"], values, WriteContext(SYSTEM_USER, ""))
+
+
+def forget_solution(env: EnvironmentState, solution: Row) -> None:
+    """Before a solution row is deleted: its membership rows go, the components themselves stay. Learn,
+    "Solution entity messages and methods": "When a solution is unmanaged, it is just a named grouping for
+    a set of solution components. Deleting an unmanaged solution just removes the group. All solution
+    components remain." (A managed solution's deletion uninstalls its components; the sandbox has no
+    managed solutions, so that case is refused rather than imitated.) The Default Solution cannot be
+    deleted (unverified wording; the stricter choice)."""
+    if solution.get("ismanaged"):
+        raise DataverseError(
+            400, "0x80048542", "Uninstalling a managed solution is not supported by the sandbox."
+        )
+    if str(solution.get("uniquename") or "").lower() == "default":
+        raise DataverseError(400, "0x80048542", "The Default Solution cannot be deleted.")
+    solution_id = str(solution["solutionid"])
+    kept = {
+        component_id: row
+        for component_id, row in env.rows.get("solutioncomponent", {}).items()
+        if not (isinstance(row.get("solutionid"), Ref) and row["solutionid"].id == solution_id)
+    }
+    env.rows["solutioncomponent"] = kept

@@ -12,7 +12,7 @@ from .odata_path import KeyValue, Segment
 from .odata_query import QueryOptions, parse_query
 from .payload import convert, parse_json, read_payload
 from .records import create_row, delete_row, find_by_key, update_row
-from .solutions import COMPONENT_OF_TABLE, SOLUTION_HEADER, add_component
+from .solutions import COMPONENT_OF_TABLE, SOLUTION_HEADER, add_component, forget_solution
 from .store import Ref, Row
 from .webapi_types import ApiRequest, ApiResponse
 
@@ -258,5 +258,7 @@ def _delete(req: ApiRequest, table: Table, key: KeyValue) -> ApiResponse:
     if_match = req.header("If-Match")
     if if_match and if_match != "*" and if_match != etag(row):
         raise errors.version_mismatch()
+    if table.logical_name == "solution":  # only the group goes, its components stay (solutions.py)
+        forget_solution(req.env, row)
     delete_row(req.env, table, row[table.primary_id], req.ctx)
     return ApiResponse(204)

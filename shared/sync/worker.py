@@ -1,11 +1,13 @@
-"""The queue side of the invoice push: what each outcome means for the message.
+"""The queue side of the invoice push: carries out what each outcome means for the message.
 
+What a failure means (complete, defer, retry, poison) is decided by one table, shared/sync/failure_policy.py,
+for this normal path and for the poison queue's last try alike; this module only does it:
 - done, skipped or failed with its reason written back: the message completes;
-- a rate limit (RetriableError with retry_after, including the pacing's own "wait for the minute"): a
-  copy goes back on the queue, invisible for that long, and this one completes — never a sleep inside
-  the function, and a wait never counts towards poisoning;
-- any other retriable trouble (5xx, timeouts, a dropped connection): raise, and the host redelivers after
-  host.json's visibilityTimeout; after maxDequeueCount tries the poison function writes the reason back.
+- defer (a rate limit, or the pacing's own "wait for the minute"): a copy goes back on the queue,
+  invisible for that long, and this one completes — never a sleep inside the function;
+- retry: raise, and the host redelivers after host.json's visibilityTimeout; after maxDequeueCount tries
+  the poison function tries once more and then writes the reason back (poison).
+The log context (connection, invoice, invocation, dequeue count) travels in an EventLog adapter.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ from shared.store.activity import ActivityLog
 from shared.store.activity import Outcome as ActivityOutcome
 from shared.store.models import Connection
 from shared.sync.coalesce import InvoiceGate
+from shared.sync.event_log import EventLog, event_log
 from shared.sync.events import BadEvent, InvoiceEvent
+from shared.sync.failure_policy import MAX_DEFERRALS, Decision, decide
 from shared.sync.item_catalog import ItemCatalog
 from shared.sync.push import Push, PushResult
 from shared.sync.write_back import Dataverse, problem_values, write_back
@@ -34,9 +38,7 @@ from shared.xero.pacing import RateGate
 log = logging.getLogger(__name__)
 MAX_DEFER_SECONDS = 7 * 24 * 3600 - 60  # a queue message may stay invisible for at most 7 days
 MIN_DEFER_SECONDS = 1
-# Waits one event may take. Xero's day limit is one long wait; its minute limit is a wait per minute of
-# backlog, and 5,000 calls a day is at most ~85 such minutes; so 200 is never reached by honest limits.
-MAX_DEFERRALS = 200
+__all__ = ["MAX_DEFERRALS", "Collaborators", "handle_invoice_message", "handle_poison_message"]
 
 
 class Connections(Protocol):
@@ -72,49 +74,65 @@ def handle_invoice_message(body: str, dequeue_count: int, invocation_id: str, pa
         # Nothing can make it valid; completing it is the only way not to poison the queue. Loudly.
         log.error("invocation %s: dropped a message that is not an invoice event: %s", invocation_id, error)
         return "bad-message"
-    context = f"connection {event.connection_id} invoice {event.invoice_id or event.line_id}"
-    context += f" invocation {invocation_id} dequeue_count {dequeue_count}"
+    elog = event_log(log, event, invocation_id, dequeue_count)
     try:
         if _covered_before_reading(event, parts):
-            log.info("%s: covered", context)
+            elog.info("covered")
             return "covered"
     except RetriableError as error:  # the organisation's Xero minute is full: wait without reading
-        return _defer(parts, event, error, context)
+        return _carry_out(decide(error, last_try=False, deferrals=event.deferrals), error, event, parts, elog)
     connection = parts.connections.get(event.connection_id)
     if connection is None or connection.status == "disconnected":
-        log.warning("%s: the connection is gone or disconnected; nothing to push", context)
+        elog.warning("the connection is gone or disconnected; nothing to push")
         return "no-connection"
     parts.tenants[connection.id] = connection.xero.tenant_id
     pause = parts.billing.pause(connection, parts.now()) if parts.billing else None
     if pause is not None:
-        return _wait_for_billing(parts, event, connection, pause, context)
+        return _wait_for_billing(parts, event, connection, pause, elog)
     try:
         result = _push(event, connection, parts).run()
-    except RetriableError as error:
-        if error.retry_after is not None:
-            return _defer(parts, event, error, context)
-        _remember(parts, event, str(error))
-        log.warning("%s: will retry: %s", context, error)
-        raise
-    except ReconnectRequired as error:
-        # Dynamics refused us: nothing can be written on the invoice. The portal's light says it.
-        _remember(parts, event, str(error), outcome="failed")
-        log.error("%s: %s", context, error)
-        return "reconnect"
-    except FatalError as error:
-        # Dynamics refused to give us the invoice (gone, no access): retrying cannot help, and there is no
-        # invoice to write on. The portal's activity shows it.
-        _remember(parts, event, str(error), outcome="failed")
-        log.error("%s: could not read the invoice: %s", context, error)
-        return "failed"
+    except (RetriableError, FatalError) as error:
+        return _carry_out(decide(error, last_try=False, deferrals=event.deferrals), error, event, parts, elog)
     if parts.billing and result.created:
         parts.billing.sent(connection, parts.now())
-    _log_result(context, result)
+    _log_result(elog, result)
     return result.outcome
 
 
+def _carry_out(
+    decision: Decision,
+    error: RetriableError | FatalError,
+    event: InvoiceEvent,
+    parts: Collaborators,
+    elog: EventLog,
+    push: Push | None = None,
+) -> str:
+    """Do what shared/sync/failure_policy.py decided for a push that raised `error`."""
+    if decision is Decision.DEFER:
+        assert isinstance(error, RetriableError), "only a wait is deferred"
+        return _defer(parts, event, error, elog)
+    if decision is Decision.RETRY:
+        _remember(parts, event, str(error))
+        elog.warning("will retry: %s", error)
+        raise error
+    if decision is Decision.POISON:
+        if isinstance(error, RetriableError) and error.retry_after is not None:  # too many waits
+            why = f"Xero or Dynamics asked the connector to wait {event.deferrals} times in a row ({error})"
+            return _give_up(parts, event, why, elog)
+        assert push is not None, "only the poison path's last try decides poison for a retry"
+        return _write_failure(push, parts, str(error), elog)
+    # Complete. Dynamics refused us, or to give us the invoice (gone, no access): retrying cannot help,
+    # and there is no invoice to write on. The portal's activity and its status light say it.
+    _remember(parts, event, str(error), outcome="failed")
+    if isinstance(error, ReconnectRequired):
+        elog.error("%s", error)
+        return "reconnect"
+    elog.error("could not read the invoice: %s", error)
+    return "failed"
+
+
 def _wait_for_billing(
-    parts: Collaborators, event: InvoiceEvent, connection: Connection, pause: Pause, context: str
+    parts: Collaborators, event: InvoiceEvent, connection: Connection, pause: Pause, elog: EventLog
 ) -> str:
     """The plan does not allow a push now: the reason goes on the invoice, the event comes back later
     (a pause is not a wait Xero asked for, so it does not count towards MAX_DEFERRALS)."""
@@ -126,7 +144,7 @@ def _wait_for_billing(
         parts.dataverse_for(connection).update("invoices", event.invoice_id, values)
     parts.requeue(event.to_json(), pause.recheck_seconds)
     _remember(parts, event, pause.reason)
-    log.info("%s: paused by the plan for %s s", context, pause.recheck_seconds)
+    elog.info("paused by the plan for %s s", pause.recheck_seconds)
     return "paused"
 
 
@@ -153,16 +171,13 @@ def _push(event: InvoiceEvent, connection: Connection, parts: Collaborators) -> 
     )  # fmt: skip
 
 
-def _defer(parts: Collaborators, event: InvoiceEvent, error: RetriableError, context: str) -> str:
+def _defer(parts: Collaborators, event: InvoiceEvent, error: RetriableError, elog: EventLog) -> str:
     """A fresh copy of the message, invisible until the server's wait is over (whole seconds, rounded
     up: waking early only costs another round trip); this one completes, so a wait does not count
-    towards poisoning. The copy counts its waits; past MAX_DEFERRALS the event gives up (written back)."""
-    if event.deferrals >= MAX_DEFERRALS:
-        why = f"Xero or Dynamics asked the connector to wait {event.deferrals} times in a row ({error})"
-        return _give_up(parts, event, why, context)
+    towards poisoning. The copy counts its waits (failure_policy.MAX_DEFERRALS)."""
     delay = math.ceil(min(max(error.retry_after or 0, MIN_DEFER_SECONDS), MAX_DEFER_SECONDS))
     parts.requeue(replace(event, deferrals=event.deferrals + 1).to_json(), delay)
-    log.info("%s: deferred %s s: %s", context, delay, error)
+    elog.info("deferred %s s: %s", delay, error)
     return "deferred"
 
 
@@ -177,17 +192,18 @@ def _remember(
         log.warning("could not record the failure: %s", type(error).__name__)
 
 
-def _log_result(context: str, result: PushResult) -> None:
+def _log_result(elog: EventLog, result: PushResult) -> None:
     if result.outcome == "failed":
-        log.warning("%s: failed (written back): %s", context, result.message)
+        elog.warning("failed (written back): %s", result.message)
     else:
-        log.info("%s: %s %s", context, result.outcome, result.xero_invoice_id)
+        elog.info("%s %s", result.outcome, result.xero_invoice_id)
 
 
 def handle_poison_message(body: str, invocation_id: str, parts: Collaborators) -> str:
     """The retries ran out. One last try first: another event of the same invoice may have pushed it
     meanwhile (then this costs no Xero call), or the trouble has passed. Only if that fails too is the
-    reason written on the invoice, so nothing fails silently and nothing pushed is shown as failed."""
+    reason written on the invoice, so nothing fails silently and nothing pushed is shown as failed.
+    What a failure means is the normal path's table (failure_policy), on its last try."""
     try:
         event = InvoiceEvent.from_json(body)
     except BadEvent as error:
@@ -197,41 +213,32 @@ def handle_poison_message(body: str, invocation_id: str, parts: Collaborators) -
     if connection is None:
         log.error("poison message for a connection that no longer exists: %s", event.connection_id)
         return "no-connection"
-    context = (
-        f"connection {connection.id} invoice {event.invoice_id or event.line_id} invocation {invocation_id}"
-    )
+    elog = event_log(log, event, invocation_id, connection_id=connection.id)
     push = _push(event, connection, parts)
     try:
         result = push.run()
-    except RetriableError as error:
-        if error.retry_after is not None:  # a rate limit is no reason to give up: back to the queue
-            return _defer(parts, event, error, context)
-        why = str(error)
-    except FatalError as error:  # as in handle_invoice_message: nothing to write the reason on
-        _remember(parts, event, str(error), outcome="failed")
-        log.error("%s: %s", context, error)
-        return "failed"
-    else:
-        _log_result(context + " (last try)", result)
-        return result.outcome
-    return _write_failure(push, parts, why)
+    except (RetriableError, FatalError) as error:
+        decision = decide(error, last_try=True, deferrals=event.deferrals)
+        return _carry_out(decision, error, event, parts, elog, push)
+    _log_result(elog.last_try(), result)
+    return result.outcome
 
 
-def _give_up(parts: Collaborators, event: InvoiceEvent, why: str, context: str) -> str:
+def _give_up(parts: Collaborators, event: InvoiceEvent, why: str, elog: EventLog) -> str:
     """Too many waits: write the reason on the invoice where Dynamics lets us, else keep it in the
     activity log; either way the event ends here."""
     connection = parts.connections.get(event.connection_id)
     try:
         if connection is None:
             raise FatalError("the connection is gone")
-        return _write_failure(_push(event, connection, parts), parts, why)
+        return _write_failure(_push(event, connection, parts), parts, why, elog)
     except (RetriableError, FatalError, ReconnectRequired) as error:
         _remember(parts, event, f"{why}; the reason could not be written on the invoice: {error}", "failed")
-        log.error("%s: gave up after %s waits; not written back: %s", context, event.deferrals, error)
+        elog.error("gave up after %s waits; not written back: %s", event.deferrals, error)
         return "failed"
 
 
-def _write_failure(push: Push, parts: Collaborators, why: str) -> str:
+def _write_failure(push: Push, parts: Collaborators, why: str, elog: EventLog) -> str:
     dataverse, doc = push.dataverse, push.read()
     invoice_id, number = str(doc["invoiceid"]), str(doc.get("invoicenumber") or "")
     message = (
@@ -241,5 +248,5 @@ def _write_failure(push: Push, parts: Collaborators, why: str) -> str:
     write_back(dataverse, doc, problem_values(doc, message, parts.now()))
     connection_id = push.connection.id
     parts.activity.record(connection_id, invoice_id, number, "failed", message)
-    log.error("connection %s invoice %s: retries exhausted, reason written back", connection_id, invoice_id)
+    elog.error("retries exhausted, reason written back")
     return "failed"

@@ -63,6 +63,13 @@ def portal_connection_install(req: func.HttpRequest) -> func.HttpResponse:
     return _serve(req, lambda page, account: connection_pages.install_form(page, account, _id(req)))
 
 
+@bp.route(route="connections/{id}/solution.zip", methods=["GET"], auth_level=ANONYMOUS)
+def portal_connection_solution(req: func.HttpRequest) -> func.HttpResponse:
+    from shared.web import connection_pages
+
+    return _serve(req, lambda page, account: connection_pages.solution_download(page, account, _id(req)))
+
+
 @bp.route(route="connections/{id}/uninstall", methods=["GET", "POST"], auth_level=ANONYMOUS)
 def portal_connection_uninstall(req: func.HttpRequest) -> func.HttpResponse:
     from shared.web import connection_pages

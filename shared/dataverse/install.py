@@ -21,7 +21,7 @@ from shared.dataverse import install_plan as plan
 from shared.dataverse import schema
 from shared.dataverse.client import DataverseClient
 from shared.dataverse.install_webhook import ensure_endpoint, ensure_steps, odata_string
-from shared.dataverse.privileges import MissingPrivilege, check_privileges
+from shared.dataverse.privileges import WEBHOOK_ONLY, MissingPrivilege, check_privileges
 from shared.errors import FatalError, NotFoundError
 
 
@@ -52,19 +52,56 @@ def install(
 ) -> InstallReport:
     """`connection_id` names the connection's own webhook (install_plan.endpoint_name)."""
     missing = check_privileges(client, for_install=True)
-    if missing:
+    webhook_only = {n.privilege for n in WEBHOOK_ONLY}
+    if any(m.privilege in webhook_only for m in missing):
         raise MissingPrivilegesError(missing)
     report = InstallReport()
-    _ensure_solution(client, report)
-    for table_name, columns in plan.COLUMNS_BY_TABLE.items():
-        _ensure_columns(client, table_name, columns, _existing_columns(client, table_name), report)
-    for table in plan.TABLES:
-        _ensure_table(client, table, report)
+    if imported_solution_complete(client):
+        # the admin imported the solution .zip: only what carries this connection's key is registered,
+        # and the user needs no privilege to customise (organisations that keep customising to admins)
+        report.unchanged.append(f"Solution {plan.SOLUTION_LABEL} (imported), with every table and column")
+    elif missing:
+        raise MissingPrivilegesError(missing)
+    else:
+        _ensure_solution(client, report)
+        for table_name, columns in plan.COLUMNS_BY_TABLE.items():
+            _ensure_columns(client, table_name, columns, _existing_columns(client, table_name), report)
+        for table in plan.TABLES:
+            _ensure_table(client, table, report)
     report.endpoint_id, report.key_written = ensure_endpoint(
         client, webhook_url, webhook_key, rotate_key, report, connection_id
     )
     ensure_steps(client, report.endpoint_id, report)
     return report
+
+
+def imported_solution_complete(client: DataverseClient) -> bool:
+    """The Xero Connector solution exists and every table, column and key of the plan is in the
+    environment (as after importing the solution .zip): nothing of the metadata needs creating."""
+    solutions = client.get_all(
+        f"solutions?$select=solutionid&$filter=uniquename eq {odata_string(plan.SOLUTION)}"
+    )
+    if not solutions:
+        return False
+    for table_name, columns in plan.COLUMNS_BY_TABLE.items():
+        existing = _existing_columns(client, table_name)
+        if any(existing.get(c.logical_name) != plan.ATTRIBUTE_TYPE[c.kind] for c in columns):
+            return False
+    for table in plan.TABLES:
+        try:
+            found = client.get(
+                _definition(table.logical_name)
+                + "?$select=LogicalName&$expand=Attributes($select=LogicalName),Keys($select=LogicalName)"
+            )
+        except NotFoundError:
+            return False
+        names = {str(a["LogicalName"]) for a in found.get("Attributes", [])}
+        keys = {str(k["LogicalName"]) for k in found.get("Keys", [])}
+        if any(c.logical_name not in names for c in table.columns):
+            return False
+        if table.key is not None and table.key.logical_name not in keys:
+            return False
+    return True
 
 
 def _ensure_solution(client: DataverseClient, report: InstallReport) -> None:

@@ -95,6 +95,14 @@ INSTALL: tuple[Needed, ...] = (
 )
 
 
+# When the admin imported the solution .zip (solution_package.py), the install only reads the definitions
+# and registers the webhook: no privilege to create publishers, solutions, tables, columns or keys.
+_CUSTOMISING = ("Publisher", "prvCreateSolution", "prvCreateEntity", "prvCreateAttribute")
+WEBHOOK_ONLY: tuple[Needed, ...] = tuple(
+    n for n in INSTALL if not any(part in n.privilege for part in _CUSTOMISING)
+)
+
+
 def check_privileges(client: DataverseClient, *, for_install: bool = False) -> list[MissingPrivilege]:
     """What the signed-in (or application) user lacks: for running the sync, or for Install into Dynamics."""
     me = client.whoami()

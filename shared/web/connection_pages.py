@@ -103,6 +103,17 @@ def delete_connection_form(page: Page, account: Account, connection_id: str) -> 
     return page.redirect("/connections")
 
 
+def solution_download(page: Page, account: Account, connection_id: str) -> func.HttpResponse:
+    """The Xero Connector solution .zip, for admins who import it themselves (then Install into Dynamics
+    registers only the webhook). Signed in and this account's connection only, like every page here."""
+    from shared.connections.connections import get_for_account
+    from shared.dataverse.solution_package import FILE_NAME, package
+    from shared.web.responses import download
+
+    get_for_account(page.parts.connections, account.id, connection_id)
+    return download(package(), FILE_NAME, "application/zip")
+
+
 def uninstall_form(page: Page, account: Account, connection_id: str) -> func.HttpResponse:
     """Uninstall from Dynamics: GET asks (it deletes the Xero data held in Dynamics), POST does it."""
     from shared.connections.connections import get_for_account

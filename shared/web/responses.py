@@ -41,6 +41,12 @@ def redirect(location: str, cookie: str | None = None) -> func.HttpResponse:
     return func.HttpResponse(status_code=303, headers=_headers(cookie, {"Location": location}))
 
 
+def download(body: bytes, file_name: str, mimetype: str) -> func.HttpResponse:
+    """A file the browser saves (Content-Disposition: attachment, RFC 6266) instead of showing."""
+    headers = _headers(None, {"Content-Disposition": f'attachment; filename="{file_name}"'})
+    return func.HttpResponse(body, mimetype=mimetype, headers=headers)
+
+
 def stylesheet(body: bytes) -> func.HttpResponse:
     return func.HttpResponse(
         body,

@@ -433,3 +433,87 @@ def test_deleting_the_unmanaged_solution_alone_leaves_its_components_in_the_envi
     assert environment_shape(admin)["tables"] == tables
     assert all(t.logical_name in tables for t in plan.TABLES)
     assert not [c for c in stored(sb, "solutioncomponents") if c["solutionid"].id == solution["solutionid"]]
+
+
+def import_solution(admin: DataverseClient) -> None:
+    """What importing the solution .zip leaves in the environment, made through the metadata API: the
+    publisher, the unmanaged solution, and every table, column and key of the plan inside it."""
+    publisher = admin.create(
+        "publishers",
+        {
+            "uniquename": plan.PUBLISHER,
+            "friendlyname": plan.PUBLISHER_LABEL,
+            "customizationprefix": schema.PREFIX,
+            "customizationoptionvalueprefix": plan.OPTION_VALUE_PREFIX,
+        },
+    )
+    admin.create(
+        "solutions",
+        {
+            "uniquename": plan.SOLUTION,
+            "friendlyname": plan.SOLUTION_LABEL,
+            "version": "1.0.0.0",
+            "publisherid@odata.bind": f"/publishers({publisher})",
+        },
+    )
+    for table_name, columns in plan.COLUMNS_BY_TABLE.items():
+        for column in columns:
+            admin.create(
+                f"EntityDefinitions(LogicalName='{table_name}')/Attributes", column.metadata(), plan.SOLUTION
+            )
+    for table in plan.TABLES:
+        admin.create("EntityDefinitions", table.metadata(), plan.SOLUTION)
+        for column in table.columns:
+            admin.create(
+                f"EntityDefinitions(LogicalName='{table.logical_name}')/Attributes",
+                column.metadata(),
+                plan.SOLUTION,
+            )
+        if table.key:
+            admin.create(
+                f"EntityDefinitions(LogicalName='{table.logical_name}')/Keys",
+                table.key.metadata(),
+                plan.SOLUTION,
+            )
+
+
+def test_an_imported_solution_is_detected_and_only_the_webhook_and_steps_are_registered(
+    sb: DataverseSandbox, admin: DataverseClient, receiver: Receiver
+) -> None:
+    # GIVEN the admin imported the solution, and the connector's user may not customise the environment
+    import_solution(admin)
+    shape = environment_shape(admin)
+    customising = ["prvCreatePublisher", "prvCreateSolution", "prvCreateEntity", "prvCreateAttribute"]
+    sb.control._privileges(ADMIN, {"remove": customising, "environment": "contoso"})
+    # WHEN the connection installs
+    report = install(admin, receiver.url, KEY, connection_id="conn-a")
+    # THEN only the webhook, its steps and their images were added; the definitions are as imported
+    assert report.changes == [
+        f"Registered the webhook {plan.endpoint_name('conn-a')}",
+        *(
+            line
+            for step in plan.STEPS
+            for line in (
+                f"Added the step {step.message} of {step.table}",
+                *(f"Added the {i.kind} of the step {step.message} of {step.table}" for i in step.images),
+            )
+        ),
+    ]
+    assert any("(imported)" in line for line in report.unchanged)
+    after = environment_shape(admin)
+    assert (after["tables"], after["columns"]) == (shape["tables"], shape["columns"])
+    assert after["rows"]["serviceendpoints"] == 1
+
+
+def test_an_incomplete_import_still_needs_the_customising_privileges(
+    sb: DataverseSandbox, admin: DataverseClient, receiver: Receiver
+) -> None:
+    # GIVEN an import that lacks one column (someone deleted it), and a user who may not customise
+    import_solution(admin)
+    admin.delete("EntityDefinitions(LogicalName='invoice')/Attributes", "LogicalName='dxc_xerourl'")
+    sb.control._privileges(ADMIN, {"remove": ["prvCreateAttribute"], "environment": "contoso"})
+    # WHEN the connection installs, THEN it stops, naming the privilege (nothing registered)
+    with pytest.raises(MissingPrivilegesError) as refused:
+        install(admin, receiver.url, KEY, connection_id="conn-a")
+    assert [m.privilege for m in refused.value.missing] == ["prvCreateAttribute"]
+    assert stored(sb, "serviceendpoints") == []

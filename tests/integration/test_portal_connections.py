@@ -353,7 +353,13 @@ def test_another_accounts_connection_is_not_found_on_every_page_and_form(
 
     for connection_id in (theirs.id, str(uuid.uuid4()), "not-an-id"):
         base = f"/connections/{connection_id}"
-        for path in (base, f"{base}/xero/disconnect", f"{base}/dynamics/app", f"{base}/uninstall"):
+        for path in (
+            base,
+            f"{base}/xero/disconnect",
+            f"{base}/dynamics/app",
+            f"{base}/uninstall",
+            f"{base}/solution.zip",
+        ):
             answer = stranger.get(path)
             assert answer.status_code == 404 and "Connection not found" in answer.text, path
         for action in (
@@ -721,6 +727,11 @@ def test_uninstall_from_dynamics_asks_then_removes_only_this_connections_webhook
     visitor.follow(visitor.post("/oauth/dynamics/choose", {**hidden, "choice": offered[PRODUCTION]}))
     installed = visitor.follow(visitor.post(f"/connections/{mine.id}/install", {})).text
     assert f'href="/connections/{mine.id}/uninstall"' in installed
+    # (the page also offers the solution .zip to import by hand, as a download)
+    assert f'href="/connections/{mine.id}/solution.zip"' in installed
+    zipped = visitor.get(f"/connections/{mine.id}/solution.zip")
+    assert zipped.status_code == 200 and zipped.headers["Content-Type"].startswith("application/zip")
+    assert "attachment" in zipped.headers["Content-Disposition"] and zipped.content[:2] == b"PK"
     mine_name = endpoint_name(mine.id)
 
     def names() -> set[str]:

@@ -56,9 +56,11 @@ def install(
     if any(m.privilege in webhook_only for m in missing):
         raise MissingPrivilegesError(missing)
     report = InstallReport()
-    if imported_solution_complete(client):
-        # the admin imported the solution .zip: only what carries this connection's key is registered,
-        # and the user needs no privilege to customise (organisations that keep customising to admins)
+    if missing and imported_solution_complete(client):
+        # the admin imported the solution .zip and the user may not customise (organisations that keep
+        # that to admins): only what carries this connection's key is registered. A user who may
+        # customise takes the full path below, which creates nothing that exists either, and also
+        # rebuilds a failed key.
         report.unchanged.append(f"Solution {plan.SOLUTION_LABEL} (imported), with every table and column")
     elif missing:
         raise MissingPrivilegesError(missing)

@@ -5,8 +5,9 @@ the invoices carrying those Xero ids; ONE Xero GET Invoices?IDs=… for all of t
 FullyPaidOnDate and Payments come with each invoice); ONE $batch per connection writing every change. An
 organisation or invoice the connector does not know costs no Xero call and is acknowledged.
 
-Failures follow the invoice worker's rules (shared/sync/worker.py): a rate limit → a delayed copy of the
-message; other transient trouble → raise, the host redelivers; nothing to fix by retrying → logged, done."""
+Failures follow the invoice worker's table (shared/sync/failure_policy.py): a rate limit → a delayed copy
+of the message; other transient trouble → raise, the host redelivers; nothing to fix by retrying, or too
+many waits → logged, done."""
 
 from __future__ import annotations
 
@@ -22,13 +23,13 @@ from shared.dataverse.batch import BatchRequest
 from shared.dataverse.values import is_guid
 from shared.errors import FatalError, NotFoundError, ReconnectRequired, RetriableError
 from shared.store.models import Connection
+from shared.sync.failure_policy import Decision, decide
 from shared.sync.write_back import Dataverse
 from shared.xero.accounting import XeroAccounting
 from shared.xero_inbound.changes import STATE_PAID, STATUS_COMPLETE, InvoiceChange, change_for
 from shared.xero_inbound.messages import BadMessage, XeroInvoicesMessage
 
 log = logging.getLogger(__name__)
-MAX_DEFERRALS = 200
 ROW_COLUMNS = (
     "invoiceid",
     "statecode",
@@ -73,24 +74,39 @@ def handle_xero_message(body: str, invocation_id: str, parts: InboundParts) -> O
     context = f"organisation {message.tenant_id} invocation {invocation_id}"
     try:
         outcome = apply_xero_changes(message, parts)
-    except RetriableError as error:
-        if error.retry_after is None:
-            log.warning("%s: will retry: %s", context, error)
-            raise
-        if message.deferrals >= MAX_DEFERRALS:
-            log.error("%s: gave up after %s waits: %s", context, message.deferrals, error)
-            return Outcome("failed")
+    except (RetriableError, FatalError) as error:
+        return _carry_out(
+            decide(error, last_try=False, deferrals=message.deferrals), error, message, parts, context
+        )
+    log.info("%s: %s (%s invoice(s) written)", context, outcome.result, outcome.written)
+    return outcome
+
+
+def _carry_out(
+    decision: Decision,
+    error: RetriableError | FatalError,
+    message: XeroInvoicesMessage,
+    parts: InboundParts,
+    context: str,
+) -> Outcome:
+    """Do what shared/sync/failure_policy.py decided. Nothing is written on a Dynamics invoice here: the
+    next change of the invoice (or the sweep) brings it again, so poison and complete both end in a log."""
+    if decision is Decision.RETRY:
+        log.warning("%s: will retry: %s", context, error)
+        raise error
+    if decision is Decision.DEFER:
+        assert isinstance(error, RetriableError) and error.retry_after is not None, "only a wait is deferred"
         delay = math.ceil(min(max(error.retry_after, 1), 7 * 24 * 3600 - 60))
         parts.requeue(replace(message, deferrals=message.deferrals + 1).to_json(), delay)
         log.info("%s: deferred %s s: %s", context, delay, error)
         return Outcome("deferred")
-    except (ReconnectRequired, FatalError) as error:
-        # Xero refuses the connector (consent withdrawn: the portal's light says so) or refuses the read:
-        # no retry can help; the next change (or the sweep, once reconnected) brings it again.
-        log.error("%s: not applied: %s", context, error)
+    if decision is Decision.POISON:
+        log.error("%s: gave up after %s waits: %s", context, message.deferrals, error)
         return Outcome("failed")
-    log.info("%s: %s (%s invoice(s) written)", context, outcome.result, outcome.written)
-    return outcome
+    # Xero refuses the connector (consent withdrawn: the portal's light says so) or refuses the read:
+    # no retry can help; the next change (or the sweep, once reconnected) brings it again.
+    log.error("%s: not applied: %s", context, error)
+    return Outcome("failed")
 
 
 def apply_xero_changes(message: XeroInvoicesMessage, parts: InboundParts) -> Outcome:

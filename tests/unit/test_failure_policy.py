@@ -145,3 +145,40 @@ def test_the_log_context_travels_with_every_line(caplog: pytest.LogCaptureFixtur
         "invocation-9",
         3,
     )
+
+
+# -- the Xero events queue follows the same table (nothing to write on there: poison ends in a log) -----
+
+
+class RefusingTenant:
+    """The connection table answering the organisation's lookup with the same classified failure."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def list_for_xero_tenant(self, tenant_id: str) -> list[Connection]:
+        raise self.error
+
+
+def _inbound(error: Exception, deferrals: int = 0) -> tuple[str, list[int]]:
+    from shared.xero_inbound.apply import InboundParts, handle_xero_message
+    from shared.xero_inbound.messages import XeroInvoicesMessage
+
+    requeued: list[int] = []
+    parts = InboundParts(
+        connections=RefusingTenant(error),
+        dataverse_for=lambda connection: cast(Any, None),
+        xero_for=lambda connection: cast(Any, None),
+        requeue=lambda body, delay: requeued.append(delay),
+    )
+    body = XeroInvoicesMessage("c2cc9b6e-9458-4c7d-93cc-f02b81b0594f", (INVOICE,), deferrals=deferrals)
+    return handle_xero_message(body.to_json(), "invocation-x", parts).result, requeued
+
+
+def test_the_xero_events_queue_carries_out_the_same_table() -> None:
+    assert _inbound(ONE_OF_EACH["wait"]) == ("deferred", [30])
+    assert _inbound(ONE_OF_EACH["wait"], deferrals=MAX_DEFERRALS) == ("failed", [])
+    assert _inbound(ONE_OF_EACH["reconnect"]) == ("failed", [])
+    assert _inbound(ONE_OF_EACH["fatal"]) == ("failed", [])
+    with pytest.raises(RetriableError):
+        _inbound(ONE_OF_EACH["transient"])

@@ -392,6 +392,7 @@ def test_uninstall_removes_only_this_connections_webhook_then_everything_with_th
 ) -> None:
     # GIVEN an environment as it was before the connector, then two connections installed into it
     before = environment_shape(admin)
+    memberships = len(stored(sb, "solutioncomponents"))
     install(admin, receiver.url, KEY, connection_id="conn-a")
     install(admin, receiver.url, NEW_KEY, connection_id="conn-b")
     b_endpoint = [e for e in stored(sb, "serviceendpoints") if e["name"] == plan.endpoint_name("conn-b")]
@@ -417,6 +418,7 @@ def test_uninstall_removes_only_this_connections_webhook_then_everything_with_th
     # AND uninstalling B, the last one, leaves the environment as it was before the install
     last = uninstall(admin, "conn-b")
     assert environment_shape(admin) == before
+    assert len(stored(sb, "solutioncomponents")) == memberships  # no solution lists a deleted part
     assert "Solution Xero Connector" in last.removed and "Publisher Dynamics Xero Connector" in last.removed
     # AND a second run finds nothing left to do
     assert uninstall(admin, "conn-b").removed == []

@@ -16,7 +16,15 @@ from .odata_filter import parse_filter
 from .odata_path import KeyValue, Segment
 from .odata_query import split_top
 from .payload import parse_json
-from .solutions import ATTRIBUTE, ENTITY, ENTITY_KEY, SOLUTION_HEADER, add_component, check_prefix
+from .solutions import (
+    ATTRIBUTE,
+    ENTITY,
+    ENTITY_KEY,
+    SOLUTION_HEADER,
+    add_component,
+    check_prefix,
+    forget_component,
+)
 from .system_rows import install_message_filters
 from .webapi_types import ApiRequest, ApiResponse
 
@@ -265,6 +273,11 @@ def _delete_table(req: ApiRequest, table: Table) -> ApiResponse:
         raise errors.validation(
             f"The system table {table.logical_name} cannot be deleted.", code="0x80040203"
         )
+    for attribute in table.attributes.values():
+        forget_component(req.env, attribute_json(table, attribute)["MetadataId"])
+    for key in table.keys.values():
+        forget_component(req.env, key_json(table, key)["MetadataId"])
+    forget_component(req.env, table.metadata_id)
     del req.env.tables[table.logical_name]
     req.env.rows.pop(table.logical_name, None)
     return ApiResponse(204)
@@ -276,8 +289,10 @@ def _delete_child(req: ApiRequest, table: Table, item: Attribute | AlternateKey)
             f"The system definition {item.logical_name} cannot be deleted.", code="0x80040203"
         )
     if isinstance(item, AlternateKey):
+        forget_component(req.env, key_json(table, item)["MetadataId"])
         del table.keys[item.logical_name]
         return ApiResponse(204)
+    forget_component(req.env, attribute_json(table, item)["MetadataId"])
     del table.attributes[item.logical_name]
     for row in req.env.all_rows(table.logical_name):
         row.pop(item.logical_name, None)

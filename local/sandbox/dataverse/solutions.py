@@ -95,3 +95,12 @@ def forget_solution(env: EnvironmentState, solution: Row) -> None:
         if not (isinstance(row.get("solutionid"), Ref) and row["solutionid"].id == solution_id)
     }
     env.rows["solutioncomponent"] = kept
+
+
+def forget_component(env: EnvironmentState, object_id: str) -> None:
+    """A deleted component leaves every solution it was in (unverified that Dataverse removes the
+    solutioncomponent rows at once; the stricter choice: no membership points at nothing)."""
+    rows = env.rows.get("solutioncomponent", {})
+    env.rows["solutioncomponent"] = {
+        key: row for key, row in rows.items() if str(row.get("objectid") or "").lower() != object_id.lower()
+    }

@@ -12,7 +12,7 @@ from .odata_path import KeyValue, Segment
 from .odata_query import QueryOptions, parse_query
 from .payload import convert, parse_json, read_payload
 from .records import create_row, delete_row, find_by_key, update_row
-from .solutions import COMPONENT_OF_TABLE, SOLUTION_HEADER, add_component, forget_solution
+from .solutions import COMPONENT_OF_TABLE, SOLUTION_HEADER, add_component, forget_component, forget_solution
 from .store import Ref, Row
 from .webapi_types import ApiRequest, ApiResponse
 
@@ -260,5 +260,7 @@ def _delete(req: ApiRequest, table: Table, key: KeyValue) -> ApiResponse:
         raise errors.version_mismatch()
     if table.logical_name == "solution":  # only the group goes, its components stay (solutions.py)
         forget_solution(req.env, row)
+    if table.logical_name in COMPONENT_OF_TABLE:
+        forget_component(req.env, str(row[table.primary_id]))
     delete_row(req.env, table, row[table.primary_id], req.ctx)
     return ApiResponse(204)

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
-from azure.data.tables import TableClient, UpdateMode
+from azure.data.tables import TableClient
 
 from shared.billing.allowance import month_key
 from shared.config import Settings
 from shared.errors import ConcurrencyError
-from shared.store.tables import table_client
+from shared.store.tables import replace_if_unchanged, table_client
 
 USAGE = "usage"
 
@@ -51,12 +50,7 @@ class UsageStore:
             before = int(row.get("count", 0))
             row["count"] = before + 1
             try:
-                self._table.update_entity(
-                    row,
-                    mode=UpdateMode.REPLACE,
-                    etag=row.metadata["etag"],
-                    match_condition=MatchConditions.IfNotModified,
-                )
+                replace_if_unchanged(self._table, row, row.metadata["etag"])
             except ResourceModifiedError:
                 continue
             return before, before + 1
@@ -72,12 +66,7 @@ class UsageStore:
             return False
         row["warned"] = True
         try:
-            self._table.update_entity(
-                row,
-                mode=UpdateMode.REPLACE,
-                etag=row.metadata["etag"],
-                match_condition=MatchConditions.IfNotModified,
-            )
+            replace_if_unchanged(self._table, row, row.metadata["etag"])
         except ResourceModifiedError:
             return False
         return True

@@ -16,15 +16,14 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
-from azure.data.tables import TableClient, UpdateMode
+from azure.data.tables import TableClient
 
 from shared.config import Settings
 from shared.errors import ConcurrencyError, FatalError, NotFoundError
 from shared.store.codec import EntityCodec
 from shared.store.models import Account, utc_now
-from shared.store.tables import ACCOUNTS, table_client
+from shared.store.tables import ACCOUNTS, replace_if_unchanged, table_client
 
 ACCOUNT_ROW = "account"
 EMAIL_PARTITION = "email"
@@ -102,12 +101,7 @@ class AccountStore:
         if account.etag is None:
             raise ValueError("save() needs an account read from the store (it has no ETag)")
         try:
-            answer = self._table.update_entity(
-                self._entity(account),
-                mode=UpdateMode.REPLACE,
-                etag=account.etag,
-                match_condition=MatchConditions.IfNotModified,
-            )
+            answer = replace_if_unchanged(self._table, self._entity(account), account.etag)
         except ResourceModifiedError:
             raise ConcurrencyError(f"account {account.id} changed since it was read") from None
         except ResourceNotFoundError:
@@ -186,12 +180,7 @@ class AccountStore:
             raise EmailTakenError("an account with this e-mail address already exists")
         try:
             # Take over the stale row only if nobody else did first.
-            self._table.update_entity(
-                row,
-                mode=UpdateMode.REPLACE,
-                etag=existing.metadata["etag"],
-                match_condition=MatchConditions.IfNotModified,
-            )
+            replace_if_unchanged(self._table, row, existing.metadata["etag"])
         except (ResourceModifiedError, ResourceNotFoundError):
             raise EmailTakenError("an account with this e-mail address already exists") from None
 

@@ -8,16 +8,15 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from azure.core import MatchConditions
 from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
-from azure.data.tables import TableClient, UpdateMode
+from azure.data.tables import TableClient
 
 from shared.config import Settings
 from shared.crypto import KeyRing
 from shared.errors import ConcurrencyError, NotFoundError
 from shared.store.codec import EntityCodec
 from shared.store.models import Connection, utc_now
-from shared.store.tables import CONNECTIONS, table_client
+from shared.store.tables import CONNECTIONS, replace_if_unchanged, table_client
 from shared.store.webhook_keys import WebhookKeyRing
 
 ROW_KEY = "connection"
@@ -69,12 +68,7 @@ class ConnectionStore:
         if connection.etag is None:
             raise ValueError("save() needs a connection read from the store (it has no ETag)")
         try:
-            answer = self._table.update_entity(
-                self._entity(connection),
-                mode=UpdateMode.REPLACE,
-                etag=connection.etag,
-                match_condition=MatchConditions.IfNotModified,
-            )
+            answer = replace_if_unchanged(self._table, self._entity(connection), connection.etag)
         except ResourceModifiedError:
             raise ConcurrencyError(f"connection {connection.id} changed since it was read") from None
         except ResourceNotFoundError:

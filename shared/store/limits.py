@@ -16,13 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
-from azure.data.tables import TableClient, UpdateMode
+from azure.data.tables import TableClient
 
 from shared.config import Settings
 from shared.store.models import utc_now
-from shared.store.tables import table_client
+from shared.store.tables import replace_if_unchanged, table_client
 
 LIMITS = "limits"
 RACE_RETRIES = 20
@@ -92,12 +91,7 @@ class LimitStore:
             if entity is None:
                 self._table.create_entity(row)
             else:
-                self._table.update_entity(
-                    row,
-                    mode=UpdateMode.REPLACE,
-                    etag=entity["etag"],
-                    match_condition=MatchConditions.IfNotModified,
-                )
+                replace_if_unchanged(self._table, row, entity["etag"])
         except (ResourceExistsError, ResourceModifiedError):
             return False
         return True

@@ -16,13 +16,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from azure.core import MatchConditions
 from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
-from azure.data.tables import TableClient, UpdateMode
+from azure.data.tables import TableClient
 
 from shared.config import Settings
 from shared.store.models import utc_now
-from shared.store.tables import OAUTH_STATE, table_client
+from shared.store.tables import OAUTH_STATE, replace_if_unchanged, table_client
 
 FlowKind = Literal["xero", "dynamics"]
 ROW_KEY = "state"
@@ -81,11 +80,10 @@ class OAuthStateStore:
             # without its sealed secret, until purge_expired: a second "Allow" on Xero's page (the
             # browser's Back) then still leads to its connection, which says it is connected.
             kept = {name: entity[name] for name in _KEPT_WHEN_USED if name in entity}
-            self._table.update_entity(
+            replace_if_unchanged(
+                self._table,
                 {"PartitionKey": state, "RowKey": ROW_KEY, **kept, "consumed": True},
-                mode=UpdateMode.REPLACE,
-                etag=entity.metadata["etag"],
-                match_condition=MatchConditions.IfNotModified,
+                entity.metadata["etag"],
             )
         except (ResourceNotFoundError, ResourceModifiedError):
             return None  # unknown, or another request consumed it first

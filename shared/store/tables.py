@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import functools
 import threading
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from shared.config import Settings
 
@@ -52,3 +53,15 @@ def table_client(settings: Settings, base: str) -> TableClient:
                 service.create_table_if_not_exists(name)
                 _created.add(marker)
     return service.get_table_client(name)
+
+
+def replace_if_unchanged(table: TableClient, entity: Mapping[str, Any], etag: str | None) -> dict[str, Any]:
+    """Replace a row only if nobody wrote it since it was read (its ETag), so two workers or instances can
+    never overwrite each other's change; raises ResourceModifiedError (ResourceNotFoundError if it is gone)
+    and the caller decides whether to read again or give up."""
+    from azure.core import MatchConditions
+    from azure.data.tables import UpdateMode
+
+    return table.update_entity(
+        entity, mode=UpdateMode.REPLACE, etag=etag, match_condition=MatchConditions.IfNotModified
+    )

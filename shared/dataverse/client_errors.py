@@ -7,10 +7,12 @@ a token); the request's headers and URL query are never put into an exception.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import requests
 
+from shared.dataverse import schema
 from shared.errors import ConcurrencyError, FatalError, NotFoundError, ReconnectRequired, RetriableError
 from shared.http import retry_after
 
@@ -22,6 +24,26 @@ NOT_A_MEMBER = "0x80072560"  # "The user is not a member of the organization." (
 # application user of an app, with a security role, environment by environment.
 APPLICATION_USERS_ADMIN = "https://admin.powerplatform.microsoft.com/environments"
 APPLICATION_USERS_HELP = "https://learn.microsoft.com/power-platform/admin/manage-application-users"
+
+
+# Learn, "Troubleshoot Dataverse Web API client errors": a $select (also inside an $expand) naming a column
+# the table lacks is HTTP 400, code "0x0", "Could not find a property named '{property name}' on type
+# 'Microsoft.Dynamics.CRM.{entity name}'." The code is not specific, so the message is what is matched.
+_UNKNOWN_PROPERTY = re.compile(
+    r"Could not find a property named '([^']+)' on type 'Microsoft\.Dynamics\.CRM\."
+)
+
+
+class MissingColumn(FatalError):
+    """A column this version of the connector reads and writes is not in the environment: it was
+    installed by an earlier version (or someone deleted the column). Install again adds it."""
+
+    def __init__(self, column: str) -> None:
+        super().__init__(
+            f"Dynamics lacks column {column} that this version of the connector writes — fix: Install into "
+            "Dynamics again on the connection's page"
+        )
+        self.column = column
 
 
 class NoApplicationUser(ReconnectRequired):
@@ -53,6 +75,8 @@ def raise_for_answer(status: int, headers: dict[str, str], body: Any, doing: str
         raise RetriableError(
             f"Dynamics could not {doing} (HTTP {status}) {message}".rstrip(), retry_after(headers)
         )
+    if status == 400 and (missing := _our_missing_column(message)):
+        raise MissingColumn(missing)
     if status == 401:
         raise ReconnectRequired("dynamics", f"Dynamics refused the sign-in while trying to {doing}")
     if status == 403 and _code(body) == NOT_A_MEMBER:
@@ -74,6 +98,14 @@ def error_message(body: Any) -> str:
     if isinstance(error, dict):
         return str(error.get("message") or error.get("code") or "")[:MAX_MESSAGE]
     return str(error or "")[:MAX_MESSAGE]
+
+
+def _our_missing_column(message: str) -> str:
+    """The column named by an unknown-property answer, when it is one of ours (publisher prefix): a
+    missing column of Dynamics' own is not something Install can add."""
+    found = _UNKNOWN_PROPERTY.search(message)
+    column = found.group(1) if found else ""
+    return column if column.startswith(f"{schema.PREFIX}_") else ""
 
 
 def _code(body: Any) -> str:

@@ -460,3 +460,47 @@ def test_retries_run_out_and_the_reason_is_written_back(world: World) -> None:
     assert "after several tries" in row[schema.INVOICE_SYNC_ERROR]
     assert "Xero answered 50" in row[schema.INVOICE_SYNC_ERROR]
     assert row[schema.INVOICE_XERO_STATUS] == "NOT SENT"
+
+
+def test_a_write_back_column_missing_after_an_upgrade_says_install_again_and_install_fixes_it(
+    world: World,
+) -> None:
+    from shared.config import get_settings
+    from shared.connections.dynamics_access import dataverse_client_for
+    from shared.connections.install_service import install_into_dynamics
+
+    store = bootstrap.connections()
+
+    def reinstall() -> None:
+        connection = store.require(world.connection.id)
+        client = dataverse_client_for(connection, store, get_settings(), bootstrap.session())
+        install_into_dynamics(store, connection, client, get_settings(), xero_for=bootstrap.xero_for)
+
+    connection = store.require(world.connection.id)
+    admin = dataverse_client_for(connection, store, get_settings(), bootstrap.session())
+    # GIVEN an environment installed by the previous version, which had no sync-warning column
+    column = schema.INVOICE_SYNC_WARNING
+    assert admin.delete("EntityDefinitions(LogicalName='invoice')/Attributes", f"LogicalName='{column}'")
+    try:
+        # WHEN a person saves an invoice
+        invoice = world.user.create_invoice("Upgrade", ("account", world.new_account()), [
+            {"description": "Consulting", "price": 120}])  # fmt: skip
+        deadline = time.monotonic() + 30
+        while (latest := bootstrap.activity().latest(world.connection.id, invoice)) is None:
+            assert time.monotonic() < deadline, "no activity recorded for the invoice"
+            time.sleep(0.2)
+        # THEN the activity says which column is missing and what fixes it, and nothing reached Xero
+        assert latest.outcome == "failed"
+        assert latest.message == (
+            f"Dynamics lacks column {column} that this version of the connector writes — fix: Install into "
+            "Dynamics again on the connection's page"
+        )
+        assert not world.user.invoice(invoice).get(schema.INVOICE_XERO_ID)
+    finally:
+        # WHEN Install into Dynamics runs again (the fix the message names)
+        reinstall()
+    # THEN the next save of that invoice reaches Xero
+    world.user.update("invoices", invoice, {"name": "Upgrade, saved again"})
+    row = world.synced(invoice)
+    assert row[schema.INVOICE_SYNC_ERROR] == "" and row[schema.INVOICE_XERO_ID]
+    assert world.xero_invoice(row[schema.INVOICE_XERO_ID])["LineItems"][0]["Description"] == "Consulting"

@@ -54,9 +54,13 @@ def invalid_property(prop: str, table: str) -> DataverseError:
 
 
 def unknown_property(prop: str, table: str) -> DataverseError:
+    # Learn, "Troubleshoot Dataverse Web API client errors" (troubleshoot/power-platform/power-apps/
+    # dataverse-web-api/web-api-client-errors), "Could not find a property named ...": a $select naming a
+    # column the table lacks is HTTP 400 with code "0x0" (not 0x80060888); the same answer is quoted in
+    # MicrosoftDocs/dynamics-365-customer-engagement#678 (inside an $expand too) and verbb/formie#1185.
     return DataverseError(
         400,
-        "0x80060888",
+        "0x0",
         f"Could not find a property named '{prop}' on type 'Microsoft.Dynamics.CRM.{table}'.",
     )
 

@@ -97,6 +97,23 @@ def test_unsupported_and_wrong_queries_answer_dataverse_errors(
     assert api.get("accounts(00000000-0000-0000-0000-00000000abcd)").status_code == 404
 
 
+def test_a_select_of_a_column_the_table_lacks_is_refused_as_dataverse_words_it(
+    sb: DataverseSandbox, api: WebApiClient
+) -> None:
+    # Learn, "Troubleshoot Dataverse Web API client errors": 400, code "0x0", the property and its type
+    invoice_id = _invoice_id(sb, "INV-00001")
+    for path, prop, type_ in (
+        (f"invoices({invoice_id})?$select=name,dxc_nosuchcolumn", "dxc_nosuchcolumn", "invoice"),
+        (f"invoices({invoice_id})?$expand=customerid_account($select=dxc_nope)", "dxc_nope", "account"),
+    ):
+        response = api.get(path)
+        assert response.status_code == 400, path
+        assert response.json()["error"] == {
+            "code": "0x0",
+            "message": f"Could not find a property named '{prop}' on type 'Microsoft.Dynamics.CRM.{type_}'.",
+        }
+
+
 def test_no_token_is_401_and_a_token_for_another_environment_is_refused(
     sb: DataverseSandbox, api: WebApiClient
 ) -> None:

@@ -19,7 +19,7 @@ from shared.connections.connections import get_for_account
 from shared.connections.lights import is_xero_connected
 from shared.dataverse import install_plan as plan
 from shared.dataverse.client import DataverseClient
-from shared.dataverse.install_webhook import odata_string
+from shared.dataverse.uninstall import remove_own_webhook
 from shared.errors import ConnectorError
 from shared.store.connections import ConnectionStore
 from shared.store.models import Connection
@@ -52,28 +52,10 @@ def delete_connection(
             left.append(XERO_LEFT.format(why=error))
     if connection.dynamics.webhook_registered:
         try:
-            remove_webhook(dynamics_client(connection), connection.id)
+            remove_own_webhook(dynamics_client(connection), connection.id)
         except ConnectorError as error:
             log.warning("connection %s: webhook not removed: %s", connection_id, type(error).__name__)
             left.append(WEBHOOK_LEFT.format(why=error, name=plan.endpoint_name(connection.id)))
     store.delete(connection_id)
     log.info("connection %s deleted", connection_id)
     return left
-
-
-def remove_webhook(client: DataverseClient, connection_id: str) -> int:
-    """Delete this connection's service endpoint and its steps (steps first: whether Dataverse deletes an
-    endpoint with steps bound to it in one call is unverified, so the stricter order). Rows deleted."""
-    name = odata_string(plan.endpoint_name(connection_id))
-    endpoints = client.get_all(f"serviceendpoints?$select=serviceendpointid&$filter=name eq {name}")
-    removed = 0
-    for endpoint in endpoints:
-        endpoint_id = str(endpoint["serviceendpointid"])
-        steps = client.get_all(
-            "sdkmessageprocessingsteps?$select=sdkmessageprocessingstepid"
-            f"&$filter=_eventhandler_value eq {endpoint_id}"
-        )
-        for step in steps:
-            removed += client.delete("sdkmessageprocessingsteps", str(step["sdkmessageprocessingstepid"]))
-        removed += client.delete("serviceendpoints", endpoint_id)
-    return removed

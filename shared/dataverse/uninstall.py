@@ -42,7 +42,7 @@ class UninstallReport:
 
 def uninstall(client: DataverseClient, connection_id: str) -> UninstallReport:
     report = UninstallReport()
-    _remove_own_webhook(client, connection_id, report)
+    report.removed += remove_own_webhook(client, connection_id)
     others = client.get_all(
         "serviceendpoints?$select=serviceendpointid,name"
         f"&$filter=startswith(name,{odata_string(plan.ENDPOINT_NAME)})"
@@ -62,10 +62,12 @@ def uninstall(client: DataverseClient, connection_id: str) -> UninstallReport:
     return report
 
 
-def _remove_own_webhook(client: DataverseClient, connection_id: str, report: UninstallReport) -> None:
-    """This connection's endpoint (found by its own name), its steps and their images. Images are deleted
-    before their step: whether Dataverse cascades a step's deletion to its images is not stated on the
-    sdkmessageprocessingstepimage page (unverified), so the order that needs no cascade."""
+def remove_own_webhook(client: DataverseClient, connection_id: str) -> list[str]:
+    """This connection's endpoint (found by its own name), its steps and their images; what was removed, in
+    words. Images are deleted before their step and steps before their endpoint: whether Dataverse cascades
+    either deletion is not stated on the sdkmessageprocessingstepimage page (unverified), so the order that
+    needs no cascade. Deleting a connection and uninstalling both remove its webhook through here."""
+    removed: list[str] = []
     name = plan.endpoint_name(connection_id)
     endpoints = client.get_all(
         f"serviceendpoints?$select=serviceendpointid&$filter=name eq {odata_string(name)}"
@@ -86,7 +88,8 @@ def _remove_own_webhook(client: DataverseClient, connection_id: str, report: Uni
                 client.delete("sdkmessageprocessingstepimages", str(image["sdkmessageprocessingstepimageid"]))
             client.delete("sdkmessageprocessingsteps", step_id)
         client.delete("serviceendpoints", endpoint_id)
-        report.removed.append(f"Webhook {name} with its {len(steps)} steps")
+        removed.append(f"Webhook {name} with its {len(steps)} steps")
+    return removed
 
 
 def _remove_solution_and_publisher(client: DataverseClient, report: UninstallReport) -> None:

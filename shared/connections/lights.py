@@ -6,12 +6,11 @@ Each red light says why and what to do; `action` is a key the page maps to its r
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from shared.store.models import Connection, DynamicsSide, XeroSide
-from shared.store.plans import plan_named
+from shared.store.plans import plan_named, trial_days_left
 
 CONNECT_XERO, RECONNECT_XERO = "connect-xero", "reconnect-xero"
 CONNECT_DYNAMICS, SIGN_IN_DYNAMICS = "connect-dynamics", "sign-in-dynamics"
@@ -104,10 +103,8 @@ def trial_status(connection: Connection, now: datetime) -> TrialStatus:
         todo = "choose a plan" if plan is None or plan.is_trial else f"add billing details for {plan.label}"
         banner = f"Your free trial ended on {ends:%d %B %Y}. Invoices still sync; {todo} to keep it that way."
         return TrialStatus(True, True, ends, banner)
-    # Rounded up: "14 days" just after a 14-day trial began, not 13.
-    remaining = (ends - now).total_seconds() / 86400
-    days = math.ceil(remaining)
-    left = "less than a day" if remaining < 1 else f"{days} day{'s' if days != 1 else ''}"
+    days = trial_days_left(ends, now)
+    left = "less than a day" if ends - now < timedelta(days=1) else f"{days} day{'s' if days != 1 else ''}"
     return TrialStatus(True, False, ends, f"Your free trial ends in {left}.")
 
 

@@ -4,27 +4,19 @@ functions/portal_connections.py (the page) and functions/portal_accounts.py (the
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import azure.functions as func
 
 from shared.store.models import Account
+from shared.store.plans import trial_days_left
 from shared.web.pages import Page
 
 if TYPE_CHECKING:
     from shared.billing.service import BillingService
 
 SECTIONS = ("billing", "change-password", "change-email", "delete-account")
-
-
-def days_left(ends_at: datetime | None, now: datetime) -> int | None:
-    """Whole days left, rounded up: 14 just after a 14-day trial began, 1 on its last day, 0 after."""
-    if ends_at is None:
-        return None
-    return max(0, math.ceil((ends_at - now).total_seconds() / 86400))
 
 
 def show_account(
@@ -46,7 +38,7 @@ def show_account(
         places=SECTIONS,
         title="Your account",
         plan=plan_label(account.plan),
-        days_left=days_left(account.trial_ends_at, page.now),
+        days_left=trial_days_left(account.trial_ends_at, page.now),
         trial_ends_at=account.trial_ends_at,
         trial_over=account.trial_ends_at is not None and account.trial_ends_at <= page.now,
         form=dict(billing_form or form),

@@ -285,6 +285,7 @@ var appSettings = {
   TOKEN_ENCRYPTION_KEYS: '@Microsoft.KeyVault(SecretUri=${secretUri}/token-encryption-keys)'
   SESSION_SECRET: '@Microsoft.KeyVault(SecretUri=${secretUri}/session-secret)'
   WEBHOOK_KEY_SECRETS: '@Microsoft.KeyVault(SecretUri=${secretUri}/webhook-key-secrets)'
+  PWNED_PASSWORDS_URL: 'https://api.pwnedpasswords.com' // new passwords checked by k-anonymity
   HTTP_TIMEOUT_SECONDS: httpTimeoutSeconds
   XERO_MINUTE_SECONDS: '60' // Xero's rate window; only a sandbox on a faster clock differs
   EMAIL_MODE: emailMode

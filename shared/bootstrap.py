@@ -204,18 +204,21 @@ def reference_worker() -> RefreshParts:
 @once
 def account_services() -> AccountServices:
     """What sign-in, registration and the account's settings use: accounts, abuse counters, e-mail."""
+    from shared.accounts.breached import PwnedPasswords
     from shared.accounts.services import AccountServices
     from shared.email.senders import sender_from_settings
     from shared.store.accounts import AccountStore
     from shared.store.limits import LimitStore
 
     settings = get_settings()
+    pwned = settings.pwned_passwords_url
     return AccountServices(
         store=AccountStore.from_settings(settings),
         limits=LimitStore.from_settings(settings),
         mailer=sender_from_settings(settings),
         secret=settings.session_secret,
         base_url=settings.public_base_url,
+        breached=PwnedPasswords(pwned, session()) if pwned else None,
     )
 
 

@@ -87,6 +87,9 @@ class Settings:
     session_secret: str = _setting("SESSION_SECRET", "")
     # "kid:secret[,kid:secret…]": HMAC keys of the stored webhook-key hashes; the first hashes new keys.
     webhook_key_secrets: str = _setting("WEBHOOK_KEY_SECRETS", "")
+    # Have I Been Pwned's Pwned Passwords range API (https://api.pwnedpasswords.com in Azure, set by
+    # infra/): new passwords are also checked there by k-anonymity. Empty: only the local leaked list.
+    pwned_passwords_url: str = _setting("PWNED_PASSWORDS_URL", "")
     http_timeout_seconds: float = _setting("HTTP_TIMEOUT_SECONDS", 20.0)
     # Xero's rate window (a minute). Only a sandbox running on a faster clock sets it shorter.
     xero_minute_seconds: float = _setting("XERO_MINUTE_SECONDS", 60.0)

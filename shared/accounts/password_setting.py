@@ -5,19 +5,24 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from shared.accounts.breached import PwnedPasswords
 from shared.accounts.email_links import open_link, redeem_link
 from shared.accounts.links import LinkProblem, Purpose
-from shared.accounts.passwords import hash_password, password_problem
+from shared.accounts.passwords import LEAKED_MESSAGE, hash_password, password_problem
 from shared.accounts.services import AccountServices
 from shared.store.models import Account
 
 log = logging.getLogger("portal.accounts")
 
 
-def password_errors(password: str, confirm: str, email: str) -> dict[str, str]:
+def password_errors(
+    password: str, confirm: str, email: str, breached: PwnedPasswords | None = None
+) -> dict[str, str]:
     problem = password_problem(password, email)
     if problem:
         return {"password": problem}
+    if breached is not None and breached.seen(password):
+        return {"password": LEAKED_MESSAGE}
     if password != confirm:
         return {"confirm": "The two passwords are not the same. Type the password again in both fields."}
     return {}
@@ -37,7 +42,7 @@ def set_password_from_link(
     opened = open_link(svc, token, purpose)
     if isinstance(opened, LinkProblem):
         return PasswordOutcome(problem=opened)
-    errors = password_errors(password, confirm, opened.email)
+    errors = password_errors(password, confirm, opened.email, svc.breached)
     if errors:
         return PasswordOutcome(errors=errors, email=opened.email)
     new_hash = hash_password(password)

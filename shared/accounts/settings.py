@@ -56,7 +56,7 @@ def change_password(
     refused = _password_refused(svc, account, current, "current_password")
     if refused:
         return Changed(errors=refused)
-    errors = password_errors(password, confirm, account.email)
+    errors = password_errors(password, confirm, account.email, svc.breached)
     if errors:
         return Changed(errors=errors)
     new_hash = hash_password(password)

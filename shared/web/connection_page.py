@@ -1,6 +1,7 @@
-"""The connection page: both lights, Xero, Dynamics and Install, the defaults form, "Create connection",
-the reference-data buttons and today's activity. Rendered from stored facts plus two reads: the day's
-activity (Azure Tables) and, once Dynamics is green, the synced Xero lists for the defaults form."""
+"""The connection page: both lights, then the steps of setting up (connection_steps.py: Xero, Dynamics,
+Install, Defaults with the reference-data buttons, Start with the plan), then today's activity.
+Rendered from stored facts plus two reads: the day's activity (Azure Tables) and, once Dynamics is
+green, the synced Xero lists for the defaults form."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from shared.web import connection_views as views
 from shared.web.billing_actions import plan_facts, usage_banner
 from shared.web.connect_flows import allow_sign_in_redirects
 from shared.web.connection_actions import XeroLists, is_complete, live_xero_lists, merged, read_xero_lists
-from shared.web.pages import Page
+from shared.web.connection_steps import step_views
+from shared.web.pages import Note, Page
 from shared.web.parts import PortalParts
 from shared.xero.accounting import sandbox_pages_url
 
@@ -47,6 +49,12 @@ def show_connection(
         page.now,
         page.parts.enforcer is not None,
     )
+    steps = step_views(
+        connection,
+        [light.green for light in lights],
+        {Note.decoded(raw).place: True for raw in page.session.flash},
+        errors or {},
+    )
     response = page.render(
         "connection.html",
         status,
@@ -57,6 +65,9 @@ def show_connection(
         plan=plan,
         trial=trial,
         lights=lights,
+        steps=steps,
+        steps_done=sum(step.state == "done" for step in steps),
+        current_step=next((step for step in steps if step.state == "current"), None),
         xero_connected=is_xero_connected(connection.xero),
         xero_pages=sandbox_pages_url(page.settings.xero_api_url, connection.xero.tenant_id),
         dynamics_connected=is_dynamics_connected(connection.dynamics),

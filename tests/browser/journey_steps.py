@@ -45,7 +45,17 @@ def reloaded(page: Page, text: str, pushed: int | None = None) -> bool:
     page.reload()
     if pushed is not None:
         return page.locator("#count-pushed").inner_text() == str(pushed)
-    return text in page.locator("main").inner_text()
+    # textContent, not innerText: the text may be in a step that is closed on this page.
+    return text in (page.locator("main").text_content() or "")
+
+
+def open_step(page: Page, key: str) -> None:
+    """Open a step of the connection page (Xero, Dynamics, Install, Defaults, Start) as a person would,
+    by its summary, when it is not open already (the current step is)."""
+    step = page.locator(f"details#step-{key}")
+    if step.count() and step.get_attribute("open") is None:
+        step.locator("summary").click()
+        expect(step).to_have_attribute("open", "")
 
 
 def lights(page: Page) -> Locator:
@@ -90,6 +100,7 @@ def create_draft(page: Page, name: str, shot: Shots) -> None:
 
 
 def connect_xero(page: Page, organisation: str, shot: Shots) -> None:
+    open_step(page, "xero")
     page.get_by_role("button", name="Connect to Xero").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("wants access to your Xero organisations")
     page.get_by_label(organisation).check()
@@ -99,6 +110,7 @@ def connect_xero(page: Page, organisation: str, shot: Shots) -> None:
 
 
 def connect_dynamics(page: Page, environment: str, shot: Shots) -> None:
+    open_step(page, "dynamics")
     page.get_by_role("button", name="Connect to Dynamics").click()
     page.get_by_label(re.compile(r"admin@contoso\.example")).check()
     shot("microsoft-sign-in")
@@ -114,6 +126,7 @@ def connect_dynamics(page: Page, environment: str, shot: Shots) -> None:
 
 
 def install(page: Page, shot: Shots) -> None:
+    open_step(page, "install")
     page.get_by_role("button", name="Install into Dynamics").click()
     expect(page.get_by_text(re.compile("^Installed into Dynamics:")).first).to_be_visible(
         timeout=SLOW_STEP_MS
@@ -123,6 +136,7 @@ def install(page: Page, shot: Shots) -> None:
 
 def save_defaults(page: Page, shot: Shots) -> None:
     """What a newcomer changes: approved invoices; the rest as offered."""
+    open_step(page, "defaults")
     page.get_by_role("radio", name="Approved (authorised)").check()
     shot("defaults")
     page.get_by_role("button", name="Save defaults").click()
@@ -130,6 +144,7 @@ def save_defaults(page: Page, shot: Shots) -> None:
 
 
 def start(page: Page) -> None:
+    open_step(page, "start")
     page.get_by_role("button", name=START).click()
     expect(page.get_by_text(re.compile("The connection is running")).first).to_be_visible(
         timeout=SLOW_STEP_MS
@@ -137,6 +152,7 @@ def start(page: Page) -> None:
 
 
 def sync_tax_rates(page: Page) -> None:
+    open_step(page, "defaults")
     page.get_by_role("button", name="Sync tax rates").click()
     expect(page.get_by_text(re.compile("Refresh queued")).first).to_be_visible(timeout=SLOW_STEP_MS)
     until(lambda: reloaded(page, "Last refreshed"), timeout=60, what="the reference refresh")

@@ -27,6 +27,7 @@ from tests.browser.journey_steps import (
     create_draft,
     expect_both_lights_green,
     install,
+    open_step,
     register_and_set_password,
     reloaded,
     save_defaults,
@@ -83,6 +84,7 @@ def test_make_run_to_the_first_invoice_in_xero_from_the_pages_alone(
     _restart(newcomer)
     page.goto(connection_page)
     expect_both_lights_green(page)
+    open_step(page, "defaults")
     page.get_by_role("button", name="Sync account codes").click()  # a call to Xero with the saved sign-in
     until(lambda: reloaded(page, "account code"), timeout=60, what="the account codes after the restart")
     expect_both_lights_green(page)
@@ -122,6 +124,7 @@ def test_make_run_to_the_first_invoice_in_xero_from_the_pages_alone(
 
     page.goto(connection_page)
     until(lambda: reloaded(page, "", pushed=1), timeout=60, what="the activity")
+    open_step(page, "xero")
     page.get_by_role("link", name="See its invoices in the sandbox Xero").click()
     expect(page.locator(f'tr[data-invoice-number="{xero_number}"]')).to_contain_text("AUTHORISED")
     shot("sandbox-xero-invoices")

@@ -21,7 +21,7 @@ from playwright.sync_api import Page, expect
 from local.azurite import Azurite
 from local.smtp_sink import SmtpSink
 from local.stack import LocalStack
-from tests.browser.journey_steps import NZ, PASSWORD, PRODUCTION, Shots
+from tests.browser.journey_steps import NZ, PASSWORD, PRODUCTION, Shots, open_step
 from tests.browser.journey_steps import reloaded as _reloaded
 from tests.browser.journey_steps import until as _until
 
@@ -113,11 +113,12 @@ def test_register_connect_both_sides_and_see_an_invoice_arrive_in_xero(
     page.get_by_role("button", name="Create connection").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Kiwi NZ")
     for label in ("Sync tax rates", "Sync account codes", "Sync branding themes"):
-        expect(page.get_by_role("button", name=label)).to_be_disabled()
+        expect(page.get_by_role("button", name=label, include_hidden=True)).to_be_disabled()
     # a disabled button looks disabled (compared below with the same button once it is enabled)
-    disabled_look = _colours(page.get_by_role("button", name="Sync tax rates"))
+    disabled_look = _colours(page.get_by_role("button", name="Sync tax rates", include_hidden=True))
     assert disabled_look[2] == "not-allowed"
     # pressed too early, "Start syncing" answers next to itself, in view, as an error
+    open_step(page, "start")
     page.get_by_role("button", name="Start syncing").click()
     refusal = page.locator("section[aria-labelledby=start] [role=alert]")
     expect(refusal).to_contain_text("Before this connection can start")

@@ -90,6 +90,13 @@ class RealPath:
         self.host.wait(timeout=30)
         self.host = None
 
+    def host_cpu_seconds(self) -> float:
+        """CPU time (user + system) the host process has used so far, read from its own /proc entry."""
+        assert self.host is not None
+        fields = Path(f"/proc/{self.host.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        utime, stime = int(fields[11]), int(fields[12])  # fields 14 and 15 of proc(5), after "pid (comm)"
+        return (utime + stime) / os.sysconf("SC_CLK_TCK")
+
     def stop_host(self) -> None:
         if self.host is not None:
             self.host.terminate()

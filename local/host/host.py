@@ -13,11 +13,12 @@ from local.host.app_settings import apply_settings
 from local.host.errors import HostStartupError
 from local.host.host_json import HostConfig, load_host_config
 from local.host.http_routes import Route, build_route
-from local.host.http_server import HttpServer, HttpTriggerApp, make_http_server
+from local.host.http_server import HttpTriggerApp, make_http_server
 from local.host.index import FunctionSpec, index_functions, load_app
 from local.host.invoker import Invoker
 from local.host.queue_listener import QueueListener
 from local.host.timers import TimerRunner
+from local.wsgi_server import WsgiServer
 
 log = logging.getLogger("local.host")
 DEFAULT_PORT = 7071
@@ -34,8 +35,7 @@ class Host:
 
     def __post_init__(self) -> None:
         self.invoker = Invoker()
-        self._server: HttpServer | None = None
-        self._server_thread: threading.Thread | None = None
+        self._server: WsgiServer | None = None
         self._listeners: list[QueueListener] = []
         self._timers: list[TimerRunner] = []
 
@@ -59,7 +59,7 @@ class Host:
             else:
                 self._timers.append(TimerRunner(spec, self.invoker))
         server = make_http_server(HttpTriggerApp(routes, self.invoker), self.port)
-        self.port = int(server.server_port)
+        self.port = server.port
         self._server = server
 
     @property
@@ -68,8 +68,7 @@ class Host:
 
     def start(self) -> None:
         assert self._server is not None, "prepare() first"
-        self._server_thread = threading.Thread(target=self._server.serve_forever, name="http", daemon=True)
-        self._server_thread.start()
+        self._server.start()
         for listener in self._listeners:
             listener.start()
         for timer in self._timers:
@@ -83,27 +82,33 @@ class Host:
     def close_unstarted(self) -> None:
         """Release what prepare() took (the port) when the host is not going to start after all."""
         if self._server is not None:
-            self._server.server_close()
+            self._server.close_unstarted()
             self._server = None
 
     def stop(self, grace_seconds: float = 30.0) -> None:
         """Stop taking work, let in-flight invocations finish and their answers be written, then close."""
         deadline = time.monotonic() + grace_seconds
+        # The HTTP server stops accepting at once and then waits for its requests' answers; meanwhile
+        # the queues and timers stop fetching and their invocations finish.
+        http_stop = threading.Thread(target=self._stop_http, args=(grace_seconds,), name="http-stop")
         if self._server is not None:
-            self._server.shutdown()
+            http_stop.start()
         for timer in self._timers:
             timer.stop()
         for listener in self._listeners:
             listener.stop()
         if not self.invoker.wait_idle(max(0.0, deadline - time.monotonic())):
             log.warning("stopping with invocations still running after %.0f s", grace_seconds)
-        if self._server is not None:
-            if unanswered := self._server.open_connections():
-                log.info("waiting for %d HTTP answers to be written", unanswered)
-            if not self._server.wait_answered(deadline):
-                log.warning("stopping with HTTP answers still being written after %.0f s", grace_seconds)
-            self._server.server_close()
+        if http_stop.is_alive():
+            http_stop.join()
         log.info("Host stopped")
+
+    def _stop_http(self, grace_seconds: float) -> None:
+        assert self._server is not None
+        if unanswered := self._server.requests_in_flight():
+            log.info("waiting for %d HTTP answers to be written", unanswered)
+        if not self._server.stop(grace_seconds):
+            log.warning("stopping with HTTP answers still being written after %.0f s", grace_seconds)
 
 
 def _disabled(function_name: str) -> bool:

@@ -1,23 +1,20 @@
-"""HTTP triggers: a real threaded HTTP server that turns requests into func.HttpRequest, enforces
-authLevel keys like the Functions host, and writes the function's func.HttpResponse back."""
+"""HTTP triggers: a real HTTP server (kept-alive connections) that turns requests into func.HttpRequest,
+enforces authLevel keys like the Functions host, and writes the function's func.HttpResponse back."""
 
 from __future__ import annotations
 
 import hmac
 import logging
 import os
-import threading
-import time
 from collections.abc import Iterable
 from typing import Any
 
 import azure.functions as func
-from werkzeug.serving import ThreadedWSGIServer
 from werkzeug.wrappers import Request, Response
 
 from local.host.http_routes import Route
 from local.host.invoker import Invoker
-from local.ports import widen_backlog
+from local.wsgi_server import WsgiServer
 
 log = logging.getLogger("local.host")
 FUNCTION_KEY_SETTING = "LOCAL_FUNCTION_KEY"
@@ -91,46 +88,12 @@ def _to_response(result: Any) -> Response:
     return Response(str(result), status=200, mimetype="text/plain")
 
 
-class HttpServer(ThreadedWSGIServer):
-    """Werkzeug's threaded server, knowing which accepted connections are still open, so a graceful stop
-    can wait until each has had its answer written, not only until each function has returned: the
-    handler threads are daemons, and an exit right after the last invocation returned used to cut a
-    response short (IncompleteRead under load). Werkzeug answers one request per connection ("Connection:
-    close" on every response), so an open connection is a request not yet fully answered."""
-
-    def __init__(self, host: str, port: int, app: HttpTriggerApp) -> None:
-        super().__init__(host, port, app)
-        self._open: set[Any] = set()
-        self._all_closed = threading.Condition()
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self._all_closed:
-            self._open.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        # socketserver calls this once per accepted connection, after its answer (or its failure).
-        try:
-            super().shutdown_request(request)
-        finally:
-            with self._all_closed:
-                self._open.discard(request)
-                self._all_closed.notify_all()
-
-    def open_connections(self) -> int:
-        with self._all_closed:
-            return len(self._open)
-
-    def wait_answered(self, deadline: float) -> bool:
-        """Wait (until time.monotonic() reaches deadline) for every accepted connection to be answered."""
-        with self._all_closed:
-            return self._all_closed.wait_for(
-                lambda: not self._open, timeout=max(0.0, deadline - time.monotonic())
-            )
+# Requests handled at once: above what arrives together in a burst of webhooks (Dynamics sends each
+# event on its own call), so none waits for a thread while the functions' own I/O is out.
+HTTP_THREADS = 64
 
 
-def make_http_server(app: HttpTriggerApp, port: int, host: str = "127.0.0.1") -> HttpServer:
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = HttpServer(host, port, app)
-    widen_backlog(server.socket)
-    return server
+def make_http_server(app: HttpTriggerApp, port: int, host: str = "127.0.0.1") -> WsgiServer:
+    """The host's HTTP server: kept-alive connections as the Functions host keeps them (its front end
+    does), and a stop that lets every request being handled be answered in full (local/wsgi_server.py)."""
+    return WsgiServer(app, port, host=host, threads=HTTP_THREADS, name="http")

@@ -1,49 +1,66 @@
-"""What both sandboxes share: a threaded WSGI server that starts in-process, request counting by
-path template, and faults on demand (error rates, throttling, slow answers, committed-but-lost answers)."""
+"""What the sandboxes share: a keep-alive HTTP(S) server started in-process (local/wsgi_server.py), the
+start/stop of a stand-in served by it, request counting by path template, and faults on demand (error
+rates, throttling, slow answers, committed-but-lost answers)."""
 
 from __future__ import annotations
 
 import random
 import socket
-import ssl
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Self
 
-from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
-from local.ports import widen_backlog
+from local.wsgi_server import SOCKET_ENVIRON_KEY, WSGIApp, WsgiServer
 
-WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+__all__ = ["WSGIApp", "ServerThread", "ServedSandbox", "RequestCounter", "FaultSettings", "drop_connection"]
 
 
-class ServerThread:
-    """A real threaded HTTP(S) server on 127.0.0.1, run in a background thread (tests, make run)."""
+class ServerThread(WsgiServer):
+    """A real HTTP(S) server on 127.0.0.1 with kept-alive connections, serving from background threads."""
 
-    def __init__(self, app: WSGIApp, port: int = 0, ssl_context: ssl.SSLContext | None = None) -> None:
-        self._server: BaseWSGIServer = make_server(
-            "127.0.0.1", port, app, threaded=True, ssl_context=ssl_context
-        )
-        widen_backlog(self._server.socket)
-        self.port = int(self._server.server_port)
-        scheme = "https" if ssl_context else "http"
-        self.url = f"{scheme}://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name=f"sandbox-{self.port}", daemon=True
-        )
 
-    def start(self) -> ServerThread:
-        self._thread.start()
+class ServedSandbox:
+    """Start, stop and URL of a stand-in served by one ServerThread: `.start(port=0)`, `.url`, `.stop()`,
+    and `with` (started on entry unless already, stopped on exit). A stand-in provides `wsgi_app()` and
+    may react to `_started(url)` / `_stopped()`."""
+
+    _server: ServerThread | None = None
+
+    def wsgi_app(self) -> WSGIApp:
+        raise NotImplementedError
+
+    def _started(self, url: str) -> None:
+        """Called once the server answers at `url`."""
+
+    def _stopped(self) -> None:
+        """Called after the server has stopped (every request answered)."""
+
+    def start(self, port: int = 0) -> Self:
+        self._server = ServerThread(self.wsgi_app(), port=port).start()
+        self._started(self._server.url)
         return self
 
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError(f"{type(self).__name__} is not started")
+        return self._server.url
+
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=10)
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        self._stopped()
+
+    def __enter__(self) -> Self:
+        return self if self._server else self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
 
 class RequestCounter:
@@ -106,14 +123,15 @@ class FaultSettings:
 
 
 def drop_connection(request: Request) -> Response:
-    """Close the client's socket without an answer ("committed but the answer is lost").
+    """End the client's connection without an answer ("committed but the answer is lost").
 
-    The returned response is never delivered; the socket is already gone."""
-    sock = request.environ.get("werkzeug.socket")
+    The socket is shut down, not closed: the server still owns it and closes it, so its descriptor is not
+    reused by a newer connection while the server still refers to it. The returned response is never
+    delivered (writing it fails on the shut socket, and the server then closes the connection)."""
+    sock = request.environ.get(SOCKET_ENVIRON_KEY)
     if isinstance(sock, socket.socket):
         try:
             sock.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
-        sock.close()
     return Response(status=500)

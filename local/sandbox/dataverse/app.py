@@ -94,7 +94,6 @@ class DataverseSandbox:
 
     # -- lifecycle ------------------------------------------------------------------------------------
     def start(self, port: int = 0) -> DataverseSandbox:
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no per-request log lines
         certificate = make_certificate(self.cert_dir)
         self.ca_path = certificate.ca_path
         app = persisting(self.wsgi, self.state_file) if self.state_file else self.wsgi

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
-from local.sandbox.common import ServerThread
+from local.sandbox.common import ServedSandbox, WSGIApp
 from local.sandbox.persist import StateFile, persisting
 from local.sandbox.xero import persistence
 from local.sandbox.xero.app import XeroApp
 from local.sandbox.xero.state import SandboxState
 
 
-class XeroSandbox:
+class XeroSandbox(ServedSandbox):
     """`XeroSandbox(time_scale=1.0, seed="demo").start(port=0)`; then `.url`, `.state`, `.stop()`.
 
     With `state_dir` (as in `make run`), what it holds is kept there and restored on the next start; the
@@ -21,7 +20,6 @@ class XeroSandbox:
     def __init__(
         self, time_scale: float = 1.0, seed: str | None = "demo", state_dir: Path | None = None
     ) -> None:
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self.state = SandboxState(time_scale)
         self.state_file: StateFile | None = None
         saved = None
@@ -33,30 +31,14 @@ class XeroSandbox:
         elif seed:
             self.state.seed(seed)
         self.app = XeroApp(self.state)
-        self._server: ServerThread | None = None
 
-    def start(self, port: int = 0) -> XeroSandbox:
-        app = persisting(self.app, self.state_file) if self.state_file else self.app
-        self._server = ServerThread(app, port=port).start()
-        self.state.base_url = self._server.url
-        return self
+    def wsgi_app(self) -> WSGIApp:
+        return persisting(self.app, self.state_file) if self.state_file else self.app
 
-    @property
-    def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the sandbox is not started")
-        return self._server.url
+    def _started(self, url: str) -> None:
+        self.state.base_url = url
 
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
+    def _stopped(self) -> None:
         self.state.webhooks.stop()
         if self.state_file is not None:
             self.state_file.close()
-
-    def __enter__(self) -> XeroSandbox:
-        return self if self._server else self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

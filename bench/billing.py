@@ -68,19 +68,17 @@ def main() -> int:
             "HTTP_TIMEOUT_SECONDS": "20",
         }
     )
+    from local.stack import install_app
     from shared.billing.setup import ensure_plans, setting_value
-    from shared.config import get_settings
 
     client = stripe.StripeClient(SECRET_KEY, base_addresses={"api": standin.url}, max_network_retries=0)
     os.environ["STRIPE_PRICE_IDS"] = setting_value(ensure_plans(client))
-    get_settings.cache_clear()
+    app = install_app()
     host = Host(PROJECT_ROOT, "function_app:app", port=port)
     host.prepare()
     host.start()
     try:
-        from shared import bootstrap
-
-        billing = bootstrap.billing()
+        billing = app.billing()
         accounts = [_account(billing, i) for i in range(args.accounts)]
         unique = _generate(rng, billing, standin, accounts, int(args.events * 0.9))
         deliveries = unique + [rng.choice(unique) for _ in range(args.events - len(unique))]

@@ -115,7 +115,7 @@ class Bench:
         """Put customers into Xero as someone did before the connector: Dynamics id → Xero ContactID."""
         from shared import bootstrap
 
-        xero = bootstrap.xero_for(bootstrap.connections().require(self.connection_id))
+        xero = bootstrap.worker().xero_for(bootstrap.worker().connections().require(self.connection_id))
         known = {}
         for n, customer in enumerate(customers):
             row = self.users.call("GET", f"accounts({customer})").json()

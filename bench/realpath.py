@@ -22,7 +22,7 @@ import requests
 from local.azurite import Azurite
 from local.dynamics_user import DynamicsUser
 from local.ports import free_port, wait_for_port
-from local.stack import LocalStack
+from local.stack import LocalStack, install_app
 
 ROOT = Path(__file__).resolve().parent.parent
 RETRIED = (429, 500, 503)
@@ -54,7 +54,7 @@ class RealPath:
         self.stack.start(with_host=False)
         self.port = free_port()
         os.environ["PUBLIC_BASE_URL"] = self.stack.env["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{self.port}"
-        self.stack.forget_process_state()
+        self.stack.app = install_app()
         self.xero_url, self.dv_url = self.stack.xero.url, self.stack.dataverse.url
         self.control = requests.Session()
         self.control.trust_env = False

@@ -90,7 +90,7 @@ def measured_refresh(label: str, sandboxes: Sandboxes, connection_id: str) -> Co
     before = sandboxes.counts()
     started = time.perf_counter()
     outcome = handle_refresh_message(
-        refresh_message(connection_id), f"bench-{label}", bootstrap.reference_worker()
+        refresh_message(connection_id), f"bench-{label}", bootstrap.worker().reference_worker()
     )
     elapsed = time.perf_counter() - started
     spent = sandboxes.counts() - before
@@ -126,7 +126,7 @@ def main() -> None:
         sandboxes.rename_in_xero(tenant_id, account["AccountID"], "Sales (renamed)")
         one_change = measured_refresh("one account renamed", sandboxes, connection.id)
 
-        recorded = bootstrap.connections().require(connection.id).reference
+        recorded = bootstrap.worker().connections().require(connection.id).reference
         print(f"connection records: last_refresh_at={recorded.last_refresh_at} counts={recorded.counts}")
         xero_calls = max(r.xero_calls for r in (first, unchanged, one_change))
         print(

@@ -38,7 +38,7 @@ def main() -> None:
         users, tenant = path.user(), connection.xero.tenant_id
         invoices = push_invoices(path, users, args.invoices)
         xero_ids = {i: r[XERO_ID] for i, r in path.rows(invoices).items()}
-        sweep_all(bootstrap.sweeper())  # the first sweep: its marks, nothing to heal yet
+        sweep_all(bootstrap.worker().sweeper())  # the first sweep: its marks, nothing to heal yet
         quiet(path)
 
         renamed, paid = invoices[::2], invoices[1::2]
@@ -74,7 +74,7 @@ def main() -> None:
         before = len(dynamics_gaps) + len(xero_gaps)
 
         started = time.monotonic()
-        results = sweep_all(bootstrap.sweeper())
+        results = sweep_all(bootstrap.worker().sweeper())
         if os.environ.get("BENCH_VERBOSE"):
             print(results, dynamics_gaps[:3])
         sweep_ms = (time.monotonic() - started) * 1000
@@ -91,7 +91,7 @@ def main() -> None:
         quiet(path)
 
         path.reset_counts()
-        sweep_all(bootstrap.sweeper())
+        sweep_all(bootstrap.worker().sweeper())
         xero_calls, dataverse_calls = counts(path)
         print(
             f"healed={before - missed} missed={missed} idle_sweep_calls={xero_calls + dataverse_calls} "

@@ -51,7 +51,7 @@ def push_invoices(path: RealPath, users: Users, count: int, workers: int = 8) ->
         from shared import bootstrap
         from shared.xero_inbound.sweep import sweep_all
 
-        sweep_all(bootstrap.sweeper())
+        sweep_all(bootstrap.worker().sweeper())
         if not wait_until(back, 300, 1.0):
             raise SystemExit("Xero's answers did not all come back to Dynamics")
     quiet(path)

@@ -13,7 +13,7 @@ def serve(req: func.HttpRequest, handler: "Handler") -> func.HttpResponse:
     from shared import bootstrap
     from shared.web.signed_in import serve_signed_in
 
-    return serve_signed_in(req, handler, bootstrap.portal, bootstrap.account_services)
+    return serve_signed_in(req, handler, bootstrap.worker)
 
 
 def route_id(req: func.HttpRequest) -> str:

@@ -9,4 +9,4 @@ bp = func.Blueprint()
 def billing_trial_reminders(timer: func.TimerRequest) -> None:
     from shared import bootstrap
 
-    bootstrap.trial_reminders().run(bootstrap.utc_now())
+    bootstrap.worker().trial_reminders().run(bootstrap.utc_now())

@@ -17,12 +17,13 @@ def dynamics_webhook(req: func.HttpRequest) -> func.HttpResponse:
     if declared.isdigit() and int(declared) > MAX_BODY_BYTES:  # refused by its length, before any reading
         return json_answer({"error": "the body is over 1 MB", "field": "body"}, 413)
     key = req.params.get("code") or req.headers.get(KEY_HEADER) or ""
-    queue = bootstrap.invoice_queue()
+    app = bootstrap.worker()
+    queue = app.invoice_queue()
     answer = accept_webhook(
         req.get_body(),
         req.headers,
         key,
-        bootstrap.recent_connections(),
+        app.recent_connections(),
         lambda event: queue.send_message(event.to_json()),
         bootstrap.utc_now,
     )

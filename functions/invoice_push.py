@@ -11,7 +11,9 @@ def invoice_push(msg: func.QueueMessage, context: func.Context) -> None:
     from shared.sync.worker import handle_invoice_message
 
     body = msg.get_body().decode("utf-8", errors="replace")
-    handle_invoice_message(body, msg.dequeue_count or 1, context.invocation_id, bootstrap.invoice_worker())
+    handle_invoice_message(
+        body, msg.dequeue_count or 1, context.invocation_id, bootstrap.worker().invoice_worker()
+    )
 
 
 @bp.queue_trigger(arg_name="msg", queue_name="%INVOICE_QUEUE%-poison", connection="AzureWebJobsStorage")
@@ -20,4 +22,4 @@ def invoice_push_poison(msg: func.QueueMessage, context: func.Context) -> None:
     from shared.sync.worker import handle_poison_message
 
     body = msg.get_body().decode("utf-8", errors="replace")
-    handle_poison_message(body, context.invocation_id, bootstrap.invoice_worker())
+    handle_poison_message(body, context.invocation_id, bootstrap.worker().invoice_worker())

@@ -9,11 +9,10 @@ bp = func.Blueprint()
 @bp.timer_trigger(arg_name="timer", schedule="0 */5 * * * *", run_on_startup=False)
 def light_alerts_timer(timer: func.TimerRequest) -> None:
     from shared import bootstrap
-    from shared.config import get_settings
     from shared.connections.alerts import alert_red_lights
 
-    settings = get_settings()
-    svc = bootstrap.account_services()
+    app = bootstrap.worker()
+    svc = app.account_services()
     alert_red_lights(
-        bootstrap.connections(), svc.store, svc.mailer, settings.public_base_url, bootstrap.utc_now
+        app.connections(), svc.store, svc.mailer, app.settings.public_base_url, bootstrap.utc_now
     )

@@ -20,7 +20,7 @@ def _serve(req: func.HttpRequest, handler: Callable[["Page"], func.HttpResponse]
     from shared import bootstrap
     from shared.web.pages import serve
 
-    return serve(req, handler, bootstrap.account_services)
+    return serve(req, handler, bootstrap.worker)
 
 
 @bp.route(route="/", methods=["GET"], auth_level=ANONYMOUS)
@@ -101,7 +101,7 @@ def portal_account_delete(req: func.HttpRequest) -> func.HttpResponse:
     from shared.web import account_page
 
     return _serve_signed_in(
-        req, lambda page, account: account_page.delete_account_form(page, account, bootstrap.billing)
+        req, lambda page, account: account_page.delete_account_form(page, account, bootstrap.worker().billing)
     )
 
 

@@ -14,7 +14,7 @@ def portal_billing_plan(req: func.HttpRequest) -> func.HttpResponse:
     from shared import bootstrap
     from shared.web.billing_actions import choose_plan
 
-    return _serve(req, lambda page, account: choose_plan(page, account, bootstrap.billing()))
+    return _serve(req, lambda page, account: choose_plan(page, account, bootstrap.worker().billing()))
 
 
 @bp.route(route="account/billing/portal", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
@@ -22,4 +22,4 @@ def portal_billing_portal(req: func.HttpRequest) -> func.HttpResponse:
     from shared import bootstrap
     from shared.web.billing_actions import open_portal
 
-    return _serve(req, lambda page, account: open_portal(page, account, bootstrap.billing()))
+    return _serve(req, lambda page, account: open_portal(page, account, bootstrap.worker().billing()))

@@ -99,7 +99,7 @@ def portal_connection_reference(req: func.HttpRequest) -> func.HttpResponse:
     from shared.web import connection_pages
 
     def send(message: str) -> object:
-        return bootstrap.reference_queue().send_message(message)
+        return bootstrap.worker().reference_queue().send_message(message)
 
     return _serve(req, lambda page, account: connection_pages.reference_form(page, account, _id(req), send))
 
@@ -110,7 +110,7 @@ def portal_connection_retry(req: func.HttpRequest) -> func.HttpResponse:
     from shared.web import connection_pages
 
     def send(message: str) -> object:
-        return bootstrap.invoice_queue().send_message(message)
+        return bootstrap.worker().invoice_queue().send_message(message)
 
     return _serve(req, lambda page, account: connection_pages.retry_form(page, account, _id(req), send))
 

@@ -10,7 +10,7 @@ def reference_refresh_timer(timer: func.TimerRequest) -> None:
     from shared import bootstrap
     from shared.reference.worker import enqueue_all
 
-    enqueue_all(bootstrap.reference_worker())
+    enqueue_all(bootstrap.worker().reference_worker())
 
 
 @bp.queue_trigger(arg_name="msg", queue_name="%REFERENCE_QUEUE%", connection="AzureWebJobsStorage")
@@ -19,4 +19,4 @@ def reference_refresh(msg: func.QueueMessage, context: func.Context) -> None:
     from shared.reference.worker import handle_refresh_message
 
     body = msg.get_body().decode("utf-8", errors="replace")
-    handle_refresh_message(body, context.invocation_id, bootstrap.reference_worker())
+    handle_refresh_message(body, context.invocation_id, bootstrap.worker().reference_worker())

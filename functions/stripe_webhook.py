@@ -14,6 +14,9 @@ def stripe_webhook(req: func.HttpRequest) -> func.HttpResponse:
     from shared.billing.webhook import receive
 
     answer = receive(
-        req.get_body(), req.headers.get("Stripe-Signature", ""), bootstrap.billing(), bootstrap.utc_now()
+        req.get_body(),
+        req.headers.get("Stripe-Signature", ""),
+        bootstrap.worker().billing(),
+        bootstrap.utc_now(),
     )
     return func.HttpResponse(json.dumps(answer.body), status_code=answer.status, mimetype="application/json")

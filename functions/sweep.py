@@ -10,4 +10,4 @@ def sweep(timer: func.TimerRequest) -> None:
     from shared import bootstrap
     from shared.xero_inbound.sweep import sweep_all
 
-    sweep_all(bootstrap.sweeper())
+    sweep_all(bootstrap.worker().sweeper())

@@ -11,4 +11,4 @@ def xero_events(msg: func.QueueMessage, context: func.Context) -> None:
     from shared.xero_inbound.apply import handle_xero_message
 
     body = msg.get_body().decode("utf-8", errors="replace")
-    handle_xero_message(body, context.invocation_id, bootstrap.xero_inbound_worker())
+    handle_xero_message(body, context.invocation_id, bootstrap.worker().xero_inbound_worker())

@@ -10,15 +10,14 @@ SIGNATURE_HEADER = "x-xero-signature"
 def xero_webhook(req: func.HttpRequest) -> func.HttpResponse:
     # ANONYMOUS at the host: Xero cannot send a function key; the signature is the proof.
     from shared import bootstrap
-    from shared.config import get_settings
     from shared.xero_inbound.intake import accept_xero_webhook
 
-    queue = bootstrap.xero_events_queue
+    app = bootstrap.worker()
     answer = accept_xero_webhook(
         req.get_body(),
         req.headers.get(SIGNATURE_HEADER),
-        get_settings().xero_webhook_key,
-        lambda message: queue().send_message(message.to_json()),
+        app.settings.xero_webhook_key,
+        lambda message: app.xero_events_queue().send_message(message.to_json()),
         bootstrap.utc_now,
     )
     return func.HttpResponse(b"", status_code=answer.status)  # Xero wants an empty body either way

@@ -8,7 +8,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 
@@ -17,10 +17,31 @@ from local.host.host import Host
 from local.sandbox.dataverse import DataverseSandbox
 from local.sandbox.xero import XeroSandbox
 
+if TYPE_CHECKING:
+    from shared.bootstrap import App
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENV = "contoso"
 MS_CLIENT, MS_SECRET = "sandbox-ms-client", "sandbox-ms-secret"
 XERO_CLIENT, XERO_SECRET = "sandbox-xero-client", "sandbox-xero-secret"
+
+
+def install_app(**overrides: Any) -> App:
+    """The app wired to the settings now in the environment, handed to this process's triggers (the
+    in-process host's, and those tests call directly); `overrides` replace collaborators by name."""
+    from shared import bootstrap
+    from shared.config import load_settings
+
+    app = bootstrap.build(load_settings(), **overrides)
+    bootstrap.use(app)
+    return app
+
+
+def forget_app() -> None:
+    """The triggers' next call builds afresh from the environment, as a new worker would."""
+    from shared import bootstrap
+
+    bootstrap.use(None)
 
 
 @dataclass
@@ -64,13 +85,13 @@ class LocalStack:
         }  # fmt: skip
         self._saved_env = {name: os.environ.get(name) for name in [*self.env, "PUBLIC_BASE_URL"]}
         os.environ.update(self.env)
-        self.forget_process_state()
+        self.app = install_app()
         self.host: Host | None = None
         if with_host:
             self.host = Host(PROJECT_ROOT, "function_app:app", port=0, host_json=self.host_json)
             self.host.prepare()
             os.environ["PUBLIC_BASE_URL"] = self.env["PUBLIC_BASE_URL"] = self.host.url
-            self.forget_process_state()
+            self.app = install_app()
             self.host.start()
             if self.xero_webhooks:
                 self.subscribe_xero_webhooks()
@@ -94,15 +115,7 @@ class LocalStack:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-        self.forget_process_state()
-
-    @staticmethod
-    def forget_process_state() -> None:
-        from shared import bootstrap
-        from shared.config import get_settings
-
-        get_settings.cache_clear()
-        bootstrap.forget()
+        forget_app()
 
     # -- onboarding -----------------------------------------------------------------------------------
     def tenant_id(self, name: str = "Demo Company (NZ)") -> str:
@@ -118,8 +131,6 @@ class LocalStack:
     ) -> Any:
         """A connection wired to both sandboxes, installed into Dynamics (environment `dynamics_env`:
         "contoso" or "contoso-sandbox") and active."""
-        from shared import bootstrap
-        from shared.config import get_settings
         from shared.connections.connections import activate, create_connection
         from shared.connections.dynamics_access import dataverse_client_for
         from shared.connections.dynamics_app_only import use_app_credentials
@@ -128,7 +139,8 @@ class LocalStack:
         from shared.store.sync_settings import SyncSettings
         from shared.xero.oauth import XeroOAuth
 
-        settings, store, session = get_settings(), bootstrap.connections(), bootstrap.session()
+        app = self.app
+        settings, store, session = app.settings, app.connections(), app.session()
         connection = create_connection(store, account_id, "Stack connection", "trial", utc_now)
         tenant = self.tenant_id(organisation)
         grant = requests.post(
@@ -137,7 +149,7 @@ class LocalStack:
         oauth = XeroOAuth(session, settings)
         tokens = _token_set(grant)
         chosen = next(t for t in oauth.list_connections(tokens.access_token) if t.tenant_id == tenant)
-        bootstrap.xero_tokens().save_grant(connection.id, tokens, chosen)
+        app.xero_tokens().save_grant(connection.id, tokens, chosen)
         environment = next(e for e in self.dataverse.identity.environments if e.url_name == dynamics_env)
         form = {"org_url": self.dataverse.env_url(dynamics_env), "tenant_id": environment.tenant_id,
                 "client_id": MS_CLIENT, "client_secret": MS_SECRET}  # fmt: skip
@@ -145,7 +157,7 @@ class LocalStack:
         assert not hasattr(connected, "message"), connected
         connection = store.require(connection.id)
         client = dataverse_client_for(connection, store, settings, session)
-        outcome = install_into_dynamics(store, connection, client, settings, xero_for=bootstrap.xero_for)
+        outcome = install_into_dynamics(store, connection, client, settings, xero_for=app.xero_for)
         assert not outcome.missing_privileges, outcome
         if sync:
             store.update(

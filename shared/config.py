@@ -153,12 +153,17 @@ class Settings:
 SETTING_NAMES: tuple[str, ...] = tuple(f.metadata["env"] for f in fields(Settings) if f.metadata["env"])
 
 
-@functools.cache
-def get_settings() -> Settings:
-    """The settings of this worker process, read once (at the first invocation after a start)."""
+def load_settings() -> Settings:
+    """The settings in this process's environment now (shared/bootstrap.py reads them once per worker)."""
     settings = Settings.from_env(os.environ)
     if settings.unresolved_references:
         logging.getLogger(__name__).error(
             "settings %s are %s", ", ".join(settings.unresolved_references), UNRESOLVED_REASON
         )
     return settings
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The settings, read once, for command-line tools (the functions use their app's: shared/bootstrap)."""
+    return load_settings()

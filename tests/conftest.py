@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from local.azurite import Azurite, start_azurite
+from local.stack import forget_app, install_app
 from tests import reference_material
 from tests.reference_material import DATAVERSE_WEBHOOK_SAMPLES, XERO_SPECS
 
@@ -79,13 +80,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         reporter.write_line(line, yellow=True, bold=True)
 
 
-def reset_process_caches() -> None:
-    """Forget the settings and every per-process collaborator, as a fresh worker would."""
-    from local.stack import LocalStack
-
-    LocalStack.forget_process_state()
-
-
 @pytest.fixture
 def app_env(
     storage_connection: str, unique_name: str, monkeypatch: pytest.MonkeyPatch
@@ -103,6 +97,6 @@ def app_env(
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    reset_process_caches()
+    install_app()  # the triggers this test calls get an app built from these settings (shared/bootstrap.py)
     yield {**env, "AzureWebJobsStorage": storage_connection}
-    reset_process_caches()
+    forget_app()

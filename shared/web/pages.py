@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 import azure.functions as func
@@ -153,29 +153,33 @@ PORTAL_WAIT_SECONDS = 2.0
 _portal_slots = threading.BoundedSemaphore(PORTAL_SLOTS)
 
 
-def serve(
-    req: func.HttpRequest, handler: Handler, accounts: Callable[[], AccountServices]
-) -> func.HttpResponse:
-    """`accounts` builds the account services (page.account_services; shared/bootstrap.py)."""
+class Root(Protocol):
+    """What every portal page needs from the composition root (shared/bootstrap.py's App)."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    def account_services(self) -> AccountServices: ...
+
+
+def serve(req: func.HttpRequest, handler: Handler, root: Callable[[], Root]) -> func.HttpResponse:
+    """`root` gives the worker's app: its settings and account services (page.account_services)."""
     declared = req.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_FORM_BYTES:  # no portal form is that big: not read at all
         return too_large()
     if not _portal_slots.acquire(timeout=PORTAL_WAIT_SECONDS):
         return busy()
     try:
-        return _serve(req, handler, accounts)
+        return _serve(req, handler, root)
     finally:
         _portal_slots.release()
 
 
-def _serve(
-    req: func.HttpRequest, handler: Handler, accounts: Callable[[], AccountServices]
-) -> func.HttpResponse:
+def _serve(req: func.HttpRequest, handler: Handler, root: Callable[[], Root]) -> func.HttpResponse:
     try:
-        from shared.config import get_settings
-
-        account_services = accounts()
-        page = Page(req, get_settings(), account_services.store, utc_now())
+        app = root()
+        account_services = app.account_services()
+        page = Page(req, app.settings, account_services.store, utc_now())
         page.account_services = account_services
         if page.method == "POST" and not page.csrf_ok():
             return page.render(

@@ -7,33 +7,36 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Protocol
 from urllib.parse import quote, urlsplit
 
 import azure.functions as func
 
-from shared.accounts.services import AccountServices
 from shared.errors import NotFoundError, RetriableError
 from shared.store.models import Account
-from shared.web.pages import Page, serve
+from shared.web.pages import Page, Root, serve
 from shared.web.parts import PortalParts
 
 log = logging.getLogger("portal")
 Handler = Callable[[Page, Account], func.HttpResponse]
 
 
+class SignedInRoot(Root, Protocol):
+    """What signed-in pages need from the composition root besides what every page does."""
+
+    def portal(self) -> PortalParts: ...
+
+
 def serve_signed_in(
-    req: func.HttpRequest,
-    handler: Handler,
-    parts: Callable[[], PortalParts],
-    accounts: Callable[[], AccountServices],
+    req: func.HttpRequest, handler: Handler, root: Callable[[], SignedInRoot]
 ) -> func.HttpResponse:
-    """`parts` builds the collaborators the pages use (page.parts), once the visitor is signed in;
-    `accounts` the account services every page reads the session's account with."""
+    """`root` gives the worker's app: the collaborators the pages use (page.parts, built once the visitor is
+    signed in) and the account services every page reads the session's account with."""
 
     def guarded(page: Page) -> func.HttpResponse:
         if page.account is None:
             return page.redirect("/signin?next=" + quote(_come_back_to(req, page.method), safe="/"))
-        page.parts = parts()
+        page.parts = root().portal()
         try:
             return handler(page, page.account)
         except NotFoundError:
@@ -43,7 +46,7 @@ def serve_signed_in(
             lines = ["Xero or Dynamics is not answering right now. Please try again in a minute."]
             return page.render("message.html", 503, title="Please try again in a minute", lines=lines)
 
-    return serve(req, guarded, accounts)
+    return serve(req, guarded, root)
 
 
 def not_found_page(page: Page) -> func.HttpResponse:

@@ -18,6 +18,7 @@ from local.azurite import Azurite
 from local.host.host import Host
 from local.ports import free_port
 from local.smtp_sink import SmtpSink
+from local.stack import forget_app, install_app
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SESSION_SECRET = "portal-test-session-secret"
@@ -51,15 +52,6 @@ class Portal:
         return found.group(0)
 
 
-def _forget_cached_settings() -> None:
-    """The settings and every collaborator built from them: each portal has its own mailbox and port."""
-    from shared import bootstrap
-    from shared.config import get_settings
-
-    get_settings.cache_clear()
-    bootstrap.forget()
-
-
 @contextlib.contextmanager
 def running_portal(azurite: Azurite, work_dir: Path) -> Iterator[Portal]:
     saved = dict(os.environ)
@@ -83,7 +75,7 @@ def running_portal(azurite: Azurite, work_dir: Path) -> Iterator[Portal]:
             "DEV_MAILBOX_DIR": str(mailbox),
         }
     )
-    _forget_cached_settings()
+    install_app()  # built from these settings: each portal has its own mailbox and port
     host = Host(PROJECT_ROOT, "function_app:app", port=port)
     try:
         host.prepare()
@@ -94,4 +86,4 @@ def running_portal(azurite: Azurite, work_dir: Path) -> Iterator[Portal]:
         sink.stop()
         os.environ.clear()
         os.environ.update(saved)
-        _forget_cached_settings()
+        forget_app()

@@ -15,7 +15,7 @@ import stripe
 from local.azurite import Azurite
 from local.sandbox.stripe import StripeSandbox
 from local.sandbox.stripe.server import SECRET_KEY
-from local.stack import LocalStack
+from local.stack import forget_app
 from shared.billing.setup import ensure_plans, setting_value
 from tests.browser.portal_stack import Portal, running_portal
 
@@ -47,13 +47,13 @@ def billing_world(azurite: Azurite, work_dir: Path) -> Iterator[BillingWorld]:
             "STRIPE_PRICE_IDS": setting_value(prices),
         }
     )
-    LocalStack.forget_process_state()  # bootstrap's billing collaborators are built from these settings
+    forget_app()  # running_portal builds the app, billing collaborators included, from these settings
     try:
         with running_portal(azurite, work_dir) as portal:
             standin.state.webhooks.configure(portal.url + "/api/stripe/webhook", WEBHOOK_SECRET)
             yield BillingWorld(portal, standin, client, prices)
     finally:
-        LocalStack.forget_process_state()
+        forget_app()
         standin.stop()
         for name, value in saved.items():
             if value is None:

@@ -15,8 +15,8 @@ import requests
 
 from local.azurite import Azurite
 from local.sandbox.stripe.webhooks import signature_header
+from shared import bootstrap
 from shared.billing.setup import ensure_plans
-from shared.config import get_settings
 from shared.store.accounts import AccountStore
 from shared.store.models import Account, utc_now
 from tests.integration.billing_stack import WEBHOOK_SECRET, BillingWorld, billing_world
@@ -32,7 +32,7 @@ def world(azurite: Azurite, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 
 def _accounts() -> AccountStore:
-    return AccountStore.from_settings(get_settings())
+    return AccountStore.from_settings(bootstrap.worker().settings)
 
 
 def _signed_up(world: BillingWorld) -> tuple[Visitor, Account]:
@@ -197,7 +197,7 @@ def test_a_wrong_signature_is_refused_and_changes_nothing(world: BillingWorld) -
 
 def test_a_stale_timestamp_is_refused(world: BillingWorld) -> None:
     body = _event(world) if world.standin.state.events else b'{"id": "evt_x", "type": "invoice.paid"}'
-    old = int(time.time()) - get_settings().stripe_webhook_tolerance_seconds - 5
+    old = int(time.time()) - bootstrap.worker().settings.stripe_webhook_tolerance_seconds - 5
 
     answer = _post_event(world, body, signature_header(body, WEBHOOK_SECRET, old))
 
@@ -286,7 +286,7 @@ def test_an_event_stripe_cannot_confirm_answers_503_and_is_applied_when_delivere
     )
     again = {**created, "id": "evt_" + uuid.uuid4().hex, "type": "customer.subscription.updated"}
     body = json.dumps(again).encode()
-    settings = get_settings()
+    settings = bootstrap.worker().settings
     nowhere = f"http://127.0.0.1:{free_port()}"
     unreachable = BillingService(
         lambda: stripe.StripeClient(SECRET_KEY, base_addresses={"api": nowhere}, max_network_retries=0),

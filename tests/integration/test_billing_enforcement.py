@@ -20,7 +20,6 @@ from shared import bootstrap
 from shared.billing.allowance import month_key
 from shared.billing.enforcement import Enforcer
 from shared.billing.usage import USAGE, UsageStore
-from shared.config import get_settings
 from shared.dataverse import schema
 from shared.email.message import EmailMessage
 from shared.store.accounts import AccountStore
@@ -39,7 +38,7 @@ class World:
     requeued: list[tuple[str, int]] = field(default_factory=list)
 
     def accounts(self) -> AccountStore:
-        return AccountStore.from_settings(get_settings())
+        return AccountStore.from_settings(bootstrap.worker().settings)
 
     def invoice(self) -> str:
         customer = self.user.first_id("accounts", "accountnumber ne null")
@@ -48,7 +47,9 @@ class World:
         )
 
     def handle(self, body: str) -> str:
-        parts = replace(bootstrap.invoice_worker(), requeue=lambda b, delay: self.requeued.append((b, delay)))
+        parts = replace(
+            bootstrap.worker().invoice_worker(), requeue=lambda b, delay: self.requeued.append((b, delay))
+        )
         return handle_invoice_message(body, 1, "test", parts)
 
     def push(self, invoice_id: str) -> str:
@@ -60,7 +61,7 @@ class World:
         return self.user.get(f"invoices({invoice_id})")
 
     def set_used(self, count: int) -> None:
-        table = table_client(get_settings(), USAGE)
+        table = table_client(bootstrap.worker().settings, USAGE)
         table.upsert_entity(
             {
                 "PartitionKey": self.connection.id,
@@ -71,7 +72,7 @@ class World:
         )
 
     def used(self) -> int:
-        return UsageStore.from_settings(get_settings()).count(self.connection.id, utc_now())
+        return UsageStore.from_settings(bootstrap.worker().settings).count(self.connection.id, utc_now())
 
     def account(self, **changes: Any) -> Account:
         def change(account: Account) -> None:
@@ -87,7 +88,7 @@ def world(azurite: Azurite) -> Iterator[World]:
     os.environ["STRIPE_SECRET_KEY"] = "sk_test_standin"  # billing on; the worker's checks make no Stripe call
     stack = LocalStack(prefix="bill" + uuid.uuid4().hex[:8], azurite=azurite).start(with_host=False)
     try:
-        owner = AccountStore.from_settings(get_settings()).create(
+        owner = AccountStore.from_settings(bootstrap.worker().settings).create(
             f"owner.{uuid.uuid4().hex[:6]}@fabrikam.example", "x"
         )
         yield World(stack, owner.id, stack.onboard(account_id=owner.id), DynamicsUser(stack.dataverse))
@@ -136,7 +137,7 @@ def test_the_monthly_limit_reached_makes_invoices_wait_and_an_upgrade_sends_them
 def test_a_new_month_lifts_the_limit(world: World) -> None:
     world.account(**_subscribed("starter"))
     world.set_used(500)
-    enforcer = bootstrap.enforcer()
+    enforcer = bootstrap.worker().enforcer()
     assert enforcer is not None
     now = utc_now()
     next_month = (now.replace(day=1) + timedelta(days=32)).replace(day=1)
@@ -184,12 +185,12 @@ class Outbox:
 def test_80_percent_of_the_month_sends_one_email(world: World) -> None:
     outbox = Outbox()
     world.account(**_subscribed("starter"))
-    table_client(get_settings(), USAGE).upsert_entity(
+    table_client(bootstrap.worker().settings, USAGE).upsert_entity(
         {"PartitionKey": world.connection.id, "RowKey": month_key(utc_now()), "count": 398, "warned": False}
     )
     enforcer = Enforcer(
         world.accounts(),
-        UsageStore.from_settings(get_settings()),
+        UsageStore.from_settings(bootstrap.worker().settings),
         outbox,
         "https://p.example",
         timedelta(days=7),
@@ -209,7 +210,7 @@ def test_the_connection_pages_banner_at_80_percent_and_when_paused(world: World)
     from shared import bootstrap
     from shared.web.billing_actions import usage_banner
 
-    account, enforcer = world.accounts().require(world.account_id), bootstrap.enforcer()
+    account, enforcer = world.accounts().require(world.account_id), bootstrap.worker().enforcer()
     world.set_used(79)
     assert usage_banner(account, world.connection, utc_now(), enforcer) == ""
     world.set_used(80)

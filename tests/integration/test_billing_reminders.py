@@ -6,8 +6,8 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+from shared import bootstrap
 from shared.billing.reminders import Reminders
-from shared.config import get_settings
 from shared.email.message import EmailMessage
 from shared.store.accounts import AccountStore
 from shared.store.models import Subscription, utc_now
@@ -23,14 +23,16 @@ class Outbox:
 
 
 def test_three_days_then_one_day_before_the_trial_ends_once_each(app_env: dict[str, str]) -> None:
-    store, outbox, now = AccountStore.from_settings(get_settings()), Outbox(), utc_now()
+    store, outbox, now = AccountStore.from_settings(bootstrap.worker().settings), Outbox(), utc_now()
     ending = store.create(
         f"ending.{uuid.uuid4().hex[:6]}@x.example", "x", trial_ends_at=now + timedelta(days=2.5)
     )
     paid = store.create(f"paid.{uuid.uuid4().hex[:6]}@x.example", "x", trial_ends_at=now + timedelta(days=2))
     store.update(paid.id, lambda a: setattr(a, "subscription", Subscription("cus_1", "sub_1", "trialing")))
     store.create(f"later.{uuid.uuid4().hex[:6]}@x.example", "x", trial_ends_at=now + timedelta(days=10))
-    reminders = Reminders(table_client(get_settings(), ACCOUNTS), store, outbox, "https://portal.example")
+    reminders = Reminders(
+        table_client(bootstrap.worker().settings, ACCOUNTS), store, outbox, "https://portal.example"
+    )
 
     assert reminders.run(now) == 1
     assert reminders.run(now + timedelta(hours=1)) == 0

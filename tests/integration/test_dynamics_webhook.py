@@ -20,7 +20,7 @@ SAMPLE_ORG = "1c0ffee0-4a5b-4c6d-8e7f-0123456789ab"  # OrganizationId of tests/e
 
 @pytest.fixture
 def connection(app_env: dict[str, str]) -> tuple[Connection, str]:
-    store = bootstrap.connections()
+    store = bootstrap.worker().connections()
     created = store.create("account-1", "Test connection")
     key = f"{created.id}.{secrets.token_urlsafe(32)}"
 
@@ -41,7 +41,7 @@ def _post(body: bytes, key: str | None = None, headers: dict[str, str] | None = 
 
 
 def _queued() -> list[InvoiceEvent]:
-    messages = bootstrap.invoice_queue().receive_messages(max_messages=32, visibility_timeout=30)
+    messages = bootstrap.worker().invoice_queue().receive_messages(max_messages=32, visibility_timeout=30)
     return [InvoiceEvent.from_json(m.content) for m in messages]
 
 
@@ -118,7 +118,7 @@ def test_microsoft_samples_parse_and_are_ignored_with_a_reason(
 ) -> None:
     body = (webhook_samples_dir / sample).read_bytes()
     organisation = json.loads(body)["OrganizationId"]
-    store = bootstrap.connections()
+    store = bootstrap.worker().connections()
     created = store.create("account-1")
     store.update(created.id, lambda c: setattr(c.dynamics, "organisation_id", organisation))
     key = f"{created.id}.{secrets.token_urlsafe(32)}"

@@ -7,18 +7,18 @@ import pytest
 
 from local.azurite import connection_string
 from local.ports import free_port
+from local.stack import forget_app, install_app
 from shared import __version__
-from shared.config import get_settings
 from tests.app_index import user_function
 
 
 def _call() -> func.HttpResponse:
-    get_settings.cache_clear()
+    install_app()
     request = func.HttpRequest("GET", "http://localhost/api/health", body=b"")
     try:
         return user_function("health")(request)
     finally:
-        get_settings.cache_clear()
+        forget_app()
 
 
 def test_ok_when_queues_and_tables_answer(storage_connection: str) -> None:

@@ -8,18 +8,18 @@ import json
 import azure.functions as func
 import pytest
 
-from shared.config import get_settings
+from local.stack import forget_app, install_app
 from tests.app_index import user_function
 
 REFERENCE = "@Microsoft.KeyVault(SecretUri=https://kv-abc123.vault.azure.net/secrets/token-encryption-keys)"
 
 
 def _health() -> tuple[int, dict]:
-    get_settings.cache_clear()
+    install_app()
     try:
         response = user_function("health")(func.HttpRequest("GET", "http://localhost/api/health", body=b""))
     finally:
-        get_settings.cache_clear()
+        forget_app()
     return response.status_code, json.loads(response.get_body())
 
 

@@ -47,14 +47,16 @@ class World:
         event = InvoiceEvent(
             self.connection.id, invoice, received_at="2000-01-01T00:00:00+00:00", received_by="other"
         )
-        return handle_poison_message(event.to_json(), "test-invocation", bootstrap.invoice_worker())
+        return handle_poison_message(event.to_json(), "test-invocation", bootstrap.worker().invoice_worker())
 
     def deferred_already(self, invoice: str, deferrals: int) -> str:
         event = InvoiceEvent(
             self.connection.id, invoice, received_at="2000-01-01T00:00:00+00:00", received_by="other",
             deferrals=deferrals,
         )  # fmt: skip
-        return handle_invoice_message(event.to_json(), 1, "test-invocation", bootstrap.invoice_worker())
+        return handle_invoice_message(
+            event.to_json(), 1, "test-invocation", bootstrap.worker().invoice_worker()
+        )
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from html import unescape
 import pytest
 
 from local.azurite import Azurite
-from shared.config import get_settings
+from shared import bootstrap
 from shared.store.accounts import AccountStore
 from tests.browser.portal_stack import Portal, running_portal
 from tests.integration.form_client import FormClient
@@ -28,7 +28,7 @@ def portal(azurite: Azurite, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 
 
 def _store() -> AccountStore:
-    return AccountStore.from_settings(get_settings())
+    return AccountStore.from_settings(bootstrap.worker().settings)
 
 
 def _email() -> str:

@@ -14,8 +14,10 @@ import requests
 
 from functions.portal_accounts import portal_dev_mailbox
 from local.azurite import Azurite
+from local.stack import forget_app, install_app
+from shared import bootstrap
 from shared.accounts.links import LinkClaims, make_token
-from shared.config import Settings, get_settings
+from shared.config import Settings
 from shared.store.accounts import AccountStore
 from shared.store.models import utc_now
 from shared.web import sessions
@@ -73,7 +75,7 @@ def _email() -> str:
 
 
 def _store() -> AccountStore:
-    return AccountStore.from_settings(get_settings())
+    return AccountStore.from_settings(bootstrap.worker().settings)
 
 
 def test_register_follow_the_link_set_a_password_and_land_signed_in(portal: Portal) -> None:
@@ -351,13 +353,13 @@ def test_the_dev_mailbox_is_absent_unless_its_folder_is_set(
     monkeypatch.setenv("TABLE_PREFIX", unique_name)
     monkeypatch.setenv("SESSION_SECRET", SESSION_SECRET)
     monkeypatch.delenv("DEV_MAILBOX_DIR", raising=False)
-    get_settings.cache_clear()
+    install_app()
     try:
-        assert get_settings() == Settings.from_env(dict(__import__("os").environ))
+        assert bootstrap.worker().settings == Settings.from_env(dict(__import__("os").environ))
         request = func.HttpRequest("GET", "http://localhost/dev/mailbox", body=b"")
         answer = portal_dev_mailbox.build().get_user_function()(request)
     finally:
-        get_settings.cache_clear()
+        forget_app()
 
     assert answer.status_code == 404
 

@@ -21,10 +21,9 @@ import requests
 
 from local.azurite import Azurite
 from local.sandbox.dataverse.identity_directory import Client
-from local.stack import LocalStack
+from local.stack import LocalStack, install_app
 from shared import bootstrap
 from shared.accounts.passwords import hash_password
-from shared.config import get_settings
 from shared.connections.connections import create_connection
 from shared.dataverse.install_plan import endpoint_name
 from shared.reference.worker import handle_refresh_message, refresh_message
@@ -46,7 +45,7 @@ def stack(azurite: Azurite, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     stack = LocalStack(prefix="pc" + uuid.uuid4().hex[:8], azurite=azurite, work_dir=work).start()
     os.environ["INVOICE_QUEUE"] = f"{stack.prefix}-portal-invoices"
     os.environ["REFERENCE_QUEUE"] = f"{stack.prefix}-portal-reference"
-    stack.forget_process_state()  # the portal's next queue client is built with the names above
+    stack.app = install_app()  # the portal's next queue client is built with the names above
     try:
         yield stack
     finally:
@@ -76,7 +75,7 @@ class Visitor(FormClient):
 
 
 def _account(password_hash: str, company: str = "Kiwi Ltd") -> Account:
-    store = AccountStore.from_settings(get_settings())
+    store = AccountStore.from_settings(bootstrap.worker().settings)
     email = f"ana.{uuid.uuid4().hex[:8]}@example.com"
     return store.create(email, password_hash, "Ana", company, "trial", utc_now() + timedelta(days=14))
 
@@ -86,7 +85,7 @@ def _visitor(stack: LocalStack, password_hash: str, company: str = "Kiwi Ltd") -
 
 
 def _draft(account: Account, name: str = "Main") -> Connection:
-    return create_connection(bootstrap.connections(), account.id, name, "trial", utc_now)
+    return create_connection(bootstrap.worker().connections(), account.id, name, "trial", utc_now)
 
 
 def _messages(queue: Any, connection_id: str) -> list[str]:
@@ -168,7 +167,7 @@ def _connect_xero(
 
 def test_the_whole_onboarding_through_the_pages(stack: LocalStack, password_hash: str) -> None:
     visitor = _visitor(stack, password_hash)
-    store = bootstrap.connections()
+    store = bootstrap.worker().connections()
 
     # GIVEN a new connection, created from the list page's form
     assert "Create a new connection" in visitor.get("/connections").text
@@ -193,7 +192,7 @@ def test_the_whole_onboarding_through_the_pages(stack: LocalStack, password_hash
         "Xero's lists sync once both lights are green. First: Connect to Xero; Connect to Dynamics."
     ]
     assert _alerts(refused.text.split('<section aria-labelledby="xero">')[0]) == []
-    assert _messages(bootstrap.reference_queue(), connection_id) == []
+    assert _messages(bootstrap.worker().reference_queue(), connection_id) == []
 
     # WHEN Xero is connected with two organisations allowed: the choose page, then a pick
     choose = _connect_xero(visitor, stack, connection_id, [NZ, AU])
@@ -306,11 +305,11 @@ def test_the_whole_onboarding_through_the_pages(stack: LocalStack, password_hash
     assert _sync_buttons_disabled(started.text) == [False, False, False]
     queued = visitor.follow(visitor.post(f"/connections/{connection_id}/reference", {"kind": "accounts"}))
     assert "Refresh queued" in _section(queued.text, "reference")
-    [message] = _messages(bootstrap.reference_queue(), connection_id)
+    [message] = _messages(bootstrap.worker().reference_queue(), connection_id)
     assert message == refresh_message(connection_id)
 
     # THEN once the refresh ran, the defaults offer Xero's lists from Dynamics
-    assert handle_refresh_message(message, "test", bootstrap.reference_worker()) == "refreshed"
+    assert handle_refresh_message(message, "test", bootstrap.worker().reference_worker()) == "refreshed"
     page = visitor.get(f"/connections/{connection_id}").text
     assert '<select id="default_account_code"' in page and '<select id="default_tax_type"' in page
     assert re.search(r'<option value="200" selected>200 — Sales</option>', page)
@@ -349,7 +348,7 @@ def test_another_accounts_connection_is_not_found_on_every_page_and_form(
     theirs = _draft(owner, "Owner's")
     stranger = _visitor(stack, password_hash)
     stranger.get("/connections")
-    before = bootstrap.connections().require(theirs.id).etag
+    before = bootstrap.worker().connections().require(theirs.id).etag
 
     for connection_id in (theirs.id, str(uuid.uuid4()), "not-an-id"):
         base = f"/connections/{connection_id}"
@@ -377,7 +376,7 @@ def test_another_accounts_connection_is_not_found_on_every_page_and_form(
             answer = stranger.post(f"{base}/{action}", {"plan": "business", "org_url": "https://x.example"})
             assert answer.status_code == 404 and "Connection not found" in answer.text, action
 
-    assert bootstrap.connections().require(theirs.id).etag == before
+    assert bootstrap.worker().connections().require(theirs.id).etag == before
     assert "Owner&#39;s" not in stranger.get("/connections").text
 
 
@@ -390,8 +389,8 @@ def test_a_post_without_the_csrf_token_is_refused(stack: LocalStack, password_ha
     changed = visitor.post(f"/connections/{mine.id}/defaults", {"plan": "business"}, with_token=False)
 
     assert created.status_code == changed.status_code == 403
-    assert [c.name for c in bootstrap.connections().list_for_account(visitor.account.id)] == ["Main"]
-    assert bootstrap.connections().require(mine.id).plan == "trial"
+    assert [c.name for c in bootstrap.worker().connections().list_for_account(visitor.account.id)] == ["Main"]
+    assert bootstrap.worker().connections().require(mine.id).plan == "trial"
 
 
 def test_a_signed_out_visitor_is_sent_to_sign_in_and_back(stack: LocalStack) -> None:
@@ -440,7 +439,7 @@ def test_markup_in_company_connection_and_organisation_names_shows_as_text(
     assert "Disconnect from Xero?" in visitor.get(f"/connections/{connection_id}/xero/disconnect").text
     gone = visitor.follow(visitor.post(f"/connections/{connection_id}/xero/disconnect", {}))
     assert "Disconnected from Xero." in gone.text and "Not connected to Xero" in gone.text
-    assert bootstrap.connections().require(connection_id).xero.refresh_token == ""
+    assert bootstrap.worker().connections().require(connection_id).xero.refresh_token == ""
 
 
 def test_cancelling_on_xero_says_so_and_offers_try_again(stack: LocalStack, password_hash: str) -> None:
@@ -485,7 +484,7 @@ def test_the_app_only_form_names_missing_fields_then_connects(stack: LocalStack,
     assert wrong.status_code == 400 and "Microsoft refused this client id and secret" in wrong.text
     assert "sandbox-ms-secret" not in wrong.text and "nope" not in wrong.text
     assert right.status_code == 303
-    assert bootstrap.connections().require(mine.id).dynamics.auth_mode == "app"
+    assert bootstrap.worker().connections().require(mine.id).dynamics.auth_mode == "app"
 
 
 def test_install_without_privileges_names_each_missing_one(stack: LocalStack, password_hash: str) -> None:
@@ -501,7 +500,7 @@ def test_install_without_privileges_names_each_missing_one(stack: LocalStack, pa
     assert "Install into Dynamics stopped: privileges are missing" in page
     missing = re.findall(r"<li>([^<]+ — needed to [^<]+)</li>", unescape(page))
     assert missing and all(re.match(r"^[A-Z][\w ]+ — needed to ", item) for item in missing)
-    assert bootstrap.connections().require(mine.id).dynamics.privileges_missing
+    assert bootstrap.worker().connections().require(mine.id).dynamics.privileges_missing
     assert f"{PRODUCTION}: privileges missing" in unescape(page)
 
 
@@ -511,7 +510,7 @@ def test_activity_shows_the_day_and_retry_failed_enqueues_ids_only(
     visitor = _visitor(stack, password_hash)
     mine = _draft(visitor.account)
     failed = [str(uuid.uuid4()), str(uuid.uuid4())]
-    log = bootstrap.activity()
+    log = bootstrap.worker().activity()
     log.record(mine.id, failed[0], "INV-0001", "failed", "Xero says: the contact Bob Secret is archived")
     log.record(mine.id, failed[1], "INV-0002", "failed", "Xero says: account code 999 is not valid")
     log.record(mine.id, str(uuid.uuid4()), "INV-0003", "pushed")
@@ -522,7 +521,7 @@ def test_activity_shows_the_day_and_retry_failed_enqueues_ids_only(
     retried = visitor.follow(visitor.post(f"/connections/{mine.id}/retry", {}))
 
     assert "Retry queued for 2 invoices." in retried.text
-    bodies = _messages(bootstrap.invoice_queue(), mine.id)
+    bodies = _messages(bootstrap.worker().invoice_queue(), mine.id)
     events = [InvoiceEvent.from_json(body) for body in bodies]
     assert sorted(e.invoice_id or "" for e in events) == sorted(failed)
     for body, event in zip(bodies, events, strict=True):
@@ -542,7 +541,7 @@ def test_the_account_page_keeps_billing_details(stack: LocalStack, password_hash
 
     assert wrong.status_code == 400 and "Use at most 200 characters." in wrong.text
     assert saved.status_code == 303 and "Billing details saved." in visitor.follow(saved).text
-    billing = AccountStore.from_settings(get_settings()).require(visitor.account.id).billing
+    billing = AccountStore.from_settings(bootstrap.worker().settings).require(visitor.account.id).billing
     assert (billing.name, billing.address, billing.tax_number) == (
         "Kiwi Ltd",
         "1 Queen St\nAuckland",
@@ -579,12 +578,12 @@ def test_app_only_without_an_application_user_or_a_role_says_what_the_admin_must
     directory.clients[app_id].roles["contoso"] = "none"
     roleless = visitor.post(f"/connections/{mine.id}/dynamics/app", form)
     assert roleless.status_code == 400 and "has no security role" in unescape(roleless.text)
-    assert bootstrap.connections().require(mine.id).dynamics.auth_mode != "app"
+    assert bootstrap.worker().connections().require(mine.id).dynamics.auth_mode != "app"
     # WHEN it gets a role, the same details connect
     directory.clients[app_id].roles["contoso"] = "admin"
     connected = visitor.post(f"/connections/{mine.id}/dynamics/app", form)
     assert connected.status_code == 303
-    assert bootstrap.connections().require(mine.id).dynamics.auth_mode == "app"
+    assert bootstrap.worker().connections().require(mine.id).dynamics.auth_mode == "app"
 
 
 def test_the_new_connection_page_names_the_one_product_instead_of_asking(
@@ -625,7 +624,7 @@ def test_back_to_xeros_consent_and_allow_again_says_it_is_connected(
     if first.status_code == 200:  # Xero lists every organisation this Xero user connected before
         hidden, offered = _choose_form(first.text)
         first = visitor.post("/oauth/xero/choose", {**hidden, "choice": offered[UK]})
-    assert first.status_code == 303 and bootstrap.connections().require(mine.id).xero.tenant_id
+    assert first.status_code == 303 and bootstrap.worker().connections().require(mine.id).xero.tenant_id
     visitor.follow(first)
 
     # the browser's Back shows Xero's consent page again (same state); Allow once more
@@ -642,7 +641,7 @@ def test_defaults_naming_what_xero_has_not_are_refused_with_where_to_look(
 ) -> None:
     visitor = _visitor(stack, password_hash)
     mine = _draft(visitor.account)
-    store = bootstrap.connections()
+    store = bootstrap.worker().connections()
 
     # Xero not connected yet: a changed code cannot be checked, so it is not taken on trust
     unchecked = visitor.post(f"/connections/{mine.id}/defaults", {"default_account_code": "NOPE-999"})
@@ -686,7 +685,7 @@ def test_deleting_a_connection_disconnects_xero_removes_the_webhook_and_the_row(
     hidden, offered = _choose_form(choose.text)
     visitor.follow(visitor.post("/oauth/dynamics/choose", {**hidden, "choice": offered[PRODUCTION]}))
     visitor.follow(visitor.post(f"/connections/{mine.id}/install", {}))
-    before = bootstrap.connections().require(mine.id)
+    before = bootstrap.worker().connections().require(mine.id)
     assert before.dynamics.webhook_registered and before.xero.connection_id
     mine_name = endpoint_name(mine.id)
     endpoints = stack.dataverse.state.rows("contoso", "serviceendpoints")
@@ -705,7 +704,7 @@ def test_deleting_a_connection_disconnects_xero_removes_the_webhook_and_the_row(
     assert deleted.status_code == 303 and deleted.headers["Location"] == "/connections"
     listed = visitor.follow(deleted).text
     assert _statuses(listed) == ["Connection “To delete” deleted."] and _alerts(listed) == []
-    assert bootstrap.connections().get(mine.id) is None
+    assert bootstrap.worker().connections().get(mine.id) is None
     assert before.xero.connection_id not in stack.xero.state.identity.connections
     endpoints = stack.dataverse.state.rows("contoso", "serviceendpoints")
     assert mine_name not in {e["name"] for e in endpoints}
@@ -749,7 +748,7 @@ def test_uninstall_from_dynamics_asks_then_removes_only_this_connections_webhook
     done = visitor.follow(visitor.post(f"/connections/{mine.id}/uninstall", {"confirm": "uninstall"}))
     assert "Uninstalled from Dynamics" in unescape(done.text)
     assert names() == others
-    row = bootstrap.connections().require(mine.id)
+    row = bootstrap.worker().connections().require(mine.id)
     assert not row.dynamics.webhook_registered and not row.dynamics.webhook_key_hash
 
 
@@ -764,7 +763,7 @@ def test_a_running_connection_with_a_red_light_does_not_claim_to_sync(
         connection.xero.tenant_id, connection.xero.refresh_token = "tenant", "refresh"
         connection.xero.error = Problem("Xero refused the saved sign-in (invalid_grant)", "Reconnect to Xero")
 
-    bootstrap.connections().update(mine.id, running_but_refused)
+    bootstrap.worker().connections().update(mine.id, running_but_refused)
 
     page = visitor.get(f"/connections/{mine.id}").text
 

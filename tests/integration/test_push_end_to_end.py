@@ -83,7 +83,7 @@ class World:
 
     @contextmanager
     def sync_settings(self, **changes: Any) -> Iterator[None]:
-        store = bootstrap.connections()
+        store = bootstrap.worker().connections()
         before = store.require(self.connection.id).sync
         store.update(self.connection.id, lambda c: setattr(c, "sync", replace(before, **changes)))
         try:
@@ -156,7 +156,7 @@ def test_a_known_customer_gets_no_second_contact(world: World) -> None:
 
 def test_a_customer_whose_name_is_already_in_xero_is_matched_not_duplicated(world: World) -> None:
     name = f"Existing Ltd {uuid.uuid4().hex[:6]}"
-    xero = bootstrap.xero_for(bootstrap.connections().require(world.connection.id))
+    xero = bootstrap.worker().xero_for(bootstrap.worker().connections().require(world.connection.id))
     existing = xero.write("PUT", "Contacts", "Contacts", [{"Name": name}], f"seed-{name}")[0].element
     invoice = world.user.create_invoice("Order", ("account", world.new_account(name)), [{"description": "A"}])
     row = world.synced(invoice)
@@ -225,7 +225,7 @@ def test_a_line_quantity_change_alone_updates_the_xero_line(world: World) -> Non
 def test_an_invoice_delivered_at_half_past_midnight_in_auckland_is_dated_that_day(world: World) -> None:
     # GIVEN the connection's zone proposed at install from the Dynamics/Xero side (Demo Company (NZ)),
     # never chosen by hand; datedelivered is UserLocal, so Dynamics keeps it in UTC (the day before)
-    assert bootstrap.connections().require(world.connection.id).sync.time_zone == "Pacific/Auckland"
+    assert bootstrap.worker().connections().require(world.connection.id).sync.time_zone == "Pacific/Auckland"
     invoice = world.user.create_invoice(
         "Delivered after midnight",
         ("account", world.new_account()),
@@ -347,7 +347,7 @@ def test_a_cancelled_invoice_is_deleted_or_voided(world: World, status: InvoiceS
             assert time.monotonic() < deadline, world.xero_invoice(xero_id)["Status"]
             time.sleep(0.2)
     # A cancelled invoice is read-only in Dynamics: the outcome is in the connection's activity instead.
-    latest = bootstrap.activity().latest(world.connection.id, invoice)
+    latest = bootstrap.worker().activity().latest(world.connection.id, invoice)
     assert latest is not None and latest.outcome == "pushed"
 
 
@@ -359,7 +359,7 @@ def test_the_same_event_delivered_twice_makes_one_xero_invoice_and_no_extra_call
     # (clock-skew margin), so the invoice is read again and the unchanged digest saves the Xero call
     now = datetime.now(UTC).isoformat()
     event = InvoiceEvent(world.connection.id, invoice, received_at=now, received_by="other-instance")
-    queue = bootstrap.invoice_queue()
+    queue = bootstrap.worker().invoice_queue()
     queue.send_message(event.to_json())
     queue.send_message(event.to_json())
     deadline = time.monotonic() + 15
@@ -411,7 +411,7 @@ def test_a_token_xero_stops_honouring_before_its_expiry_is_refreshed_not_reporte
     )
     row = world.synced(invoice)
     assert row[schema.INVOICE_SYNC_ERROR] == ""
-    assert bootstrap.connections().require(world.connection.id).xero.error.reason == ""
+    assert bootstrap.worker().connections().require(world.connection.id).xero.error.reason == ""
 
 
 def test_a_committed_but_lost_answer_still_makes_one_invoice(world: World) -> None:
@@ -436,7 +436,7 @@ def test_a_rate_limit_defers_the_message_and_the_invoice_still_arrives(
     caplog.set_level(logging.INFO, logger="shared.sync.worker")
     # Xero's minute lasts 2 s here, and the connector is told so (XERO_MINUTE_SECONDS does it in a stack)
     requests.put(f"{world.xero_url}/_sandbox/limits", json={"minute": 4, "time_scale": 30.0}, timeout=10)
-    gate = bootstrap.rate_gate()
+    gate = bootstrap.worker().rate_gate()
     gate.minute = 2.0
     try:
         invoices = [
@@ -465,19 +465,22 @@ def test_retries_run_out_and_the_reason_is_written_back(world: World) -> None:
 def test_a_write_back_column_missing_after_an_upgrade_says_install_again_and_install_fixes_it(
     world: World,
 ) -> None:
-    from shared.config import get_settings
     from shared.connections.dynamics_access import dataverse_client_for
     from shared.connections.install_service import install_into_dynamics
 
-    store = bootstrap.connections()
+    store = bootstrap.worker().connections()
 
     def reinstall() -> None:
         connection = store.require(world.connection.id)
-        client = dataverse_client_for(connection, store, get_settings(), bootstrap.session())
-        install_into_dynamics(store, connection, client, get_settings(), xero_for=bootstrap.xero_for)
+        client = dataverse_client_for(
+            connection, store, bootstrap.worker().settings, bootstrap.worker().session()
+        )
+        install_into_dynamics(
+            store, connection, client, bootstrap.worker().settings, xero_for=bootstrap.worker().xero_for
+        )
 
     connection = store.require(world.connection.id)
-    admin = dataverse_client_for(connection, store, get_settings(), bootstrap.session())
+    admin = dataverse_client_for(connection, store, bootstrap.worker().settings, bootstrap.worker().session())
     # GIVEN an environment installed by the previous version, which had no sync-warning column
     column = schema.INVOICE_SYNC_WARNING
     assert admin.delete("EntityDefinitions(LogicalName='invoice')/Attributes", f"LogicalName='{column}'")
@@ -486,7 +489,7 @@ def test_a_write_back_column_missing_after_an_upgrade_says_install_again_and_ins
         invoice = world.user.create_invoice("Upgrade", ("account", world.new_account()), [
             {"description": "Consulting", "price": 120}])  # fmt: skip
         deadline = time.monotonic() + 30
-        while (latest := bootstrap.activity().latest(world.connection.id, invoice)) is None:
+        while (latest := bootstrap.worker().activity().latest(world.connection.id, invoice)) is None:
             assert time.monotonic() < deadline, "no activity recorded for the invoice"
             time.sleep(0.2)
         # THEN the activity says which column is missing and what fixes it, and nothing reached Xero

@@ -42,7 +42,7 @@ def calm_xero(world: World) -> None:
 
 def as_xero_user(world: World) -> XeroAccounting:
     """Someone working in Xero itself (through the API: the sandbox has no screens)."""
-    return bootstrap.xero_for(bootstrap.connections().require(world.connection.id))
+    return bootstrap.worker().xero_for(bootstrap.worker().connections().require(world.connection.id))
 
 
 def account(world: World, name: str, number: str, **extra: Any) -> str:
@@ -255,9 +255,9 @@ def test_a_total_xero_works_out_differently_is_a_warning_on_the_invoice_until_bo
     page = session_for(dynamics).get(f"{dynamics.url}/_sandbox/ui/contoso/invoices/{invoice}", timeout=10)
     assert "Sync warning" in page.text and "differs from the Dynamics total 10.00" in page.text
     # and the push is counted as sent with that warning
-    latest = bootstrap.activity().latest(world.connection.id, invoice)
+    latest = bootstrap.worker().activity().latest(world.connection.id, invoice)
     assert latest is not None and latest.outcome == "pushed" and latest.message == warning
-    assert bootstrap.activity().summary(world.connection.id).warnings >= 1
+    assert bootstrap.worker().activity().summary(world.connection.id).warnings >= 1
     # AND writing the warning back fired no webhook, so nothing was sent to Xero a second time
     assert world.stack.dataverse.webhooks.wait_idle(10)
     time.sleep(1)  # time for a stray delivery to reach the connector

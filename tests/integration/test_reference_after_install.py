@@ -47,13 +47,13 @@ def test_the_first_refresh_waits_for_the_keys_then_the_next_fills_the_tables(sta
     # GIVEN an environment whose new keys take a few seconds to build, and the connector installed into it
     stack.dataverse.limits.update({"key_build_seconds": BUILD_SECONDS})
     connection = stack.onboard("account-keys")
-    queue = bootstrap.reference_queue()
+    queue = bootstrap.worker().reference_queue()
     queue.clear_messages()
     # WHEN the refresh runs at once
     _deliver(refresh_message(connection.id))
     # THEN it wrote nothing, failed nothing, and put itself back on the queue for later
     assert _tax_rates(stack) == []
-    waiting = bootstrap.connections().require(connection.id).reference
+    waiting = bootstrap.worker().connections().require(connection.id).reference
     assert waiting.last_refresh_at is None and "still building the Xero id key" in waiting.last_error
     deferred = queue.peek_messages() or []
     assert deferred == []  # invisible for now: it comes back once the keys should be ready
@@ -63,12 +63,11 @@ def test_the_first_refresh_waits_for_the_keys_then_the_next_fills_the_tables(sta
     _deliver(refresh_message(connection.id))
     # THEN the tables are filled and the refresh recorded without an error
     assert len(_tax_rates(stack)) > 3
-    done = bootstrap.connections().require(connection.id).reference
+    done = bootstrap.worker().connections().require(connection.id).reference
     assert done.last_refresh_at is not None and done.last_error == ""
 
 
 def test_a_key_whose_build_failed_is_named_and_install_again_rebuilds_it(stack: LocalStack) -> None:
-    from shared.config import get_settings
     from shared.connections.dynamics_access import dataverse_client_for
     from shared.connections.install_service import install_into_dynamics
 
@@ -77,15 +76,15 @@ def test_a_key_whose_build_failed_is_named_and_install_again_rebuilds_it(stack: 
     connection = stack.onboard("account-failed-keys", "Demo Company (AU)", dynamics_env="contoso-sandbox")
     # WHEN the refresh runs, it fails and says what fixes it
     _deliver(refresh_message(connection.id))
-    failed = bootstrap.connections().require(connection.id).reference
+    failed = bootstrap.worker().connections().require(connection.id).reference
     assert "is Failed in Dynamics" in failed.last_error and "Install into Dynamics" in failed.last_error
     # WHEN the customer installs again (and the build succeeds this time)
     stack.dataverse.limits.update({"key_build_fails": False})
-    store, settings = bootstrap.connections(), get_settings()
-    client = dataverse_client_for(store.require(connection.id), store, settings, bootstrap.session())
+    store, settings = bootstrap.worker().connections(), bootstrap.worker().settings
+    client = dataverse_client_for(store.require(connection.id), store, settings, bootstrap.worker().session())
     outcome = install_into_dynamics(store, store.require(connection.id), client, settings)
     # THEN install asked Dynamics to rebuild each key, and the next refresh fills the tables
     assert sum("build the key" in change for change in outcome.changes) == 6
     _deliver(refresh_message(connection.id))
-    done = bootstrap.connections().require(connection.id).reference
+    done = bootstrap.worker().connections().require(connection.id).reference
     assert done.last_error == "" and done.last_refresh_at is not None

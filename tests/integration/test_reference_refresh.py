@@ -92,7 +92,7 @@ class World:
         self.deliver(refresh_message(connection.id))
 
     def connection(self, connection: Connection) -> Connection:
-        return bootstrap.connections().require(connection.id)
+        return bootstrap.worker().connections().require(connection.id)
 
 
 def assert_matches_xero(world: World, connection: Connection, kind: str) -> None:
@@ -128,7 +128,7 @@ def calm_xero(world: World) -> Iterator[None]:
 
 @pytest.fixture
 def empty_queue(world: World) -> Any:
-    queue = bootstrap.reference_queue()
+    queue = bootstrap.worker().reference_queue()
     queue.clear_messages()
     return queue
 
@@ -258,7 +258,7 @@ def test_a_rate_limited_organisation_is_deferred_and_holds_up_nobody(world: Worl
 
 def _spend_the_minute_limit(world: World, connection: Connection) -> None:
     """Other work of that organisation used up Xero's 60 calls a minute (not through this worker)."""
-    access_token, tenant_id = bootstrap.xero_tokens().access_token(connection.id)
+    access_token, tenant_id = bootstrap.worker().xero_tokens().access_token(connection.id)
     headers = {"Authorization": f"Bearer {access_token}", "xero-tenant-id": tenant_id}
     for _ in range(100):
         url = f"{world.stack.xero.url}/api.xro/2.0/Organisation"
@@ -268,7 +268,7 @@ def _spend_the_minute_limit(world: World, connection: Connection) -> None:
 
 
 def test_the_timer_enqueues_one_refresh_per_active_connection(world: World, empty_queue: Any) -> None:
-    store = bootstrap.connections()
+    store = bootstrap.worker().connections()
     create_connection(store, "account-draft", "Never finished", "trial", utc_now)
     gone = create_connection(store, "account-gone", "Disconnected", "trial", utc_now)
 

@@ -56,7 +56,7 @@ class World:
 
     def pushed(self, status: InvoiceStatus, name: str = "From Dynamics") -> tuple[str, dict[str, Any]]:
         """A Dynamics invoice pushed to Xero (as `status`): (Dynamics id, its row once written back)."""
-        store = bootstrap.connections()
+        store = bootstrap.worker().connections()
         store.update(self.connection.id, lambda c: setattr(c, "sync", _with(c.sync, invoice_status=status)))
         invoice = self.user.create_invoice(
             name,
@@ -165,7 +165,7 @@ def test_part_paid_then_paid_in_xero_reaches_dynamics(world: World) -> None:
 
 
 def test_paid_in_xero_closes_the_dynamics_invoice_when_the_connection_says_so(world: World) -> None:
-    store = bootstrap.connections()
+    store = bootstrap.worker().connections()
     store.update(world.connection.id, lambda c: setattr(c, "sync", _with(c.sync, close_paid_invoices=True)))
     try:
         invoice, row = world.pushed(InvoiceStatus.AUTHORISED, "Close me")
@@ -265,7 +265,7 @@ def _total_calls(world: World) -> tuple[int, int]:
 def _sweep(world: World) -> Any:
     from shared.xero_inbound.sweep import sweep_all
 
-    results = sweep_all(bootstrap.sweeper())
+    results = sweep_all(bootstrap.worker().sweeper())
     return next(r for r in results if r.connection_id == world.connection.id)
 
 

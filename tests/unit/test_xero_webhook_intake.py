@@ -11,8 +11,8 @@ from typing import Any
 import azure.functions as func
 import pytest
 
+from local.stack import forget_app, install_app
 from shared import bootstrap
-from shared.config import get_settings
 from shared.xero_inbound.intake import accept_xero_webhook
 from shared.xero_inbound.messages import MAX_IDS, BadMessage, XeroInvoicesMessage
 from shared.xero_inbound.signature import sign
@@ -54,10 +54,9 @@ class FakeQueue:
 def queue(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeQueue]:
     fake = FakeQueue()
     monkeypatch.setenv("XERO_WEBHOOK_KEY", KEY)
-    get_settings.cache_clear()
-    monkeypatch.setattr(bootstrap, "xero_events_queue", lambda: fake)
+    install_app(xero_events_queue=fake)
     yield fake
-    get_settings.cache_clear()
+    forget_app()
 
 
 def _post(body: bytes, signature: str | None) -> func.HttpResponse:

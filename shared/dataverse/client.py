@@ -1,4 +1,9 @@
-"""The Dataverse Web API (v9.2) for one environment: reads, conditional writes, upserts, $batch, WhoAmI.
+"""The Dataverse Web API for one environment: reads, conditional writes, upserts, $batch, WhoAmI.
+
+The version is per connection: 9.2 online; Dynamics 365 Customer Engagement (on-premises) serves 9.0 or 9.1
+only (the release it runs: Learn, "Dynamics 365 Customer Engagement Web API Versions"), which the on-premises
+connect reads from the server (shared/dataverse/onprem_server.py). Learn lists no operation the connector
+uses as added after 9.0; an operation a server lacks anyway is reported as such (`ServerLacksOperation`).
 
 Every failure becomes a shared.errors exception (client_errors.py). A 401 gets exactly one retry with a
 freshly refreshed token: a token can die before the expiry it announced (revoked sessions, a shortened
@@ -20,11 +25,15 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from shared.dataverse.batch import BatchRequest, BatchResponse, build_batch, parse_batch
-from shared.dataverse.client_errors import raise_for_answer, raise_for_status
+from shared.dataverse.client_errors import UnknownSegment, raise_for_answer, raise_for_status
 from shared.dataverse.tokens import TokenProvider
 from shared.errors import FatalError, NotFoundError, RetriableError
 
-API_PATH = "/api/data/v9.2/"
+API_VERSION = "9.2"
+API_PATH = f"/api/data/v{API_VERSION}/"
+_ANY_API_PATH = re.compile(r"/api/data/v9\.[0-9]/")
+# Web API functions and actions are PascalCase (WhoAmI, RetrieveUserPrivileges); entity sets are lower case.
+_OPERATION = re.compile(r"(?:^|/)(?:Microsoft\.Dynamics\.CRM\.)?([A-Z][A-Za-z]+)(?:\([^/]*\))?$")
 # Caps. An invoice with its lines, or a page of Dataverse's default 5,000 rows, is far below them; the
 # largest legitimate answers are metadata reads during install (a few MB).
 MAX_RESPONSE_BYTES = 32 * 1024 * 1024
@@ -48,12 +57,30 @@ class WhoAmI:
     organization_id: str
 
 
+class ServerLacksOperation(NotFoundError):
+    """The server answered that a Web API function or action the connector calls does not exist there."""
+
+    def __init__(self, operation: str, api_version: str) -> None:
+        super().__init__(
+            f"Your Dynamics server's Web API (version {api_version}) does not offer {operation}, which the "
+            "connector needs. Update Dynamics 365 Customer Engagement (on-premises) to 9.1 or later, then "
+            "connect again."
+        )
+        self.operation, self.api_version = operation, api_version
+
+
 class DataverseClient:
     def __init__(
-        self, org_url: str, token_provider: TokenProvider, session: requests.Session, timeout: float = 20.0
+        self,
+        org_url: str,
+        token_provider: TokenProvider,
+        session: requests.Session,
+        timeout: float = 20.0,
+        api_version: str = API_VERSION,
     ) -> None:
         self.org_url = org_url.rstrip("/")
-        self.api_base = f"{self.org_url}{API_PATH}"
+        self.api_version = api_version
+        self.api_base = f"{self.org_url}/api/data/v{api_version}/"
         self._token, self._session, self._timeout = token_provider, session, timeout
 
     def get(self, path_and_query: str, page_size: int | None = None) -> dict[str, Any]:
@@ -61,7 +88,7 @@ class DataverseClient:
         if page_size:
             headers["Prefer"] = f"{_BASE_HEADERS['Prefer']},odata.maxpagesize={page_size}"
         response = self._send("GET", path_and_query, headers=headers)
-        raise_for_status(response, f"read {_describe(path_and_query)}")
+        self._raise_for_status(response, path_and_query, f"read {_describe(path_and_query)}")
         return dict(response.json())
 
     def get_all(self, path_and_query: str, page_size: int | None = None) -> list[dict[str, Any]]:
@@ -102,7 +129,7 @@ class DataverseClient:
     def action(self, name: str, parameters: dict[str, Any]) -> None:
         """An unbound Web API action (e.g. ReactivateEntityKey) whose answer the caller does not need."""
         response = self._send("POST", name, json=parameters)
-        raise_for_status(response, f"run {name}")
+        self._raise_for_status(response, name, f"run {name}")
 
     def upsert_by_key(self, entity_set: str, key_values: dict[str, Any], values: dict[str, Any]) -> bool:
         """Create or update the row an alternate key names; True when it was created."""
@@ -141,6 +168,15 @@ class DataverseClient:
     def user_privileges(self, user_id: str) -> set[str]:
         body = self.get(f"systemusers({user_id})/{CRM}.RetrieveUserPrivileges")
         return {str(p["PrivilegeName"]) for p in body.get("RolePrivileges", [])}
+
+    def _raise_for_status(self, response: requests.Response, path: str, doing: str) -> None:
+        try:
+            raise_for_status(response, doing)
+        except UnknownSegment as unknown:
+            operation = _OPERATION.search(path.split("?", 1)[0])
+            if operation and unknown.segment.rsplit(".", 1)[-1].split("(", 1)[0] == operation.group(1):
+                raise ServerLacksOperation(operation.group(1), self.api_version) from None
+            raise
 
     def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         url = self._own(path) if "://" in path else f"{self.api_base}{path}"
@@ -220,5 +256,5 @@ def entity_id(entity_url: str) -> str:
 
 def _describe(path: str) -> str:
     """The table or definition a path is about, without ids or query values that might be sensitive."""
-    path = path.split(API_PATH, 1)[-1].split("?", 1)[0]
+    path = _ANY_API_PATH.split(path, 1)[-1].split("?", 1)[0]
     return re.sub(r"\([^)]*\)", "", path) or "the service document"

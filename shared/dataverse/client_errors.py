@@ -20,6 +20,10 @@ log = logging.getLogger(__name__)
 
 MAX_MESSAGE = 1000
 NOT_A_MEMBER = "0x80072560"  # "The user is not a member of the organization." (HTTP 403)
+# "Resource not found for the segment '{name}'." (HTTP 404): a path segment the service does not know, an
+# entity set or an operation (Learn, "Troubleshoot Dataverse Web API client errors").
+UNKNOWN_SEGMENT = "0x80060888"
+_SEGMENT = re.compile(r"segment '([^']+)'")
 # Learn, "Manage application users in the Power Platform admin center": where an administrator creates the
 # application user of an app, with a security role, environment by environment.
 APPLICATION_USERS_ADMIN = "https://admin.powerplatform.microsoft.com/environments"
@@ -58,6 +62,23 @@ class NoApplicationUser(ReconnectRequired):
         )
 
 
+class UnknownSegment(NotFoundError):
+    """Dataverse does not know a segment of the path (an entity set, function or action)."""
+
+    def __init__(self, message: str, segment: str) -> None:
+        super().__init__(message)
+        self.segment = segment
+
+
+class ServerRefused(FatalError):
+    """An answer without Dataverse's error body: the web server in front refused the request itself.
+
+    On-premises that is IIS: request filtering refuses a URL over 4,096 bytes, a query string over 2,048 or
+    a body over 30,000,000 bytes (its defaults) with a bare HTTP 404 — the substatus (404.14, 404.15,
+    413.1) goes to IIS's log only (Learn, IIS configuration reference, "Request Limits <requestLimits>").
+    Reading that 404 as "the row is gone" would lose a write, so it is never a NotFoundError."""
+
+
 def raise_for_status(response: requests.Response, doing: str) -> None:
     raise_for_answer(response.status_code, dict(response.headers), _json_or_none(response), doing)
 
@@ -83,6 +104,14 @@ def raise_for_answer(status: int, headers: dict[str, str], body: Any, doing: str
         raise NoApplicationUser()
     if status == 403:
         raise FatalError(f"Dynamics refused to {doing}: {message or 'missing privileges'}")
+    if status in (404, 413, 414, 431) and not _is_dataverse_error(body):
+        raise ServerRefused(
+            f"The Dynamics server refused to {doing} (HTTP {status}) without an answer from Dynamics "
+            "itself: a web server limit on the request's size (IIS request filtering), or a wrong address"
+        )
+    if status == 404 and _code(body) == UNKNOWN_SEGMENT:
+        found = _SEGMENT.search(message)
+        raise UnknownSegment(f"Dynamics could not {doing}: {message}", found.group(1) if found else "")
     if status == 404:
         raise NotFoundError(f"Dynamics could not {doing}: {message or 'not found'}")
     if status == 412:
@@ -106,6 +135,10 @@ def _our_missing_column(message: str) -> str:
     found = _UNKNOWN_PROPERTY.search(message)
     column = found.group(1) if found else ""
     return column if column.startswith(f"{schema.PREFIX}_") else ""
+
+
+def _is_dataverse_error(body: Any) -> bool:
+    return isinstance(body, dict) and isinstance(body.get("error"), dict)
 
 
 def _code(body: Any) -> str:

@@ -44,6 +44,7 @@ class EnvironmentState:
         self.unique_name = unique_name
         self.friendly_name = friendly_name
         self.business_unit_id = metadata_id("businessunit", organization_id)
+        self.product_version = "9.2.25044.00180"  # what RetrieveVersion answers (online's current release)
         self.lock = threading.RLock()
         # how long a new alternate key stays Pending, and whether its index build fails (sandbox limits)
         self.key_build_seconds, self.key_build_fails = 0.0, False

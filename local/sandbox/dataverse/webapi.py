@@ -51,23 +51,42 @@ class WebApi:
 
     def handle(self, request: Request, url_name: str, rest: str) -> Response:
         self.counter.add(request.method, API_PREFIX + path_template(rest), url_name)
-        env = self.state.get(url_name)
-        if env is None:
+        if self.state.get(url_name) is None:
             return error_response(errors.not_found_segment(url_name))
         principal = self.identity.authenticate(request.headers.get("Authorization"), self.env_url(url_name))
         if principal is None:
             return Response(status=401, headers={"WWW-Authenticate": self.identity.www_authenticate()})
+        return self.handle_as(request, url_name, rest, principal, f"{self.env_url(url_name)}{API_PREFIX}")
+
+    def handle_as(
+        self,
+        request: Request,
+        url_name: str,
+        rest: str,
+        principal: Principal,
+        api_url: str,
+        *,
+        throttled: bool = True,
+    ) -> Response:
+        """Serve a request whose token was already checked (by Entra ID's stand-in, or by AD FS's for the
+        on-premises organisation, which has no service protection limits: `throttled=False`)."""
+        env = self.state.get(url_name)
+        if env is None:
+            return error_response(errors.not_found_segment(url_name))
+        if not throttled:
+            self.counter.add(request.method, api_url.split(url_name, 1)[-1] + path_template(rest), url_name)
         if principal.app_only and not principal.user_id:  # the app has no application user here
             return error_response(errors.not_a_member())
         try:
-            remaining = self.throttle.check(principal.user_id)
+            remaining = self.throttle.check(principal.user_id) if throttled else 0
             self._faults_before()
-            response = self._serve(request, env, principal, rest)
+            response = self._serve(request, env, principal, rest, api_url, throttled)
         except errors.DataverseError as exc:
             return error_response(exc)
         if request.method in WRITES and self.faults.roll(self.faults.lost_rate):
             return drop_connection(request)
-        response.headers["x-ms-ratelimit-burst-remaining-xrm-requests"] = str(remaining)
+        if throttled:
+            response.headers["x-ms-ratelimit-burst-remaining-xrm-requests"] = str(remaining)
         return response
 
     def env_url(self, url_name: str) -> str:
@@ -82,7 +101,15 @@ class WebApi:
         if self.faults.roll(self.faults.slow_rate):
             time.sleep(self.faults.slow_seconds)
 
-    def _serve(self, request: Request, env: EnvironmentState, principal: Principal, rest: str) -> Response:
+    def _serve(
+        self,
+        request: Request,
+        env: EnvironmentState,
+        principal: Principal,
+        rest: str,
+        api_url: str,
+        throttled: bool = True,
+    ) -> Response:
         if principal.app_only:
             client = self.identity.directory.clients.get(principal.client_id)
             role = client.roles.get(env.url_name, "admin") if client else "admin"
@@ -96,9 +123,8 @@ class WebApi:
             limits.key_build_fails,
         )
         ctx = self.webhooks.context_for(principal.user_id, request.headers.get("x-ms-correlation-request-id"))
-        api_url = f"{self.env_url(env.url_name)}{API_PREFIX}"
         if rest == "$batch" and request.method == "POST":
-            charge = lambda: self.throttle.check(principal.user_id)  # noqa: E731 (each operation counts)
+            charge = lambda: self.throttle.check(principal.user_id) if throttled else 0  # noqa: E731
             return handle_batch(request, env, api_url, principal.user_id, ctx, self.webhooks, charge)
         api_request = ApiRequest(
             request.method,

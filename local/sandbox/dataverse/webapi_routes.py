@@ -19,6 +19,19 @@ def route(req: ApiRequest) -> ApiResponse:
     first = segments[0]
     if first.name in ("WhoAmI", f"{CRM}WhoAmI") and len(segments) == 1 and req.method == "GET":
         return _who_am_i(req)
+    if (
+        first.name in ("RetrieveVersion", f"{CRM}RetrieveVersion")
+        and len(segments) == 1
+        and req.method == "GET"
+    ):
+        # Learn, Web API reference "RetrieveVersion Function": the release the organisation runs
+        return ApiResponse(
+            200,
+            {
+                "@odata.context": f"{req.api_url}$metadata#{CRM}RetrieveVersionResponse",
+                "Version": req.env.product_version,
+            },
+        )
     if first.name in ("ReactivateEntityKey", f"{CRM}ReactivateEntityKey") and req.method == "POST":
         return metadata_api.reactivate_key(req)
     if first.name in ("EntityDefinitions", "GlobalOptionSetDefinitions", "RelationshipDefinitions"):

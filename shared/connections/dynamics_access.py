@@ -17,7 +17,10 @@ import requests
 from shared.config import Settings
 from shared.connections.lights import is_dynamics_connected
 from shared.dataverse.client import DataverseClient
+from shared.dataverse.onprem_auth import AdfsTokens, build_adfs_app
+from shared.dataverse.onprem_url import NotOnPremUrl, checked_adfs_url, checked_onprem_url
 from shared.dataverse.org_url import NotDataverseUrl, checked_org_url
+from shared.dataverse.public_host import customer_host_session
 from shared.dataverse.token_registry import TokenRegistry
 from shared.dataverse.tokens import TokenProvider
 from shared.errors import ReconnectRequired
@@ -44,12 +47,48 @@ def dataverse_client_for(
         raise ReconnectRequired("dynamics", dynamics.error.reason)
     if not is_dynamics_connected(dynamics):
         raise ReconnectRequired("dynamics", NOT_SIGNED_IN)
+    if dynamics.deployment == "onprem":
+        return _onprem_client(connection, store, settings)
     try:  # rows saved before addresses were checked, or anything else that put a foreign host there
         checked_org_url(dynamics.org_url, settings.dataverse_sandbox_origin)
     except NotDataverseUrl:
         raise ReconnectRequired("dynamics", NOT_DATAVERSE) from None
     provider = _guarded(_token_provider(connection, store, settings, session, registry), store, connection.id)
     return DataverseClient(dynamics.org_url, provider, session, settings.http_timeout_seconds)
+
+
+def _onprem_client(connection: Connection, store: ConnectionStore, settings: Settings) -> DataverseClient:
+    """The same client on the organisation's own server: tokens from its AD FS, the Web API version it
+    serves, and a session that reaches public addresses only, checked on every connection (issue 16's rule
+    for customer-chosen hosts; shared/dataverse/public_host.py)."""
+    dynamics = connection.dynamics
+    try:
+        checked_onprem_url(dynamics.org_url)
+        checked_adfs_url(dynamics.adfs_authority)
+    except NotOnPremUrl:
+        raise ReconnectRequired("dynamics", NOT_DATAVERSE) from None
+    session = customer_host_session(settings)
+    home = home_account_id(dynamics.msal_cache) if dynamics.auth_mode == "delegated" else ""
+    tokens = AdfsTokens(
+        lambda cache: build_adfs_app(
+            dynamics.adfs_authority,
+            dynamics.app_client_id,
+            dynamics.app_client_secret,
+            session,
+            settings.http_timeout_seconds,
+            cache,
+        ),
+        dynamics.onprem_resource,
+        cache_blob=dynamics.msal_cache if home else "",
+        home_account_id=home,
+        app_only=not home,
+        on_cache_changed=lambda blob: _save_cache(store, connection.id, home, blob),
+    )
+    provider = _guarded(tokens, store, connection.id)
+    version = dynamics.api_version or "9.0"
+    return DataverseClient(
+        dynamics.org_url, provider, session, settings.http_timeout_seconds, api_version=version
+    )
 
 
 def mark_reconnect_required(store: ConnectionStore, connection_id: str, reason: str) -> Connection:

@@ -64,7 +64,7 @@ class DynamicsConnect:
         get_for_account(self._connections, account_id, connection_id)
         flow = begin_sign_in(self._settings, self._session, redirect_uri, state=secrets.token_urlsafe(16))
         state = self._flows.create(CONSENT, account_id, connection_id, {}, {"flow": flow})
-        return _with_state(str(flow["auth_uri"]), state)
+        return with_state(str(flow["auth_uri"]), state)
 
     def complete(self, account_id: str, params: Mapping[str, str]) -> ConnectResult:
         """Handle Microsoft's redirect back (its query parameters)."""
@@ -80,6 +80,11 @@ class DynamicsConnect:
         record, secret = opened
         if not self._owns(account_id, record.connection_id):
             return ConnectFailed(CONNECTION_GONE, retry_possible=False)
+        if "onprem" in secret:  # AD FS sent the browser back: an on-premises sign-in (onprem_connect.py)
+            from shared.connections.onprem_connect import OnPremConnect
+
+            onprem = OnPremConnect(self._connections, self._flows, self._settings)
+            return onprem.complete(account_id, record.connection_id, secret, params, record.state)
         flow = {**secret["flow"], "state": record.state}
         try:
             signed_in = complete_sign_in(self._settings, self._session, flow, dict(params))
@@ -153,7 +158,7 @@ def moved_to(current: DynamicsSide, org_url: str) -> DynamicsSide:
     )
 
 
-def _with_state(auth_uri: str, state: str) -> str:
+def with_state(auth_uri: str, state: str) -> str:
     parts = urlsplit(auth_uri)
     query = [(k, state if k == "state" else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
     return urlunsplit(parts._replace(query=urlencode(query)))

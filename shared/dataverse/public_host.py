@@ -23,6 +23,8 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
+from shared import __version__
+from shared.config import Settings
 from shared.errors import FatalError
 
 Resolver = Callable[[str, int], list[str]]
@@ -73,14 +75,16 @@ def is_public(address: str) -> bool:
     return ip.is_global and not ip.is_multicast and ip not in _NEVER
 
 
-def public_address(host: str, port: int, resolver: Resolver = resolve) -> str:
+def public_address(
+    host: str, port: int, resolver: Resolver = resolve, allowed: Callable[[str], bool] = is_public
+) -> str:
     """The address to connect to: the first one DNS gave, provided every one it gave is public (a name
     with one private answer among public ones is refused: the next lookup may prefer that one)."""
     addresses = resolver(host, port)
     if not addresses:
         raise HostNotFound(host)
     for address in addresses:
-        if not is_public(address):
+        if not allowed(address):
             raise PrivateAddress(host, address)
     return addresses[0]
 
@@ -88,10 +92,17 @@ def public_address(host: str, port: int, resolver: Resolver = resolve) -> str:
 class PublicOnlyAdapter(HTTPAdapter):
     """requests' adapter, checking and pinning the address of every new connection it opens."""
 
-    def __init__(self, exempt_origin: str = "", resolver: Resolver = resolve, pool_size: int = 10) -> None:
+    def __init__(
+        self,
+        exempt_origin: str = "",
+        resolver: Resolver = resolve,
+        pool_size: int = 10,
+        allowed: Callable[[str], bool] = is_public,
+    ) -> None:
+        """`allowed` is for tests that must show the pinning itself against a local server."""
         super().__init__(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
         self._exempt = _origin_key(exempt_origin) if exempt_origin else None
-        self._resolver = resolver
+        self._resolver, self._allowed = resolver, allowed
 
     def build_connection_pool_key_attributes(  # type: ignore[override]
         self, request: requests.PreparedRequest, verify: Any, cert: Any = None
@@ -103,7 +114,7 @@ class PublicOnlyAdapter(HTTPAdapter):
         port = int(host_params.get("port") or (443 if scheme == "https" else 80))
         if self._exempt == (scheme, host.lower(), port):
             return host_params, pool_kwargs
-        address = public_address(host, port, self._resolver)
+        address = public_address(host, port, self._resolver, self._allowed)
         if address != host:
             host_params = {**host_params, "host": address}
             if scheme == "https":  # TLS still speaks to, and checks the certificate of, the name
@@ -129,6 +140,22 @@ def public_only_session(
     session.mount("https://", PublicOnlyAdapter(exempt_origin, resolver))
     session.mount("http://", _RefuseAdapter())
     return session
+
+
+_SESSIONS: dict[tuple[str, str], requests.Session] = {}
+
+
+def customer_host_session(settings: Settings) -> requests.Session:
+    """One public-only session per worker process and settings (its pool keeps connections to the pinned
+    addresses); the sandbox origin is exempt only where DEV_DATAVERSE_SANDBOX_ORIGIN is set (never Azure)."""
+    key = (settings.tls_ca_bundle, settings.dataverse_sandbox_origin)
+    if key not in _SESSIONS:
+        _SESSIONS[key] = public_only_session(
+            settings.tls_ca_bundle or True,
+            settings.dataverse_sandbox_origin,
+            headers={"User-Agent": f"dynamics-xero-connector/{__version__}"},
+        )
+    return _SESSIONS[key]
 
 
 class _RefuseAdapter(HTTPAdapter):

@@ -14,6 +14,7 @@ from shared.store.sync_settings import SyncSettings
 
 ConnectionStatus = Literal["draft", "active", "disconnected"]
 AuthMode = Literal["delegated", "app"]
+Deployment = Literal["online", "onprem"]
 
 
 def secret() -> Any:
@@ -69,6 +70,12 @@ class DynamicsSide:
     previous_webhook_key_id: str = ""
     previous_webhook_key_until: datetime | None = None
     privileges_missing: list[str] = field(default_factory=list)
+    # Dynamics 365 Customer Engagement (on-premises) 9.x behind AD FS (shared/dataverse/onprem_*.py): the
+    # connection's own AD FS application (app_client_id / app_client_secret) signs in, delegated or app-only
+    deployment: Deployment = "online"
+    adfs_authority: str = ""  # https://adfs.contoso.com/adfs
+    onprem_resource: str = ""  # the relying party identifier tokens are asked for
+    api_version: str = ""  # Web API version the server serves ("": online's 9.2)
 
 
 @dataclass

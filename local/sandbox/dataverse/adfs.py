@@ -116,7 +116,9 @@ class AdfsService:
         except AdfsError as refused:
             return _redirect_error(redirect_uri, values.get("state"), refused)
         if values.get("response_type") != "code":
-            unsupported = AdfsError("unsupported_response_type", "MSIS9226: only the code flow is served here.")
+            unsupported = AdfsError(
+                "unsupported_response_type", "MSIS9226: only the code flow is served here."
+            )
             return _redirect_error(redirect_uri, values.get("state"), unsupported)
         if request.method == "GET":
             return _sign_in_page(request.url, dict(values.items()), "")

@@ -204,6 +204,9 @@ class DataverseSandbox:
             adfs_response = self.adfs.handle(request)
             if adfs_response is not None:
                 return adfs_response
+        own_discovery = self.onprem.discovery(request)
+        if own_discovery is not None:
+            return own_discovery
         if path.startswith(f"/{onprem.ORG}/") or path == f"/{onprem.ORG}":
             self.state.environments[onprem.ORG].product_version = self.onprem.version()
             return self.onprem.handle(request, onprem.ORG, path[len(onprem.ORG) + 2 :])

@@ -87,8 +87,8 @@ class ControlApi:
             raise KeyError(f"no user {upn}")
         result = {}
         for name, env in self.state.environments.items():
-            if body.get("environment") not in (None, name):
-                continue
+            if body.get("environment") not in (None, name) or name not in user["systemuserids"]:
+                continue  # (an Entra ID user has no account in the on-premises organisation)
             user_id = user["systemuserids"][name]
             with env.lock:
                 held = privileges_of(env, user_id)

@@ -34,7 +34,7 @@ from werkzeug.wrappers import Request, Response
 from . import errors
 from .adfs import AdfsService
 from .identity_directory import Principal, stable_id
-from .webapi import WebApi, error_response
+from .webapi import WebApi, error_response, path_template
 
 ORG = "fabrikam"
 FRIENDLY_NAME = "Fabrikam (on-premises)"
@@ -73,6 +73,7 @@ class OnPremServer:
         return {self.org_url().lower()}
 
     def handle(self, request: Request, org: str, rest: str) -> Response:
+        self.webapi.counter.add(request.method, "/" + path_template(rest), org)  # even if refused below
         limit = _over_iis_limits(request)
         if limit is not None:
             return limit
@@ -89,9 +90,6 @@ class OnPremServer:
             user is None,
             client_id,
         )
-        discovery = _DISCOVERY.match(rest)
-        if discovery is not None:
-            return self._instances(org, discovery.group("key"))
         api = _API.match(rest)
         if (
             api is None
@@ -104,6 +102,17 @@ class OnPremServer:
             return error_response(errors.not_found_segment(lacked))
         api_url = f"{self.org_url(org)}/api/data/v{api.group('version')}/"
         return self.webapi.handle_as(request, org, api.group("rest"), principal, api_url)
+
+    def discovery(self, request: Request) -> Response | None:
+        """The deployment's own discovery service, `{server}/api/discovery/v9.x/Instances`; None for paths
+        that are not its. Any token of the server's organisations is accepted (unverified)."""
+        found = _DISCOVERY.match(request.path.lstrip("/"))
+        if found is None:
+            return None
+        self.webapi.counter.add(request.method, request.path, "")
+        if self.adfs.authenticate(request.headers.get("Authorization"), self.org_url(ORG)) is None:
+            return Response(status=401, headers={"WWW-Authenticate": self._challenge(ORG)})
+        return self._instances(ORG, found.group("key"))
 
     def version(self) -> str:
         return VERSIONS[self.settings.max_version]
@@ -125,7 +134,7 @@ class OnPremServer:
             "Url": self.org_url(org),
             "ApiUrl": self.org_url(org),
         }
-        if key is not None and key.strip("'") not in (row["Id"], f"UniqueName='{org}'".strip("'"), org):
+        if key is not None and key not in (row["Id"], f"UniqueName='{org}'"):
             return error_response(errors.not_found_segment(key))
         return Response(
             json.dumps({"value": [row]} if key is None else row), 200, mimetype="application/json"

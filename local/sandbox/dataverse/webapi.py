@@ -73,8 +73,6 @@ class WebApi:
         env = self.state.get(url_name)
         if env is None:
             return error_response(errors.not_found_segment(url_name))
-        if not throttled:
-            self.counter.add(request.method, api_url.split(url_name, 1)[-1] + path_template(rest), url_name)
         if principal.app_only and not principal.user_id:  # the app has no application user here
             return error_response(errors.not_a_member())
         try:

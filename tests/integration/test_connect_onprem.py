@@ -1,0 +1,184 @@
+"""Connecting Dynamics 365 on-premises (9.x behind AD FS) against the sandbox's Fabrikam organisation and
+its AD FS stand-in (issue 18): the sign-in through AD FS, the Web API version the server serves, the
+background client on the same code path, and each failure in words — DNS, certificate, a private address,
+AD FS refusing the redirect URI, a 9.0 server lacking a call. Real HTTP to the sandbox, real MSAL."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from html import unescape
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+import requests
+
+from shared.connections.dynamics_access import dataverse_client_for
+from shared.connections.onprem_connect import OnPremConnect
+from shared.connections.pick_state import FlowStates
+from shared.connections.results import Connected, ConnectFailed
+from shared.connections.sync_form import ValidationFailed
+from shared.crypto import KeyRing
+from shared.dataverse.public_host import PrivateAddress
+from tests.integration.connection_helpers import DYNAMICS_REDIRECT, World, browser_session
+
+CLIENT_ID, SECRET = "5f0e4a51-7b0e-4d8e-9d6a-fabrikam0001", "adfs-generated-secret"
+ADMIN, PASSWORD = "admin@fabrikam.example", "Fabrikam-Sandbox-1"
+
+
+def _onprem(world: World) -> OnPremConnect:
+    keys = KeyRing.from_setting(world.settings.token_encryption_keys)
+    return OnPremConnect(world.store, FlowStates(world.states, keys, "dynamics"), world.settings)
+
+
+def _form(world: World, **changes: str) -> dict[str, str]:
+    form = {"org_url": world.dataverse.onprem.org_url(), "client_id": CLIENT_ID, "client_secret": SECRET}
+    return {**form, **changes}
+
+
+def _register(world: World, redirect_uri: str = DYNAMICS_REDIRECT) -> None:
+    """What the customer's AD FS administrator does with the values the portal shows."""
+    world.dataverse.register_adfs_client(CLIENT_ID, SECRET, [redirect_uri])
+
+
+def _adfs_sign_in(world: World, authorize_url: str) -> dict[str, str]:
+    """AD FS's forms sign-in page, filled in; the query AD FS sends the browser back with."""
+    browser = browser_session(world.dataverse.ca_path)
+    page = browser.get(authorize_url, timeout=10)
+    assert page.status_code == 200, page.text
+    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text))
+    action = unescape(re.search(r'<form method="post" action="([^"]+)"', page.text).group(1))  # type: ignore[union-attr]
+    answer = browser.post(
+        action,
+        data={**{k: unescape(v) for k, v in hidden.items()}, "UserName": ADMIN, "Password": PASSWORD},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert answer.status_code == 302 and answer.headers["Location"].startswith(DYNAMICS_REDIRECT), answer.text
+    return dict(parse_qsl(urlsplit(answer.headers["Location"]).query))
+
+
+def _sign_in(world: World, connection_id: str) -> Connected | ConnectFailed:
+    authorize_url = _onprem(world).begin("acct-a", connection_id, _form(world), DYNAMICS_REDIRECT)
+    assert isinstance(authorize_url, str)
+    return world.dynamics.complete("acct-a", _adfs_sign_in(world, authorize_url))  # type: ignore[return-value]
+
+
+def _requests(world: World, path: str) -> int:
+    return sum(r["count"] for r in world.dataverse.counter.as_list() if path in r["path"])
+
+
+def test_sign_in_through_adfs_connects_the_organisation_on_its_web_api_version(world: World) -> None:
+    _register(world)
+    connection = world.new_connection()
+    world.dataverse.counter.reset()
+
+    assert _sign_in(world, connection.id) == Connected("Fabrikam (on-premises)")
+
+    dynamics = world.reload(connection).dynamics
+    assert (dynamics.deployment, dynamics.api_version, dynamics.auth_mode) == ("onprem", "9.1", "delegated")
+    assert dynamics.org_url == world.dataverse.onprem.org_url()
+    assert dynamics.adfs_authority == f"{world.dataverse.url}/adfs"
+    assert dynamics.privileges_missing == []
+    # the background path: same client, AD FS tokens from the saved sign-in, Web API 9.1
+    client = dataverse_client_for(world.reload(connection), world.store, world.settings, world.session)
+    assert client.api_base.endswith("/fabrikam/api/data/v9.1/")
+    assert client.whoami().organization_id == dynamics.organisation_id
+    assert client.get("accounts?$select=name&$top=1")["value"]  # a long-used business
+    assert _requests(world, "/api/discovery/v2.0/Instances") == 0  # no Global Discovery on-premises
+
+
+def test_app_only_with_client_credentials_needs_no_browser(world: World) -> None:
+    _register(world)
+    connection = world.new_connection()
+    result = _onprem(world).begin("acct-a", connection.id, _form(world, mode="app"), DYNAMICS_REDIRECT)
+    assert result == Connected("Fabrikam (on-premises)")
+    client = dataverse_client_for(world.reload(connection), world.store, world.settings, world.session)
+    assert world.reload(connection).dynamics.auth_mode == "app"
+    assert client.whoami().user_id
+
+
+def test_a_9_0_server_is_used_on_9_0_and_a_call_it_lacks_is_named(world: World) -> None:
+    _register(world)
+    requests.post(
+        f"{world.dataverse.url}/_sandbox/onprem",
+        json={"max_version": "9.0"},
+        verify=str(world.dataverse.ca_path),
+    ).raise_for_status()
+    connection = world.new_connection()
+    assert isinstance(_sign_in(world, connection.id), Connected)
+    assert world.reload(connection).dynamics.api_version == "9.0"
+
+    world.dataverse.onprem.settings.update({"lacking": ["RetrieveUserPrivileges"]})
+    result = _sign_in(world, world.new_connection().id)
+    assert isinstance(result, ConnectFailed)
+    assert result.message.startswith(
+        "Your Dynamics server's Web API (version 9.0) does not offer RetrieveUserPrivileges, which the "
+        "connector needs."
+    )
+
+
+def test_adfs_refusing_the_redirect_uri_is_said_with_the_uri_to_register(world: World) -> None:
+    _register(world, redirect_uri="https://connector.example/wrong/callback")
+    with pytest.raises(ValidationFailed) as refused:
+        _onprem(world).begin("acct-a", world.new_connection().id, _form(world), DYNAMICS_REDIRECT)
+    assert refused.value.field_errors["client_id"] == (
+        "AD FS refused the connector's redirect URI. In AD FS Management → Application Groups → the "
+        f"connector's server application, the redirect URI must be exactly {DYNAMICS_REDIRECT}"
+    )
+
+
+def test_an_unknown_host_is_a_dns_failure_in_words(world: World) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        _onprem(world).begin(
+            "acct-a", world.new_connection().id, _form(world, org_url="https://crm.fabrikam.invalid/"), ""
+        )
+    assert refused.value.field_errors["org_url"].startswith(
+        "Azure cannot find crm.fabrikam.invalid: DNS has no address for it."
+    )
+
+
+def test_a_certificate_from_a_private_ca_is_a_tls_failure_in_words(world: World) -> None:
+    public_cas_only = dataclasses.replace(world.settings, tls_ca_bundle="")  # as in Azure: certifi's CAs
+    world.settings = public_cas_only
+    host = urlsplit(world.dataverse.url).netloc
+    with pytest.raises(ValidationFailed) as refused:
+        _onprem(world).begin("acct-a", world.new_connection().id, _form(world), DYNAMICS_REDIRECT)
+    assert refused.value.field_errors["org_url"].startswith(
+        f"{host} answered, but its certificate is not trusted."
+    )
+
+
+def test_an_address_resolving_to_a_private_address_is_refused_before_any_request(world: World) -> None:
+    """The attack: a name whose DNS answers loopback (here `localhost`, standing for any private or
+    metadata address) to make our servers call inside their own network."""
+    port = urlsplit(world.dataverse.url).port
+    world.dataverse.counter.reset()
+    with pytest.raises(ValidationFailed) as refused:
+        _onprem(world).begin(
+            "acct-a",
+            world.new_connection().id,
+            _form(world, org_url=f"https://localhost:{port}/fabrikam"),
+            "",
+        )
+    assert re.match(
+        r"^localhost resolves to (127\.0\.0\.1|::1), which is not a public internet address",
+        refused.value.field_errors["org_url"],
+    )
+    assert world.dataverse.counter.as_list() == []  # nothing reached the server
+
+
+def test_the_address_is_checked_again_on_every_connection_after_connecting(world: World) -> None:
+    """DNS changed after connecting (rebinding): the background client refuses before sending a token."""
+    _register(world)
+    connection = world.new_connection()
+    assert isinstance(_sign_in(world, connection.id), Connected)
+    port = urlsplit(world.dataverse.url).port
+    world.store.update(
+        connection.id, lambda c: setattr(c.dynamics, "org_url", f"https://localhost:{port}/fabrikam")
+    )
+    world.dataverse.counter.reset()
+    client = dataverse_client_for(world.reload(connection), world.store, world.settings, world.session)
+    with pytest.raises(PrivateAddress):
+        client.whoami()
+    assert [r for r in world.dataverse.counter.as_list() if r["organisation"] == "fabrikam"] == []

@@ -19,7 +19,7 @@ from shared.config import Settings
 from shared.connections.connections import create_connection
 from shared.connections.dynamics_app_only import use_app_credentials
 from shared.connections.dynamics_connect import DynamicsConnect
-from shared.connections.results import Connected, ConnectFailed
+from shared.connections.results import Connected, ConnectFailed, NeedsChoice
 from shared.connections.xero_connect import XeroConnect
 from shared.crypto import KeyRing, generate_key
 from shared.http import make_session
@@ -187,3 +187,11 @@ def _attribute(html: str, pattern: str) -> str:
     match = re.search(pattern, html)
     assert match, f"{pattern} not in the page"
     return unescape(match.group(1))
+
+
+def connect_dynamics(world: World, connection_id: str, upn: str = ADMIN, account: str = "acct-a") -> None:
+    query = microsoft_sign_in(world, world.dynamics.begin(account, connection_id, DYNAMICS_REDIRECT), upn)
+    pick = world.dynamics.complete(account, query)
+    assert isinstance(pick, NeedsChoice)
+    production = next(c for c in pick.choices if c.name == PRODUCTION)
+    assert world.dynamics.choose(account, pick.pick_token, production.id) == Connected(PRODUCTION)

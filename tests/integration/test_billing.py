@@ -20,7 +20,7 @@ from shared.billing.setup import ensure_plans
 from shared.store.accounts import AccountStore
 from shared.store.models import Account, utc_now
 from tests.integration.billing_stack import WEBHOOK_SECRET, BillingWorld, billing_world
-from tests.integration.test_portal_accounts import Visitor
+from tests.support.portal_visitor import Visitor
 
 GOOD, FAILING = "4242424242424242", "4000000000000341"
 

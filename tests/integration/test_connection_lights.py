@@ -30,14 +30,13 @@ from shared.errors import NotFoundError
 from shared.store.sync_settings import InvoiceStatus, Numbering, TaxMode
 from shared.store.webhook_keys import connection_id_from_key
 from tests.integration.connection_helpers import (
-    ADMIN,
     DYNAMICS_REDIRECT,
     LIMITED,
     NZ,
     PRODUCTION,
     XERO_REDIRECT,
     World,
-    microsoft_sign_in,
+    connect_dynamics,
     xero_consent,
 )
 
@@ -45,14 +44,6 @@ from tests.integration.connection_helpers import (
 def _connect_xero(world: World, connection_id: str, account: str = "acct-a") -> None:
     query = xero_consent(world, world.xero.begin(account, connection_id, XERO_REDIRECT), [NZ])
     assert world.xero.complete(account, query) == Connected(NZ)
-
-
-def _connect_dynamics(world: World, connection_id: str, upn: str = ADMIN, account: str = "acct-a") -> None:
-    query = microsoft_sign_in(world, world.dynamics.begin(account, connection_id, DYNAMICS_REDIRECT), upn)
-    pick = world.dynamics.complete(account, query)
-    assert isinstance(pick, NeedsChoice)
-    production = next(c for c in pick.choices if c.name == PRODUCTION)
-    assert world.dynamics.choose(account, pick.pick_token, production.id) == Connected(PRODUCTION)
 
 
 def _install(world: World, connection_id: str, account: str = "acct-a", rotate: bool = False) -> Any:
@@ -76,7 +67,7 @@ def test_onboarding_turns_both_lights_green_and_activates(world: World) -> None:
     assert early.value.missing == ["Connect to Xero", "Connect to Dynamics"]
     # WHEN both sides are connected, Dynamics asks for the install
     _connect_xero(world, connection.id)
-    _connect_dynamics(world, connection.id)
+    connect_dynamics(world, connection.id)
     xero, dynamics = lights(world.reload(connection), now)
     assert xero.green and NZ in xero.label
     assert (dynamics.green, dynamics.action) == (False, INSTALL_DYNAMICS)
@@ -98,7 +89,7 @@ def test_onboarding_turns_both_lights_green_and_activates(world: World) -> None:
 
 def test_installing_twice_changes_nothing_the_second_time(world: World) -> None:
     connection = world.new_connection()
-    _connect_dynamics(world, connection.id)
+    connect_dynamics(world, connection.id)
     assert _install(world, connection.id).changes
     key, row = _registered_key(world), world.reload(connection)
     # WHEN installed again
@@ -120,7 +111,7 @@ def test_a_limited_user_is_told_which_privileges_are_missing(world: World) -> No
     # GIVEN a connection signed in to Dynamics as a user without the admin role
     connection = world.new_connection()
     _connect_xero(world, connection.id)
-    _connect_dynamics(world, connection.id, upn=LIMITED)
+    connect_dynamics(world, connection.id, upn=LIMITED)
     # WHEN they install
     outcome = _install(world, connection.id)
     # THEN nothing was installed and the outcome names what is missing, in words
@@ -144,7 +135,7 @@ def test_one_account_cannot_read_or_change_another_accounts_connection(world: Wo
     # GIVEN account A's fully connected connection
     connection = world.new_connection("acct-a")
     _connect_xero(world, connection.id)
-    _connect_dynamics(world, connection.id)
+    connect_dynamics(world, connection.id)
     before = world.reload(connection)
     missing_id = "00000000-0000-4000-8000-000000000000"
 
@@ -268,7 +259,7 @@ def test_no_secret_or_business_data_is_stored_in_plaintext(world: World, storage
     # GIVEN a full onboarding, an app-only connection, and a Xero choice left pending (tokens in OAuth state)
     main = world.new_connection()
     _connect_xero(world, main.id)
-    _connect_dynamics(world, main.id)
+    connect_dynamics(world, main.id)
     _install(world, main.id)
     app_only = world.new_connection(name="App only")
     org_url = world.dataverse.env_url("contoso")
@@ -312,7 +303,7 @@ def test_install_proposes_the_dynamics_users_time_zone_until_the_customer_choose
     # GIVEN a new connection (its zone is UTC) and an administrator whose Dynamics settings say Auckland
     connection = world.new_connection()
     assert connection.sync.time_zone == "UTC"
-    _connect_dynamics(world, connection.id)
+    connect_dynamics(world, connection.id)
     # WHEN installed
     outcome = _install(world, connection.id)
     # THEN invoice dates follow Auckland, and the page says so
@@ -328,12 +319,12 @@ def test_install_proposes_the_dynamics_users_time_zone_until_the_customer_choose
 def test_a_second_connection_in_the_same_environment_cannot_take_the_first_ones_webhook(world: World) -> None:
     # issue 16 (endpoint takeover): another account connects to the same Dynamics environment and installs
     victim = world.new_connection("acct-a", "Victim")
-    _connect_dynamics(world, victim.id)
+    connect_dynamics(world, victim.id)
     _install(world, victim.id)
     (before,) = world.dataverse.state.rows("contoso", "serviceendpoints")
     victim_key = str(before["authvalue"])
     attacker = world.new_connection("acct-b", "Attacker")
-    _connect_dynamics(world, attacker.id, account="acct-b")
+    connect_dynamics(world, attacker.id, account="acct-b")
     outcome = _install(world, attacker.id, account="acct-b")
     again = _install(world, attacker.id, account="acct-b", rotate=True)  # and rotates its own key
     # THEN the victim's webhook is untouched: its key, its URL, its name; the attacker got one of its own

@@ -16,8 +16,7 @@ from shared.dataverse.client import DataverseClient
 from shared.dataverse.tokens import AppOnlyTokens, DelegatedTokens
 from shared.errors import ConcurrencyError, FatalError, NotFoundError, ReconnectRequired, RetriableError
 from shared.http import make_session
-
-from .test_dataverse_auth import LIMITED, settings_for, signed_in
+from tests.support.dataverse_sign_in import LIMITED, settings_for, signed_in
 
 
 @pytest.fixture(scope="module")

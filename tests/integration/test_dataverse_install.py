@@ -26,8 +26,7 @@ from shared.dataverse.privileges import check_privileges
 from shared.dataverse.tokens import AppOnlyTokens, DelegatedTokens
 from shared.dataverse.uninstall import OTHERS_REMAIN, uninstall
 from shared.http import make_session
-
-from .test_dataverse_auth import ADMIN, LIMITED, settings_for, signed_in
+from tests.support.dataverse_sign_in import ADMIN, LIMITED, settings_for, signed_in
 
 KEY, NEW_KEY = "first-webhook-key-0123456789", "rotated-webhook-key-9876543210"
 

@@ -22,9 +22,7 @@ from shared.store.accounts import AccountStore
 from shared.store.models import utc_now
 from shared.web import sessions
 from tests.browser.portal_stack import SESSION_SECRET, Portal, running_portal
-from tests.integration.form_client import FormClient
-
-GOOD_PASSWORD = "correct horse 42 battery"
+from tests.support.portal_visitor import GOOD_PASSWORD, Visitor, link_token
 
 
 @pytest.fixture(scope="module")
@@ -33,41 +31,8 @@ def portal(azurite: Azurite, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         yield running
 
 
-class Visitor(FormClient):
-    """A browser without JavaScript on the portal (cookies, CSRF tokens: FormClient)."""
-
-    def __init__(self, portal: Portal) -> None:
-        super().__init__(portal.url)
-        self.portal = portal
-
-    def cookie(self) -> str:
-        return self.http.cookies.get(sessions.COOKIE_NAME) or ""
-
-    def session(self) -> sessions.Session | None:
-        return sessions.decode(self.cookie(), SESSION_SECRET, utc_now())
-
-    def register(self, email: str, company: str = "Kiwi Ltd") -> requests.Response:
-        """The page after registering: the form's answer redirects there (redirect after POST)."""
-        self.get("/signup")
-        sent = self.post("/signup", {"name": "Ana", "company": company, "email": email, "terms": "accepted"})
-        if sent.status_code != 303:
-            return sent
-        assert sent.headers["Location"] == "/signup/sent"
-        return self.get(sent.headers["Location"])
-
-    def register_and_set_password(self, email: str, password: str = GOOD_PASSWORD) -> requests.Response:
-        assert self.register(email).status_code == 200
-        link = self.portal.link_in_last_email_to(email)
-        assert self.get(link).status_code == 200
-        return self.post("/verify", {"token": _token(link), "password": password, "confirm": password})
-
-
-def _token(link: str) -> str:
-    return link.split("token=", 1)[1]
-
-
 def _passwords(link: str, password: str = GOOD_PASSWORD) -> dict[str, str]:
-    return {"token": _token(link), "password": password, "confirm": password}
+    return {"token": link_token(link), "password": password, "confirm": password}
 
 
 def _email() -> str:
@@ -170,7 +135,9 @@ def test_different_confirmation_is_refused(portal: Portal) -> None:
     link = portal.link_in_last_email_to(email)
     visitor.get(link)
 
-    answer = visitor.post("/verify", {"token": _token(link), "password": GOOD_PASSWORD, "confirm": "other"})
+    answer = visitor.post(
+        "/verify", {"token": link_token(link), "password": GOOD_PASSWORD, "confirm": "other"}
+    )
 
     assert answer.status_code == 400 and "The two passwords are not the same" in answer.text
 
@@ -301,7 +268,7 @@ def test_forgotten_password_reset_signs_out_every_other_session(portal: Portal) 
     forgetful.get(link)
     new_password = "a brand new Password 7"
     reset = forgetful.post(
-        "/reset", {"token": _token(link), "password": new_password, "confirm": new_password}
+        "/reset", {"token": link_token(link), "password": new_password, "confirm": new_password}
     )
     assert reset.status_code == 303 and reset.headers["Location"] == "/connections"
     assert forgetful.get("/").headers.get("Location") == "/connections"

@@ -22,7 +22,7 @@ from shared.store.sync_settings import InvoiceStatus
 from shared.sync.item_catalog import ItemCatalog
 from shared.xero.accounting import ZERO_ID, XeroAccounting
 from tests.integration.sandbox_dataverse.helpers import session_for
-from tests.integration.test_push_end_to_end import FAST_HOST, World
+from tests.support.world import FAST_HOST, World
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from shared.crypto import generate_key
 from shared.store.connections import ConnectionStore
 from shared.store.models import utc_now
 from shared.store.webhook_keys import WebhookKeyConfigError, WebhookKeyRing, connection_webhook_key
-from tests.integration.connection_helpers import World
+from tests.integration.connection_helpers import World, connect_dynamics
 
 OLD_RING = "w1:first-webhook-key-secret-0123456789abcdef"
 NEW_RING = "w2:second-webhook-key-secret-0123456789abcde," + OLD_RING
@@ -105,10 +105,8 @@ def _registered_key(world: World) -> str:
 
 
 def test_rotate_webhook_key_gives_dynamics_a_new_key_and_the_old_one_expires(world: World) -> None:
-    from tests.integration.test_connection_lights import _connect_dynamics
-
     connection = world.new_connection()
-    _connect_dynamics(world, connection.id)
+    connect_dynamics(world, connection.id)
     _install(world, connection.id)
     old_key = _registered_key(world)
     # WHEN the customer presses "Rotate webhook key"

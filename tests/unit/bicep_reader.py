@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 _KEY = re.compile(r"^\s*(?:'(?P<quoted>[^']+)'|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))\s*:\s*(?P<value>.*)$", re.S)
@@ -203,3 +204,16 @@ def allowed_values(text: str, param: str) -> list[Any]:
     if "@allowed(" not in above:
         return []
     return [parse_value(entry) for entry in top_level_entries(block_after(above, r"@allowed\("))]
+
+
+INFRA = Path(__file__).resolve().parents[2] / "infra"
+
+
+def bicep_settings() -> dict[str, str]:
+    """Every app setting infra/ sets: main.bicep's list, plus any siteConfig.appSettings array anywhere."""
+    settings = object_entries(block_after((INFRA / "main.bicep").read_text(), r"\bvar appSettings\s*="))
+    for path in INFRA.rglob("*.bicep"):
+        text = path.read_text()
+        for match in re.finditer(r"\bappSettings\s*:\s*\[", text):
+            settings.update(name_value_entries(block_after(text[match.start() :], r"appSettings\s*:")))
+    return settings

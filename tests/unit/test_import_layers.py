@@ -1,7 +1,8 @@
 """Imports read one way, down the layers of ARCHITECTURE.md: a module of shared/ imports only its own
 layer and those below it, no two packages of shared/ import each other, and neither shared/ nor
 functions/ imports the developer-only code (local/, tests/, bench/). Checked on the source with ast, so a
-lazy import inside a function counts as much as one at the top of a module."""
+lazy import inside a function counts as much as one at the top of a module. And no test module imports
+another (what they share lives in tests/support/)."""
 
 from __future__ import annotations
 
@@ -173,3 +174,52 @@ def test_imports_downwards_and_within_a_package_pass(tmp_path: Path) -> None:
         "shared/templating.py": "",
     }
     assert violations(_tree(tmp_path, files)) == []
+
+
+# -- the tests themselves -------------------------------------------------------------------------------
+TEST_DIRS = ("tests", "local/sandbox/tests")
+
+
+def imports_of_test_modules(root: Path) -> list[str]:
+    """A test module imported by another module of the tests: what they share belongs in tests/support/
+    (or a helper module), so that each test module can be read, moved and run on its own."""
+    found: list[str] = []
+    for folder in TEST_DIRS:
+        for path in sorted((root / folder).rglob("*.py")) if (root / folder).is_dir() else []:
+            importer = path.relative_to(root).as_posix()
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+                names: list[str] = []
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom):
+                    module = node.module or ""
+                    names = [module] + [f"{module}.{alias.name}" for alias in node.names if node.level]
+                found += [
+                    f"{importer} (line {node.lineno}) imports the test module {name.lstrip('.')}"
+                    for name in names
+                    if name.rsplit(".", 1)[-1].startswith("test_")
+                ]
+    return found
+
+
+def test_no_test_module_imports_another() -> None:
+    assert imports_of_test_modules(ROOT) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "from tests.integration.test_push import World\n",
+        "def f():\n    from .test_auth import settings_for\n",
+        "from . import test_auth\n",
+        "import tests.unit.test_infra_settings\n",
+    ],
+)
+def test_the_check_finds_a_test_module_imported_by_another(tmp_path: Path, text: str) -> None:
+    _tree(tmp_path, {"tests/integration/test_other.py": text})
+    assert len(imports_of_test_modules(tmp_path)) == 1
+
+
+def test_helpers_and_fixture_modules_may_be_imported(tmp_path: Path) -> None:
+    files = {"tests/integration/test_other.py": "from tests.support.world import World\nimport pytest\n"}
+    assert imports_of_test_modules(_tree(tmp_path, files)) == []

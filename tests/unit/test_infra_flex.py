@@ -11,8 +11,15 @@ from typing import Any
 
 import pytest
 
-from tests.unit.bicep_reader import Expression, Resource, allowed_values, decorators, params, resources
-from tests.unit.test_infra_settings import bicep_settings
+from tests.unit.bicep_reader import (
+    Expression,
+    Resource,
+    allowed_values,
+    bicep_settings,
+    decorators,
+    params,
+    resources,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 INFRA = ROOT / "infra"

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from shared.config import SETTING_NAMES
-from tests.unit.bicep_reader import block_after, name_value_entries, object_entries, params
+from tests.unit.bicep_reader import bicep_settings, block_after, name_value_entries, object_entries, params
 
 ROOT = Path(__file__).resolve().parents[2]
 INFRA = ROOT / "infra"
@@ -52,16 +52,6 @@ KEY_VAULT_REFERENCE = re.compile(
 
 def _local_only(name: str) -> bool:
     return name in LOCAL_ONLY or name.startswith(LOCAL_ONLY_PREFIX)
-
-
-def bicep_settings() -> dict[str, str]:
-    """Every app setting infra/ sets: main.bicep's list, plus any siteConfig.appSettings array anywhere."""
-    settings = object_entries(block_after(MAIN, r"\bvar appSettings\s*="))
-    for path in INFRA.rglob("*.bicep"):
-        text = path.read_text()
-        for match in re.finditer(r"\bappSettings\s*:\s*\[", text):
-            settings.update(name_value_entries(block_after(text[match.start() :], r"appSettings\s*:")))
-    return settings
 
 
 def sample_settings() -> set[str]:

@@ -3,6 +3,7 @@
 import azure.functions as func
 
 from functions import (
+    activity_expiry,
     billing_reminders,
     dynamics_webhook,
     health,
@@ -10,6 +11,7 @@ from functions import (
     light_alerts,
     oauth_callbacks,
     portal_accounts,
+    portal_activity,
     portal_billing,
     portal_connections,
     reference_refresh,
@@ -28,6 +30,7 @@ app.register_functions(reference_refresh.bp)
 app.register_functions(light_alerts.bp)
 app.register_functions(portal_accounts.bp)
 app.register_functions(portal_connections.bp)
+app.register_functions(portal_activity.bp)
 app.register_functions(oauth_callbacks.bp)
 app.register_functions(portal_billing.bp)
 app.register_functions(stripe_webhook.bp)
@@ -36,3 +39,4 @@ app.register_functions(xero_events.bp)
 app.register_functions(billing_reminders.bp)
 app.register_functions(sweep.bp)
 app.register_functions(state_purge.bp)
+app.register_functions(activity_expiry.bp)

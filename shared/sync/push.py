@@ -20,7 +20,8 @@ from typing import Any, Literal
 from shared.dataverse import schema
 from shared.dataverse.invoice_query import invoice_query, line_query
 from shared.errors import FatalError, NotFoundError, ReconnectRequired, RetriableError
-from shared.store.activity import ActivityLog
+from shared.store.activity import NO_LATENCY, ActivityLog
+from shared.store.activity import Outcome as ActivityOutcome
 from shared.store.models import Connection
 from shared.store.sync_settings import Numbering
 from shared.sync.coalesce import HandedOver, InvoiceGate
@@ -68,6 +69,8 @@ class PushResult:
     message: str = ""
     xero_invoice_id: str = ""
     created: bool = False  # a new invoice in Xero (what a plan's monthly allowance counts)
+    short_code: str = ""  # the Xero organisation's (the Activity page's deep link)
+    xero_at: datetime | None = None  # when Xero answered the write (the end of the save-to-Xero latency)
 
 
 @dataclass
@@ -126,8 +129,23 @@ class Push:
         except FatalError as error:
             write_back(self.dataverse, doc, problem_values(doc, str(error), self.now()))
             result = PushResult("failed", str(doc["invoiceid"]), number, str(error))
-        self.activity.record(self.connection.id, result.invoice_id, number, result.outcome, result.message)
+        self._record(result, number)
         return result
+
+    def _record(self, result: PushResult, number: str) -> None:
+        """The outcome on the activity's row: the push's one table write of its own. A push that
+        reached Xero carries the time from the save in Dynamics (the webhook's arrival) to Xero's answer."""
+        outcome: ActivityOutcome = result.outcome
+        if outcome == "pushed" and not result.created:
+            outcome = "updated"
+        received = self.event.received_time
+        latency = NO_LATENCY
+        if result.xero_at is not None and received is not None:
+            latency = max(0, round((result.xero_at - received).total_seconds() * 1000))
+        self.activity.record(
+            self.connection.id, result.invoice_id, number, outcome, result.message,
+            latency_ms=latency, xero_invoice_id=result.xero_invoice_id, short_code=result.short_code,
+        )  # fmt: skip
 
     # -- reading ---------------------------------------------------------------------------------------
     def invoice_id(self) -> str:
@@ -185,17 +203,17 @@ class Push:
         ):
             return PushResult("unchanged", invoice_id, number, xero_invoice_id=str(existing["InvoiceID"]))
         invoice = self._write_invoice(doc, payload, existing)
+        xero_at = self.now()
         # written back on the invoice (cleared once the totals agree) and counted in the portal's activity
         warning = totals_warning(doc, invoice)
-        values = success_values(
-            invoice, digest, self.now(), self.xero.web_url, self._short_code(), warning=warning
-        )
+        short_code = self._short_code()
+        values = success_values(invoice, digest, self.now(), self.xero.web_url, short_code, warning=warning)
         write_back(self.dataverse, doc, values, (plan, contact))
         if warning:
             log.warning("invoice %s: %s", invoice_id, warning)
         xero_id = str(invoice.get("InvoiceID", ""))
         return PushResult(
-            "pushed", invoice_id, number, warning, xero_invoice_id=xero_id, created=existing is None
+            "pushed", invoice_id, number, warning, xero_id, existing is None, short_code, xero_at
         )
 
     def _completed(

@@ -177,6 +177,8 @@ def _defer(parts: Collaborators, event: InvoiceEvent, error: RetriableError, elo
     towards poisoning. The copy counts its waits (failure_policy.MAX_DEFERRALS)."""
     delay = math.ceil(min(max(error.retry_after or 0, MIN_DEFER_SECONDS), MAX_DEFER_SECONDS))
     parts.requeue(replace(event, deferrals=event.deferrals + 1).to_json(), delay)
+    if event.deferrals == 0:  # the Activity page shows it waiting; later waits of the same event add no write
+        _remember(parts, event, f"Waiting {delay} s, as asked: {error}", outcome="waiting")
     elog.info("deferred %s s: %s", delay, error)
     return "deferred"
 

@@ -190,10 +190,12 @@ def delete_connection(page: Page, account_id: str, connection_id: str) -> list[s
     from shared.connections.dynamics_access import dataverse_client_for
 
     store = page.parts.connections
-    return delete(
+    left = delete(
         store,
         account_id,
         connection_id,
         xero_connect(page).disconnect,
         lambda connection: dataverse_client_for(connection, store, page.settings, page.parts.session),
     )
+    page.parts.activity.forget(connection_id)  # only after delete() found it this account's
+    return left

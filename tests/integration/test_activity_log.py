@@ -62,3 +62,40 @@ def test_the_last_errors_are_the_newest_ten(log: ActivityLog, clock: Clock) -> N
         log.record("c1", f"inv-{n}", f"INV-{n:03d}", "failed", "no")
     errors = log.summary("c1").last_errors
     assert len(errors) == 10 and errors[0].invoice_number == "INV-011"
+
+
+def test_rows_past_the_retention_expire_for_every_connection_and_are_never_listed(
+    log: ActivityLog, clock: Clock
+) -> None:
+    from shared.store.activity import RETENTION_DAYS
+
+    start = clock.now
+    log.record("c1", "inv-old", "INV-OLD", "pushed")
+    log.record("c2", "inv-old2", "INV-OLD2", "failed", "no")
+    clock.now = start + timedelta(days=RETENTION_DAYS - 1)
+    log.record("c1", "inv-kept", "INV-KEPT", "pushed")
+    everything = (start.date(), clock.now.date())
+    assert [a.invoice_number for a in log.each("c1", *everything)] == ["INV-KEPT", "INV-OLD"]
+
+    clock.now = start + timedelta(days=RETENTION_DAYS)  # the first rows' day is now past the retention
+    assert [a.invoice_number for a in log.each("c1", *everything)] == ["INV-KEPT"]
+    assert log.one("c1", start.date(), "inv-old") is None
+    assert log.expire() == 2
+    assert [e["RowKey"] for e in log.table.list_entities()] == [
+        f"{start + timedelta(days=RETENTION_DAYS - 1):%Y-%m-%d}|inv-kept"
+    ]
+
+
+def test_a_retry_recorded_without_the_number_keeps_the_number_and_xero_id_already_known(
+    log: ActivityLog, clock: Clock
+) -> None:
+    log.record("c1", "inv-1", "INV-001", "pushed", latency_ms=1500, xero_invoice_id="x-1", short_code="!abc")
+    log.record("c1", "inv-1", "", "retrying", "Xero answered 503")
+    [row] = log.day("c1")
+    assert (row.invoice_number, row.xero_invoice_id, row.short_code, row.outcome) == (
+        "INV-001",
+        "x-1",
+        "!abc",
+        "retrying",
+    )
+    assert row.latency_ms == -1  # the latency belongs to the push that reached Xero, not to this try

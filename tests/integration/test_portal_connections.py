@@ -11,7 +11,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import asdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from html import unescape
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from shared.connections.connections import create_connection
 from shared.dataverse.install_plan import endpoint_name
 from shared.reference.worker import handle_refresh_message, refresh_message
 from shared.store.accounts import AccountStore
+from shared.store.activity import ActivityLog
 from shared.store.models import Account, Connection, Problem, utc_now
 from shared.store.sync_settings import InvoiceStatus, Numbering, TaxMode
 from shared.sync.events import InvoiceEvent
@@ -695,6 +696,8 @@ def test_deleting_a_connection_disconnects_xero_removes_the_webhook_and_the_row(
     others = {e["serviceendpointid"] for e in endpoints if e["name"] != mine_name}
     assert before.xero.connection_id in stack.xero.state.identity.connections
 
+    bootstrap.activity().record(mine.id, str(uuid.uuid4()), "INV-0001", "pushed")
+
     # WHEN the owner confirms the deletion
     asked = visitor.get(f"/connections/{mine.id}/delete")
     assert asked.status_code == 200 and "Delete this connection?" in asked.text
@@ -712,6 +715,7 @@ def test_deleting_a_connection_disconnects_xero_removes_the_webhook_and_the_row(
     steps = stack.dataverse.state.rows("contoso", "sdkmessageprocessingsteps")
     assert not [s for s in steps if mine_id in str(s)]
     assert visitor.get(f"/connections/{mine.id}").status_code == 404
+    assert bootstrap.activity().day(mine.id) == []  # what we kept about it goes too (privacy page)
 
 
 def test_uninstall_from_dynamics_asks_then_removes_only_this_connections_webhook(
@@ -771,3 +775,143 @@ def test_a_running_connection_with_a_red_light_does_not_claim_to_sync(
         r'<dd id="status">Active — but not syncing until the red light below is fixed</dd>', page
     )
     assert '<h2 id="start">Syncing</h2>' in page and ">Start syncing</button>" not in page
+
+
+# --- the Activity page (issue 19.1) ---------------------------------------------------------------------
+
+
+class _At:
+    def __init__(self, when: datetime) -> None:
+        self.when = when
+
+    def __call__(self) -> datetime:
+        return self.when
+
+
+def _seed_activity(connection: Connection, today: int = 70) -> dict[str, str]:
+    """`today` invoices today (every 7th failed, with a fix), 3 yesterday, one 40 days ago. Returns the
+    failed invoice ids by number."""
+    now = utc_now()
+    clock = _At(now - timedelta(days=40))
+    log = ActivityLog(bootstrap.activity().table, clock)
+    log.record(connection.id, str(uuid.uuid4()), "OLD-0001", "pushed", latency_ms=900)
+    failed: dict[str, str] = {}
+    for n in range(3):
+        clock.when = now - timedelta(days=1, minutes=n)
+        log.record(connection.id, str(uuid.uuid4()), f"YDAY-{n:04d}", "unchanged")
+    for n in range(today):
+        clock.when = now - timedelta(seconds=today - n)  # INV-0069 is the newest
+        invoice, number = str(uuid.uuid4()), f"INV-{n:04d}"
+        if n % 7 == 0:
+            failed[number] = invoice
+            message = (
+                f'=HYPERLINK("http://evil.example") Xero says: account code {n} is archived'
+                " — fix: choose another account under Defaults"
+            )
+            log.record(connection.id, invoice, number, "failed", message)
+        else:
+            log.record(connection.id, invoice, number, "pushed", latency_ms=1200 + n,
+                       xero_invoice_id=str(uuid.uuid4()), short_code="!Ab1Cd")  # fmt: skip
+    return failed
+
+
+def _listed(page: str) -> list[str]:
+    return re.findall(r'<tr class="outcome-[a-z]+" data-invoice="([^"]+)">', page)
+
+
+def test_activity_lists_newest_first_filters_pages_and_exports(stack: LocalStack, password_hash: str) -> None:
+    visitor = _visitor(stack, password_hash)
+    mine = _draft(visitor.account)
+    failed = _seed_activity(mine)
+    base = f"/connections/{mine.id}/activity"
+
+    first = visitor.get(base)
+    assert first.status_code == 200
+    rows = _listed(first.text)
+    assert rows[:2] == ["INV-0069", "INV-0068"] and len(rows) == 50  # newest first, 50 a page
+    page = unescape(first.text)
+    # the Xero link opens the right organisation (ShortCode), the Dynamics one the invoice's form
+    assert (
+        "organisationlogin/default.aspx?shortcode=%21Ab1Cd&amp;redirecturl=/AccountsReceivable/View.aspx"
+        in first.text
+    )
+    assert f"{stack.dataverse.url}" not in page or "main.aspx?pagetype=entityrecord&etn=invoice&id=" in page
+    assert "1.3 s" in page  # INV-0068's save-to-Xero latency (1268 ms)
+    older = re.search(r'href="([^"]+)" rel="next">Older invoices', first.text)
+    assert older
+    second = visitor.get(unescape(older.group(1)))
+    assert _listed(second.text) == [f"INV-{n:04d}" for n in range(19, -1, -1)] + [
+        f"YDAY-{n:04d}" for n in range(3)
+    ]
+    assert (
+        'rel="next"' not in second.text and 'rel="prev"' in second.text
+    )  # the last page; OLD is past 30 days
+
+    only_failed = visitor.get(f"{base}?outcome=failed")
+    assert _listed(only_failed.text) == sorted(failed, reverse=True)
+    shown = unescape(only_failed.text)
+    assert (
+        "Xero says: account code 63 is archived" in shown and "choose another account under Defaults" in shown
+    )
+    assert only_failed.text.count(">Retry<") == len(failed)
+    yesterday = (utc_now() - timedelta(days=1)).date()
+    dated = visitor.get(f"{base}?from={yesterday}&to={yesterday}")
+    assert _listed(dated.text) == ["YDAY-0000", "YDAY-0001", "YDAY-0002"]
+    wrong = visitor.get(f"{base}?from=yesterday&outcome=lost")
+    assert wrong.status_code == 400 and "Give the day as year-month-day" in wrong.text
+    assert "Choose one of the outcomes listed." in wrong.text
+
+    export = visitor.get(f"{base}.csv?outcome=failed")
+    assert export.headers["Content-Disposition"].startswith('attachment; filename="activity-')
+    lines = export.content.decode("utf-8-sig").splitlines()
+    assert (
+        lines[0]
+        == "time_utc,dynamics_invoice_id,invoice_number,outcome,save_to_xero_ms,xero_invoice_id,message"
+    )
+    assert len(lines) == 1 + len(failed) and all(",failed,," in line for line in lines[1:])
+    # a message that would run as a spreadsheet formula is exported inert
+    assert all("\"'=HYPERLINK(" in line for line in lines[1:])
+    everything = visitor.get(f"{base}.csv").content.decode("utf-8-sig").splitlines()
+    assert len(everything) == 1 + 73
+
+
+def test_retry_from_the_activity_list_queues_that_invoice_and_nothing_else(
+    stack: LocalStack, password_hash: str
+) -> None:
+    visitor, attacker = _visitor(stack, password_hash), _visitor(stack, password_hash, "Other Ltd")
+    mine = _draft(visitor.account)
+    failed = _seed_activity(mine, today=15)
+    page = visitor.get(f"/connections/{mine.id}/activity?outcome=failed").text
+    row = re.search(r'name="row" value="([^"]+)"', page)
+    assert row
+    day_key = unescape(row.group(1))
+    assert day_key.endswith(failed["INV-0014"])
+
+    # another account's visitor: the page, the export and Retry are "not found", and nothing is queued
+    attacker.get("/connections")  # the attacker's own CSRF token
+    for path in (f"/connections/{mine.id}/activity", f"/connections/{mine.id}/activity.csv?outcome=failed"):
+        answer = attacker.get(path)
+        assert answer.status_code == 404 and "INV-00" not in answer.text, path
+    assert attacker.post(f"/connections/{mine.id}/activity/retry", {"row": day_key}).status_code == 404
+    assert _messages(bootstrap.invoice_queue(), mine.id) == []
+
+    done = visitor.post(f"/connections/{mine.id}/activity/retry", {"row": day_key, "outcome": "failed"})
+    assert done.status_code == 303 and done.headers["Location"].startswith(
+        f"/connections/{mine.id}/activity?outcome=failed&"
+    )
+    assert "Retry queued for invoice INV-0014" in unescape(visitor.follow(done).text)
+    [body] = _messages(bootstrap.invoice_queue(), mine.id)
+    event = InvoiceEvent.from_json(body)
+    assert event.invoice_id == failed["INV-0014"] and event.received_by == "portal"
+
+    # a row this connection's activity does not hold queues nothing
+    stranger = f"{day_key.split('|')[0]}|{uuid.uuid4()}"
+    refused = visitor.follow(visitor.post(f"/connections/{mine.id}/activity/retry", {"row": stranger}))
+    assert "That invoice is not in this connection&#39;s activity." in refused.text
+    for forged in ("../x|y", "2026-13-01|" + failed["INV-0000"], ""):
+        visitor.post(f"/connections/{mine.id}/activity/retry", {"row": forged})
+    assert len(_messages(bootstrap.invoice_queue(), mine.id)) == 1
+    # without the CSRF token nothing is queued either
+    forged_post = visitor.post(f"/connections/{mine.id}/activity/retry", {"row": day_key}, with_token=False)
+    assert forged_post.status_code == 403
+    assert len(_messages(bootstrap.invoice_queue(), mine.id)) == 1

@@ -239,12 +239,33 @@ def test_a_currency_xero_has_not_enabled_is_explained_on_the_invoice(world: Worl
 def test_a_draft_is_updated_in_place(world: World) -> None:
     invoice = world.user.create_invoice("Before", ("account", world.new_account()), [{"description": "A"}])
     first = world.synced(invoice)
+    # the Activity page's row (issue 19): ids, number, outcome, latency, the organisation's ShortCode
+    created = _activity_row(world, invoice, "pushed")
+    [organisation] = world.xero("Organisation")
+    assert (created.xero_invoice_id, created.short_code) == (
+        first[schema.INVOICE_XERO_ID],
+        organisation["ShortCode"],
+    )
+    assert created.invoice_number == first["invoicenumber"] and 0 <= created.latency_ms < 30_000
     creates = world.calls("PUT", "/api.xro/2.0/Invoices")
     world.user.update("invoices", invoice, {"name": "After"})
     second = world.synced(invoice, after=first)
     assert second[schema.INVOICE_XERO_ID] == first[schema.INVOICE_XERO_ID]
     assert world.xero_invoice(second[schema.INVOICE_XERO_ID])["Reference"] == "After"
     assert world.calls("PUT", "/api.xro/2.0/Invoices") == creates
+    updated = _activity_row(world, invoice, "updated")
+    assert updated.xero_invoice_id == created.xero_invoice_id and updated.latency_ms >= 0
+
+
+def _activity_row(world: World, invoice: str, outcome: str) -> Any:
+    """The invoice's activity row once it says `outcome` (it is written just after the write-back)."""
+    deadline = time.monotonic() + 10
+    while (
+        latest := bootstrap.activity().latest(world.connection.id, invoice)
+    ) is None or latest.outcome != outcome:
+        assert time.monotonic() < deadline, latest
+        time.sleep(0.1)
+    return latest
 
 
 def test_a_paid_invoice_is_left_alone_with_the_reason(world: World) -> None:

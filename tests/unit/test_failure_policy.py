@@ -111,7 +111,9 @@ def test_both_paths_carry_out_the_same_decision(kind: str, outcome: str) -> None
     normal, last = _run(ONE_OF_EACH[kind], poison=False), _run(ONE_OF_EACH[kind], poison=True)
     assert normal[0] == last[0] == outcome
     assert normal[1] == last[1] == ([30] if kind == "wait" else [])
-    expected = [] if kind == "wait" else [("failed", str(ONE_OF_EACH[kind]))]
+    # a wait is shown on the Activity page as waiting (issue 19), once per event
+    waiting = [("waiting", f"Waiting 30 s, as asked: {ONE_OF_EACH['wait']}")]
+    expected = waiting if kind == "wait" else [("failed", str(ONE_OF_EACH[kind]))]
     assert normal[2].rows == last[2].rows == expected
 
 

@@ -54,3 +54,20 @@ def test_the_sweep_runs_on_its_schedule_setting() -> None:
 def test_expired_oauth_state_is_purged_every_ten_minutes() -> None:
     trigger = triggers()["oauth_state_purge"]
     assert (trigger["type"], trigger["schedule"]) == ("timerTrigger", "0 */10 * * * *")
+
+
+def test_the_activity_page_its_export_and_retry_are_routed_and_old_activity_expires_daily() -> None:
+    found = triggers()
+    routes = {
+        name: (found[name]["route"], found[name]["methods"])
+        for name in ("portal_activity", "portal_activity_csv", "portal_activity_retry")
+    }
+    assert routes == {
+        "portal_activity": ("connections/{id}/activity", ["GET"]),
+        "portal_activity_csv": ("connections/{id}/activity.csv", ["GET"]),
+        "portal_activity_retry": ("connections/{id}/activity/retry", ["POST"]),
+    }
+    assert (found["activity_expiry"]["type"], found["activity_expiry"]["schedule"]) == (
+        "timerTrigger",
+        "0 40 3 * * *",
+    )

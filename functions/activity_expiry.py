@@ -9,4 +9,4 @@ bp = func.Blueprint()
 def activity_expiry(timer: func.TimerRequest) -> None:
     from shared import bootstrap
 
-    bootstrap.activity().expire()
+    bootstrap.worker().activity().expire()

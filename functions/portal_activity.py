@@ -30,6 +30,6 @@ def portal_activity_retry(req: func.HttpRequest) -> func.HttpResponse:
     from shared.web import activity_pages
 
     def send(message: str) -> object:
-        return bootstrap.invoice_queue().send_message(message)
+        return bootstrap.worker().invoice_queue().send_message(message)
 
     return _serve(req, lambda page, account: activity_pages.retry_one(page, account, _id(req), send))

@@ -331,10 +331,12 @@ class Push:
         )[0]
         if not result.ok:
             raise XeroValidationError(result.errors)
+        xero_at, short_code = self.now(), self._short_code()
         digest = str(doc.get(schema.INVOICE_SYNC_DIGEST) or "")
-        values = success_values(result.element, digest, self.now(), self.xero.web_url, self._short_code())
+        values = success_values(result.element, digest, xero_at, self.xero.web_url, short_code)
         write_back(self.dataverse, doc, values)
-        return PushResult("pushed", invoice_id, number, xero_invoice_id=xero_id)
+        message = f"Cancelled in Dynamics: {'deleted' if action == 'DELETED' else 'voided'} in Xero"
+        return PushResult("pushed", invoice_id, number, message, xero_id, False, short_code, xero_at)
 
     def _find(self, resource: str, params: dict[str, Any]) -> dict[str, Any] | None:
         found = self.xero.get(resource, params).get(resource, [])

@@ -696,7 +696,7 @@ def test_deleting_a_connection_disconnects_xero_removes_the_webhook_and_the_row(
     others = {e["serviceendpointid"] for e in endpoints if e["name"] != mine_name}
     assert before.xero.connection_id in stack.xero.state.identity.connections
 
-    bootstrap.activity().record(mine.id, str(uuid.uuid4()), "INV-0001", "pushed")
+    bootstrap.worker().activity().record(mine.id, str(uuid.uuid4()), "INV-0001", "pushed")
 
     # WHEN the owner confirms the deletion
     asked = visitor.get(f"/connections/{mine.id}/delete")
@@ -715,7 +715,7 @@ def test_deleting_a_connection_disconnects_xero_removes_the_webhook_and_the_row(
     steps = stack.dataverse.state.rows("contoso", "sdkmessageprocessingsteps")
     assert not [s for s in steps if mine_id in str(s)]
     assert visitor.get(f"/connections/{mine.id}").status_code == 404
-    assert bootstrap.activity().day(mine.id) == []  # what we kept about it goes too (privacy page)
+    assert bootstrap.worker().activity().day(mine.id) == []  # what we kept about it goes too (privacy page)
 
 
 def test_uninstall_from_dynamics_asks_then_removes_only_this_connections_webhook(
@@ -793,7 +793,7 @@ def _seed_activity(connection: Connection, today: int = 70) -> dict[str, str]:
     failed invoice ids by number."""
     now = utc_now()
     clock = _At(now - timedelta(days=40))
-    log = ActivityLog(bootstrap.activity().table, clock)
+    log = ActivityLog(bootstrap.worker().activity().table, clock)
     log.record(connection.id, str(uuid.uuid4()), "OLD-0001", "pushed", latency_ms=900)
     failed: dict[str, str] = {}
     for n in range(3):
@@ -893,14 +893,14 @@ def test_retry_from_the_activity_list_queues_that_invoice_and_nothing_else(
         answer = attacker.get(path)
         assert answer.status_code == 404 and "INV-00" not in answer.text, path
     assert attacker.post(f"/connections/{mine.id}/activity/retry", {"row": day_key}).status_code == 404
-    assert _messages(bootstrap.invoice_queue(), mine.id) == []
+    assert _messages(bootstrap.worker().invoice_queue(), mine.id) == []
 
     done = visitor.post(f"/connections/{mine.id}/activity/retry", {"row": day_key, "outcome": "failed"})
     assert done.status_code == 303 and done.headers["Location"].startswith(
         f"/connections/{mine.id}/activity?outcome=failed&"
     )
     assert "Retry queued for invoice INV-0014" in unescape(visitor.follow(done).text)
-    [body] = _messages(bootstrap.invoice_queue(), mine.id)
+    [body] = _messages(bootstrap.worker().invoice_queue(), mine.id)
     event = InvoiceEvent.from_json(body)
     assert event.invoice_id == failed["INV-0014"] and event.received_by == "portal"
 
@@ -910,8 +910,8 @@ def test_retry_from_the_activity_list_queues_that_invoice_and_nothing_else(
     assert "That invoice is not in this connection&#39;s activity." in refused.text
     for forged in ("../x|y", "2026-13-01|" + failed["INV-0000"], ""):
         visitor.post(f"/connections/{mine.id}/activity/retry", {"row": forged})
-    assert len(_messages(bootstrap.invoice_queue(), mine.id)) == 1
+    assert len(_messages(bootstrap.worker().invoice_queue(), mine.id)) == 1
     # without the CSRF token nothing is queued either
     forged_post = visitor.post(f"/connections/{mine.id}/activity/retry", {"row": day_key}, with_token=False)
     assert forged_post.status_code == 403
-    assert len(_messages(bootstrap.invoice_queue(), mine.id)) == 1
+    assert len(_messages(bootstrap.worker().invoice_queue(), mine.id)) == 1

@@ -18,6 +18,7 @@ from local.azurite import Azurite
 from local.stack import LocalStack
 from shared import bootstrap
 from shared.dataverse import schema
+from shared.store.activity import InvoiceActivity
 from shared.store.sync_settings import InvoiceStatus
 from shared.sync.events import InvoiceEvent
 from tests.support.world import FAST_HOST, World
@@ -257,7 +258,7 @@ def test_a_draft_is_updated_in_place(world: World) -> None:
     assert updated.xero_invoice_id == created.xero_invoice_id and updated.latency_ms >= 0
 
 
-def _activity_row(world: World, invoice: str, outcome: str) -> Any:
+def _activity_row(world: World, invoice: str, outcome: str) -> InvoiceActivity:
     """The invoice's activity row once it says `outcome` (it is written just after the write-back)."""
     deadline = time.monotonic() + 10
     while (

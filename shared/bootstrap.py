@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from shared.sync.write_back import Dataverse
     from shared.web.parts import PortalParts
     from shared.xero.accounting import XeroAccounting
+    from shared.xero.budget import Priority
     from shared.xero.pacing import RateGate
     from shared.xero_inbound.apply import InboundParts
     from shared.xero_inbound.sweep import SweepParts
@@ -133,13 +134,19 @@ class App:
 
     @once
     def rate_gate(self) -> RateGate:
-        """Xero's per-organisation limits as this worker sees them: one gate for every Xero client."""
+        """Xero's per-organisation limits: one gate for every Xero client of this worker, drawing on each
+        organisation's ledger in table storage, which every instance shares."""
+        from shared.store.xero_budget import TableLedger
         from shared.xero.pacing import RateGate
 
-        return RateGate(minute=self.settings.xero_minute_seconds)
+        settings = self.settings
+        return RateGate(minute=settings.xero_minute_seconds, ledger=TableLedger.from_settings(settings))
 
-    def xero_for(self, connection: Connection) -> XeroAccounting:
+    def xero_for(self, connection: Connection, priority: Priority | None = None) -> XeroAccounting:
+        """A Xero client for the connection's organisation; `priority` says whose calls it makes (a live
+        push by default; the Xero -> Dynamics reads, the sweep and the backfill pass theirs)."""
         from shared.xero.accounting import XeroAccounting
+        from shared.xero.budget import Priority
 
         settings, tokens = self.settings, self.xero_tokens()
         return XeroAccounting(
@@ -149,6 +156,7 @@ class App:
             lambda rejected: tokens.access_token(connection.id, connection, rejected),
             settings.http_timeout_seconds,
             self.rate_gate(),
+            Priority.LIVE if priority is None else priority,
         )
 
     @once
@@ -259,13 +267,14 @@ class App:
 
     @once
     def xero_inbound_worker(self) -> InboundParts:
+        from shared.xero.budget import Priority
         from shared.xero_inbound.apply import InboundParts
 
         queue = self.xero_events_queue()
         return InboundParts(
             connections=self.connections(),
             dataverse_for=self.dataverse_for,
-            xero_for=self.xero_for,
+            xero_for=functools.partial(self.xero_for, priority=Priority.INBOUND),
             requeue=lambda body, delay: queue.send_message(body, visibility_timeout=delay),
         )
 
@@ -284,6 +293,7 @@ class App:
 
     @once
     def sweeper(self) -> SweepParts:
+        from shared.xero.budget import Priority
         from shared.xero_inbound.sweep import SweepParts
         from shared.xero_inbound.sweep_state import SweepMarks
 
@@ -291,7 +301,7 @@ class App:
         return SweepParts(
             connections=self.connections(),
             dataverse_for=self.dataverse_for,
-            xero_for=self.xero_for,
+            xero_for=functools.partial(self.xero_for, priority=Priority.BULK),
             send_invoice_event=lambda event: invoices.send_message(event.to_json()),
             send_xero_message=lambda message: xero_events.send_message(message.to_json()),
             marks=SweepMarks.from_settings(self.settings),

@@ -108,7 +108,9 @@ class Push:
     def _budget(self, invoice_id: str) -> AbstractContextManager[None]:
         if self.pacing is None:
             return nullcontext()
-        return self.pacing.reserved(self.connection.xero.tenant_id, f"{self.connection.id}/{invoice_id}")
+        # the first call is reserved in the class of the Xero client's calls (a backfill's push is BULK)
+        key = f"{self.connection.id}/{invoice_id}"
+        return self.pacing.reserved(self.connection.xero.tenant_id, key, self.xero.priority)
 
     def _run(self, doc: dict[str, Any]) -> PushResult:
         number = str(doc.get("invoicenumber") or doc.get("name") or "")

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import requests
 
 from shared.errors import FatalError, NotFoundError, ReconnectRequired, RetriableError
+from shared.xero.budget import Priority
 from shared.xero.errors import classify_status, messages_of, retry_after_seconds
 from shared.xero.pacing import RateGate
 
@@ -93,6 +94,7 @@ class XeroAccounting:
         tokens: TokenProvider,
         timeout: float = 20.0,
         gate: RateGate | None = None,
+        priority: Priority = Priority.LIVE,
     ) -> None:
         self._session = session
         self._base = f"{api_url.rstrip('/')}/api.xro/2.0"
@@ -100,6 +102,7 @@ class XeroAccounting:
         self._tokens = tokens
         self._timeout = timeout
         self._gate = gate or RateGate()
+        self.priority = priority  # whose call this client makes: the organisation's budget serves LIVE first
 
     def get(
         self, resource: str, params: dict[str, Any] | None = None, modified_since: datetime | None = None
@@ -154,7 +157,7 @@ class XeroAccounting:
             "Accept": "application/json",
             **kwargs.pop("headers", {}),
         }
-        self._gate.before_call(tenant_id)
+        self._gate.before_call(tenant_id, self.priority)
         try:
             with self._gate.slot(tenant_id):
                 return self._session.request(

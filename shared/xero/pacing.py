@@ -1,6 +1,10 @@
 """Staying inside Xero's limits per organisation: at most 5 calls in flight (Xero's concurrency limit)
 and no call once the rolling minute's budget is known to be spent — the caller defers the work instead of
-collecting a 429. Per worker process; across instances Xero's 429 + Retry-After still protects us.
+collecting a 429. With a ledger (shared/xero/budget.py; bootstrap passes the table one) every call is
+first granted by the organisation's ledger, shared by every instance, with the caller's Priority: this
+gate keeps the calls granted to this process (a grant carries several), what the ledger last refused
+(so a refused class asks again only once its wake-up time has come: no table call per deferred message)
+and Xero's own answers. Without a ledger, the process paces alone from what it knows:
 
 What this worker knows of an organisation's minute: the start times of its own calls (so it knows when
 each leaves the rolling window), the calls Xero counted that were not ours (from X-MinLimit-Remaining),
@@ -22,6 +26,7 @@ from typing import NoReturn
 
 from shared.errors import RetriableError
 from shared.http import retry_after
+from shared.xero.budget import CONCURRENT, Ledger, Priority
 
 MAX_IN_FLIGHT = 5
 MINUTE = 60.0
@@ -48,6 +53,14 @@ class _Org:
     turns: OrderedDict[str, float] = field(default_factory=OrderedDict)  # key -> its wake-up time
     counted: bool = False  # Xero reports this organisation's minute (a sandbox with limits off does not)
     in_flight: int = 0  # our calls sent and not yet answered
+    # With a ledger: calls granted to this process and not yet started (expiry times), per class; until
+    # when the ledger refused each class; threads asking for a grant; instances sharing the organisation.
+    stock: dict[Priority, deque[float]] = field(default_factory=dict)
+    refused_until: dict[Priority, float] = field(default_factory=dict)
+    asking: int = 0
+    instances: int = 1
+    uncounted: bool = False  # Xero answered without limit headers (a sandbox with its limits off)
+    taking: threading.Lock = field(default_factory=threading.Lock)
 
 
 class RateGate:
@@ -57,8 +70,12 @@ class RateGate:
         max_in_flight: int = MAX_IN_FLIGHT,
         minute: float = MINUTE,
         jitter: Callable[[], float] = random.random,
+        ledger: Ledger | None = None,
+        holder: str = "",
     ) -> None:
         self._clock = clock
+        self._ledger = ledger
+        self._holder = holder or f"{random.getrandbits(48):012x}"  # this process, in the ledger's row
         self._max = max_in_flight
         self.minute = minute  # Xero's rate window; shorter only against a sandbox on a fast clock
         self._jitter = jitter
@@ -71,10 +88,11 @@ class RateGate:
     def observe(self, tenant_id: str, headers: Mapping[str, str]) -> None:
         remaining = _header(headers, "X-MinLimit-Remaining")
         wait = retry_after(headers)
+        problem = (_header(headers, "X-Rate-Limit-Problem") or "").lower()
         with self._lock:
             org, now = self._org(tenant_id), self._clock()
             if remaining is not None and remaining.strip().lstrip("-").isdigit():
-                org.counted = True
+                org.counted, org.uncounted = True, False
                 by_xero = MINUTE_LIMIT - int(remaining)
                 # Xero's count is the truth: calls of ours it no longer counts (it let them go, or they
                 # never reached it) leave our window too. Calls still in flight may not be counted yet.
@@ -82,19 +100,25 @@ class RateGate:
                     org.started.popleft()
                 org.others = max(0, by_xero - len(org.started))
                 org.others_until = now + self.minute
-            problem = (_header(headers, "X-Rate-Limit-Problem") or "").lower()
-            if wait is not None and problem != "concurrent":
-                org.blocked_until = max(org.blocked_until, now + wait)
+            elif wait is None and not org.counted:
+                org.uncounted = True
+            blocked = wait is not None and problem != "concurrent"
+            if blocked:
+                org.blocked_until = max(org.blocked_until, now + (wait or 0))
+        if blocked and self._ledger is not None:  # every instance waits for Xero's Retry-After, not only us
+            self._ledger.block(tenant_id, time.time() + (wait or 0))
 
     # -- before reading Dynamics ------------------------------------------------------------------------
-    def check(self, tenant_id: str, key: str | None = None) -> None:
+    def check(self, tenant_id: str, key: str | None = None, priority: Priority = Priority.LIVE) -> None:
         """Raise as `reserved` would when the minute has no room, without holding anything: a message that
         must wait anyway is deferred before its connection is even read."""
         with self._lock:
-            self._admit(self._org(tenant_id), self._clock(), key)
+            self._admit(self._org(tenant_id), self._clock(), key, priority)
 
     @contextmanager
-    def reserved(self, tenant_id: str, key: str | None = None) -> Iterator[None]:
+    def reserved(
+        self, tenant_id: str, key: str | None = None, priority: Priority = Priority.LIVE
+    ) -> Iterator[None]:
         """Hold one call of the minute for a push about to start; its first call uses it. Raises
         RetriableError (defer, with a spread wake-up time) when the minute has no room for it.
 
@@ -103,10 +127,13 @@ class RateGate:
         push is done and covers it) instead of taking a turn of its own."""
         with self._lock:
             org = self._org(tenant_id)
-            self._admit(org, self._clock(), key)
+            self._admit(org, self._clock(), key, priority)
+        granted = self._granted(tenant_id, org, priority, key)
+        with self._lock:
             org.reserved += 1
         held = self._holdings()
         held[tenant_id] = held.get(tenant_id, 0) + 1
+        self._expiries()[tenant_id] = granted
         try:
             yield
         finally:
@@ -114,19 +141,27 @@ class RateGate:
                 held[tenant_id] -= 1
                 with self._lock:
                     org.reserved -= 1
+                    if granted is not None and granted > self._clock():  # still good for another call
+                        org.stock.setdefault(priority, deque()).append(granted)
 
     # -- before each call -------------------------------------------------------------------------------
-    def before_call(self, tenant_id: str) -> None:
+    def before_call(self, tenant_id: str, priority: Priority = Priority.LIVE) -> None:
         """Count one call, or raise RetriableError (defer) when this organisation's minute is spent."""
         held = self._holdings()
         with self._lock:
             org, now = self._org(tenant_id), self._clock()
-            if held.get(tenant_id, 0) > 0 and now >= org.blocked_until:
+            reservation = held.get(tenant_id, 0) > 0 and now >= org.blocked_until
+            if reservation:
                 held[tenant_id] -= 1
                 org.reserved -= 1
-            else:
+                granted = self._expiries().pop(tenant_id, None)
+                # a granted call must start in time (the ledger counts it from its grant): else another
+                reservation = granted is None or granted > now
+            elif self._ledger is None:
                 self._admit(org, now)
             org.started.append(now)
+        if not reservation and self._ledger is not None:
+            self._granted(tenant_id, org, priority)
 
     @contextmanager
     def slot(self, tenant_id: str) -> Iterator[None]:
@@ -143,9 +178,18 @@ class RateGate:
                     org.in_flight -= 1
 
     # -- the budget -------------------------------------------------------------------------------------
-    def _admit(self, org: _Org, now: float, key: str | None = None) -> None:
+    def _admit(
+        self, org: _Org, now: float, key: str | None = None, priority: Priority = Priority.LIVE
+    ) -> None:
         """Return if a call fits in the rolling minute now; else raise with when to try again."""
         self._forget(org, now)
+        if self._ledger is not None and not org.uncounted:
+            # the ledger decides; until the moment it said, this class does not ask it again
+            free_at = max(org.blocked_until, org.refused_until.get(priority, 0.0))
+            if now >= free_at:
+                return
+            # every instance lines its deferred messages up: together, a little above the budget's rate
+            self._line_up(org, now, key, free_at, self.minute * org.instances / (MINUTE_LIMIT * OVERBOOK))
         used = len(org.started) + org.others + org.reserved
         room = MINUTE_LIMIT - RESERVE
         if now >= org.blocked_until and (used < room or not org.counted):
@@ -153,7 +197,10 @@ class RateGate:
         if not org.counted:  # only a 429 holds us back: wake after its Retry-After, spread over a second
             self._defer(org.blocked_until - now + self._jitter())
         free_at = max(org.blocked_until, self._frees_at(org, now, used - room + 1))
-        spacing = self.minute / (room * OVERBOOK)
+        self._line_up(org, now, key, free_at, self.minute / (room * OVERBOOK))
+
+    def _line_up(self, org: _Org, now: float, key: str | None, free_at: float, spacing: float) -> NoReturn:
+        """Defer with a wake-up time in line after the last one handed out, from `free_at` on."""
         turn = org.turns.get(key) if key else None
         if turn is not None and turn > now:
             self._defer(turn - now + spacing * (1 + self._jitter()) / 2)
@@ -165,6 +212,39 @@ class RateGate:
             while len(org.turns) > REMEMBERED_TURNS:
                 org.turns.popitem(last=False)
         self._defer(wake - now + spacing * self._jitter())
+
+    def _granted(self, tenant_id: str, org: _Org, priority: Priority, key: str | None = None) -> float | None:
+        """One call granted by the ledger (from this process's stock, else a grant of as many calls as
+        this process's threads are asking for): when it must have started by. None: no ledger for this
+        organisation. Raises RetriableError (defer, in line) when the ledger refuses."""
+        ledger = self._ledger
+        if ledger is None or org.uncounted:
+            return None
+        with self._lock:
+            org.asking += 1
+        with org.taking:  # one grant at a time per organisation: the threads behind it share it
+            with self._lock:
+                org.asking -= 1
+                now = self._clock()
+                for cls in (priority, *(c for c in Priority if c != priority and priority == Priority.LIVE)):
+                    stock = org.stock.get(cls)
+                    while stock and stock[0] <= now:
+                        stock.popleft()
+                    if stock:
+                        return stock.popleft()
+                want = min(CONCURRENT, 1 + org.asking)
+            answer = ledger.take(tenant_id, want, priority, self._holder)
+            with self._lock:
+                now = self._clock()
+                org.instances = answer.instances
+                if answer.calls:
+                    expiry = now + ledger.limits.hold
+                    org.stock.setdefault(priority, deque()).extend([expiry] * (answer.calls - 1))
+                    org.refused_until.pop(priority, None)
+                    return expiry
+                org.refused_until[priority] = now + max(answer.wait, 0.1)
+                self._admit(org, now, key, priority)
+        raise AssertionError("a refused grant defers")  # pragma: no cover
 
     @staticmethod
     def _defer(wait: float) -> NoReturn:
@@ -190,6 +270,13 @@ class RateGate:
 
     def _org(self, tenant_id: str) -> _Org:
         return self._orgs.setdefault(tenant_id, _Org())
+
+    def _expiries(self) -> dict[str, float | None]:
+        """When this thread's reserved ledger calls must have started by, per organisation."""
+        found: dict[str, float | None] | None = getattr(self._held, "expiry", None)
+        if found is None:
+            found = self._held.expiry = {}
+        return found
 
     def _holdings(self) -> dict[str, int]:
         held: dict[str, int] | None = getattr(self._held, "by_tenant", None)

@@ -45,6 +45,7 @@ class RealPath:
         self.host_json = host_json
         self.stack = LocalStack(prefix=self.prefix, azurite=azurite, xero_seed=xero_seed)
         self.host: subprocess.Popen[bytes] | None = None
+        self.extra_hosts: list[subprocess.Popen[bytes]] = []  # more instances on the same queues
         self.port = 0
 
     def start(self) -> RealPath:
@@ -69,19 +70,27 @@ class RealPath:
         return Users(DynamicsUser(self.stack.dataverse, env))
 
     # -- the host process -------------------------------------------------------------------------------
-    def start_host(self, **extra_env: str) -> None:
-        command = [sys.executable, "-m", "local.host", "--port", str(self.port)]
+    def start_host(self, instances: int = 1, **extra_env: str) -> None:
+        """The host that receives the webhooks, plus `instances - 1` more host processes on ports of
+        their own: every one takes messages from the same queues, as Azure's instances of one app do."""
+        self.host = self._host_process(self.port, extra_env)
+        ports = [free_port() for _ in range(instances - 1)]
+        self.extra_hosts = [self._host_process(port, extra_env) for port in ports]
+        for port in [self.port, *ports]:
+            wait_for_port(port, timeout=120)
+
+    def _host_process(self, port: int, extra_env: dict[str, str]) -> subprocess.Popen[bytes]:
+        command = [sys.executable, "-m", "local.host", "--port", str(port)]
         if self.host_json is not None:
             command += ["--host-json", str(self.host_json)]
         with self.log_path.open("ab") as out:
-            self.host = subprocess.Popen(
+            return subprocess.Popen(
                 command,
                 cwd=ROOT,
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 env={**os.environ, **self.host_env, **extra_env},
             )
-        wait_for_port(self.port, timeout=60)
 
     def kill_host(self) -> None:
         """SIGKILL: no grace, in-flight invocations die half-way (the crash a deployment must survive)."""
@@ -98,6 +107,15 @@ class RealPath:
         return (utime + stime) / os.sysconf("SC_CLK_TCK")
 
     def stop_host(self) -> None:
+        for extra in self.extra_hosts:
+            extra.terminate()
+        for extra in self.extra_hosts:
+            try:
+                extra.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                extra.kill()
+                extra.wait(timeout=10)
+        self.extra_hosts = []
         if self.host is not None:
             self.host.terminate()
             try:

@@ -117,6 +117,20 @@ class LocalStack:
                 os.environ[name] = value
         forget_app()
 
+    def reset_xero_limits(self) -> None:
+        """Xero's windows start again: the sandbox's, and the connector's ledger of them (the rows every
+        instance shares, shared/store/xero_budget.py), which would otherwise still count the calls the
+        sandbox just forgot. Between tests that share one stack."""
+        from azure.data.tables import TableServiceClient
+
+        from shared.store.xero_budget import XERO_BUDGET
+
+        requests.post(f"{self.xero.url}/_sandbox/limits/reset", timeout=10).raise_for_status()
+        service = TableServiceClient.from_connection_string(self.env["AzureWebJobsStorage"])
+        table = service.create_table_if_not_exists(self.env["TABLE_PREFIX"] + XERO_BUDGET)
+        for row in list(table.list_entities(select=["PartitionKey", "RowKey"])):
+            table.delete_entity(row["PartitionKey"], row["RowKey"])
+
     # -- onboarding -----------------------------------------------------------------------------------
     def tenant_id(self, name: str = "Demo Company (NZ)") -> str:
         orgs = requests.get(f"{self.xero.url}/_sandbox/orgs", timeout=10).json()

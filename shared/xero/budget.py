@@ -22,8 +22,10 @@ Why a ledger row, not the alternatives (measured or reasoned with bench/burst.py
 
 A grant counts from the moment it is given until `hold` seconds later plus the minute: the calls it
 carries must start within `hold` (the instance forgets them after that), so each leaves Xero's window
-before it leaves ours. At most `CONCURRENT` calls are granted per `SPREAD` seconds, which keeps the
-organisation's calls in progress near Xero's 5 across instances and spreads a minute's calls over it.
+before it leaves ours. Xero's 5 calls in progress are counted exactly within an instance (its gate's
+semaphore) and approximately across them: an instance is granted at most 5 calls less those granted
+to other instances in the last `SPREAD` second (a sandbox call takes ~50 ms, Xero's a few hundred), so
+instances do not all start their calls in the same moment when the minute frees.
 
 Priority: live pushes (a user is waiting for the Xero number) first, then the Xero -> Dynamics reads,
 then the sweep and the backfill. Lower classes may not use the last calls of the minute or the day, and
@@ -107,7 +109,8 @@ def grant(window: Window, now: float, want: int, priority: Priority, holder: str
     instances = len({h for _, _, h in window.grants} | {holder})
     minute_used = sum(n for _, n, _ in window.grants)
     day_used = sum(n for _, n in window.day)
-    recent = [(t, n) for t, n, _ in window.grants if t > now - limits.spread]
+    # the others' calls of the last moment (this instance's own in flight are its gate's to count)
+    recent = [(t, n) for t, n, h in window.grants if t > now - limits.spread and h != holder]
     higher_waiting = any(until > now for cls, until in window.waiting.items() if cls < priority)
     room = min(
         MINUTE_LIMIT - MINUTE_HEADROOM[priority] - minute_used,

@@ -36,7 +36,7 @@ def world(azurite: Azurite) -> Iterator[World]:
 @pytest.fixture(autouse=True)
 def calm_xero(world: World) -> Iterator[None]:
     world.faults(error_rate=0, slow_rate=0, lost_rate=0, latency_ms=0)
-    requests.post(f"{world.xero_url}/_sandbox/limits/reset", timeout=10)
+    world.stack.reset_xero_limits()
     yield
     world.faults(error_rate=0, slow_rate=0, lost_rate=0, latency_ms=0)
     requests.put(f"{world.xero_url}/_sandbox/limits", json={"minute": 60, "time_scale": 1.0}, timeout=10)

@@ -12,7 +12,6 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-import requests
 
 from local.azurite import Azurite
 from local.stack import LocalStack
@@ -37,7 +36,7 @@ def world(azurite: Azurite) -> Iterator[World]:
 @pytest.fixture(autouse=True)
 def calm_xero(world: World) -> None:
     world.faults(error_rate=0, slow_rate=0, lost_rate=0, latency_ms=0)
-    requests.post(f"{world.xero_url}/_sandbox/limits/reset", timeout=10)
+    world.stack.reset_xero_limits()
 
 
 def as_xero_user(world: World) -> XeroAccounting:

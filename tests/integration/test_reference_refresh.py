@@ -120,10 +120,10 @@ def world(azurite: Azurite) -> Iterator[World]:
 @pytest.fixture(autouse=True)
 def calm_xero(world: World) -> Iterator[None]:
     world.xero_control("PUT", "faults", error_rate=0, slow_rate=0, lost_rate=0, latency_ms=0)
-    world.xero_control("POST", "limits/reset")
+    world.stack.reset_xero_limits()
     yield
     world.xero_control("PUT", "faults", error_rate=0, slow_rate=0, lost_rate=0, latency_ms=0)
-    world.xero_control("POST", "limits/reset")
+    world.stack.reset_xero_limits()
 
 
 @pytest.fixture

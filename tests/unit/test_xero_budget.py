@@ -57,9 +57,11 @@ def test_two_instances_share_one_minute() -> None:
 def test_a_grant_carries_several_calls_but_no_more_than_xero_allows_at_once() -> None:
     window, limits = Window(), Limits(minute=60.0, hold=2.0, spread=1.0)
     assert grant(window, 100.0, 20, Priority.LIVE, "x", limits).calls == CONCURRENT
-    refused = grant(window, 100.2, 1, Priority.LIVE, "y", limits)
+    refused = grant(window, 100.2, 1, Priority.LIVE, "y", limits)  # another instance, the same moment
     assert refused.calls == 0 and refused.wait == pytest.approx(0.8)
     assert grant(window, 101.0, 2, Priority.LIVE, "y", limits).calls == 2
+    # an instance's own calls in progress are its gate's semaphore to count: one push's calls in a row
+    assert grant(window, 101.1, 5, Priority.LIVE, "x", limits).calls == CONCURRENT - 2
 
 
 def test_bulk_leaves_the_last_calls_of_the_minute_to_live_pushes() -> None:

@@ -1,7 +1,17 @@
 """Xero's rate limits: per app+organisation 60 calls a minute, 5,000 a day and 5 at once; per app
-10,000 a minute across organisations. Windows are rolling and measured on the sandbox clock;
-refused calls do not count against the windows. Admitted and refused calls are counted per organisation
-(GET /_sandbox/limits) so a benchmark can read how much of the ceiling it used and how many 429s it got."""
+10,000 a minute across organisations (developer.xero.com/faq/limits: "the number of API calls that your
+application can make against a particular tenant" — so every instance and every connection of one app
+to one organisation spends the same minute: the key is (client id, tenant), not the token). Every answer
+carries X-MinLimit-Remaining, X-DayLimit-Remaining and X-AppMinLimit-Remaining (same page); a refusal is
+429 with X-Rate-Limit-Problem naming the limit (Xero's reply in XeroAPI/xero-node#634) and Retry-After
+in seconds (XeroAPI/Xero-NetStandard#408 reads both from the 429). Windows are rolling (Xero's wording
+in XeroAPI/xero-node#262: "60 calls in a rolling 60 second window", "a rolling 24 hour window") and
+measured on the sandbox clock; refused calls do not count against the windows (unverified: the stricter
+choice would count them, but then a client waiting out Retry-After could never catch up, which is not
+what Xero's guidance to wait and retry implies). A "concurrent" refusal says Retry-After 1 (unverified:
+no source gives its value; a call in progress ends within seconds). Admitted and refused calls are
+counted per organisation (GET /_sandbox/limits) so a benchmark can read how much of the ceiling it
+used and how many 429s it got."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ import threading
 
 import requests
 
-from tests.integration.sandbox_xero.conftest import AU, XeroClient, http
+from tests.integration.sandbox_xero.conftest import AU, NZ, XeroClient, http
 
 
 def _limits(xero: XeroClient, **settings: object) -> None:
@@ -31,6 +31,14 @@ def test_the_sixty_first_call_in_a_minute_is_refused_until_the_window_moves(xero
     assert other_org.get("Currencies").status_code == 200  # the limit is per organisation
     xero.sandbox.state.clock.advance(60)
     assert xero.get("Currencies").status_code == 200
+
+
+def test_two_connections_of_one_app_to_one_organisation_share_its_minute(xero: XeroClient) -> None:
+    _limits(xero, minute=4)
+    second = XeroClient(xero.sandbox, xero.spec, NZ, xero.sandbox.state.issue_tokens())  # another instance
+    assert second.token["access_token"] != xero.token["access_token"]
+    statuses = [client.get("Currencies").status_code for client in (xero, second, xero, second, second)]
+    assert statuses == [200, 200, 200, 200, 429]
 
 
 def test_the_day_limit(xero: XeroClient) -> None:

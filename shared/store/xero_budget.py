@@ -11,6 +11,7 @@ lost races, and calls granted — so a benchmark reads the table calls per Xero 
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import threading
 import time
@@ -39,8 +40,14 @@ class _Seen:
 
 
 class TableLedger:
-    def __init__(self, table: TableClient, limits: Limits, clock: Callable[[], float] = time.time) -> None:
-        self._table, self.limits, self._clock = table, limits, clock
+    def __init__(
+        self,
+        table: TableClient | Callable[[], TableClient],
+        limits: Limits,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        # a factory is called on the first take: building the worker's gate makes no storage call
+        self._table_or_factory, self.limits, self._clock = table, limits, clock
         self._lock = threading.Lock()
         self._seen: dict[str, _Seen] = {}
         self._locks: dict[str, threading.Lock] = {}
@@ -52,7 +59,13 @@ class TableLedger:
         minute = settings.xero_minute_seconds
         # a grant may wait a thirtieth of the minute (2 s against Xero) to start: long enough for the
         # Dynamics read a push makes after reserving its first call, short enough to waste little
-        return cls(table_client(settings, XERO_BUDGET), Limits(minute=minute, hold=max(0.5, minute / 30)))
+        limits = Limits(minute=minute, hold=max(0.5, minute / 30))
+        return cls(functools.partial(table_client, settings, XERO_BUDGET), limits)
+
+    @functools.cached_property
+    def _table(self) -> TableClient:
+        given = self._table_or_factory
+        return given if isinstance(given, TableClient) else given()
 
     def take(self, tenant_id: str, want: int, priority: Priority, holder: str) -> Grant:
         with self._tenant_lock(tenant_id):

@@ -4,6 +4,7 @@ import azure.functions as func
 
 from functions import (
     activity_expiry,
+    backfill,
     billing_reminders,
     dynamics_webhook,
     health,
@@ -40,3 +41,4 @@ app.register_functions(billing_reminders.bp)
 app.register_functions(sweep.bp)
 app.register_functions(state_purge.bp)
 app.register_functions(activity_expiry.bp)
+app.register_functions(backfill.bp)

@@ -120,3 +120,27 @@ def portal_account(req: func.HttpRequest) -> func.HttpResponse:
     from shared.web import account_page
 
     return _serve(req, account_page.account_form)
+
+
+@bp.route(route="connections/{id}/backfill/estimate", methods=["POST"], auth_level=ANONYMOUS)
+def portal_backfill_estimate(req: func.HttpRequest) -> func.HttpResponse:
+    from shared.web import backfill_pages
+
+    return _serve(req, lambda page, account: backfill_pages.estimate_form(page, account, _id(req)))
+
+
+@bp.route(route="connections/{id}/backfill/start", methods=["POST"], auth_level=ANONYMOUS)
+def portal_backfill_start(req: func.HttpRequest) -> func.HttpResponse:
+    from shared import bootstrap
+    from shared.web import backfill_pages
+
+    return _serve(
+        req, lambda page, account: backfill_pages.start_form(page, account, _id(req), bootstrap.worker().send_backfill)
+    )
+
+
+@bp.route(route="connections/{id}/backfill/stop", methods=["POST"], auth_level=ANONYMOUS)
+def portal_backfill_stop(req: func.HttpRequest) -> func.HttpResponse:
+    from shared.web import backfill_pages
+
+    return _serve(req, lambda page, account: backfill_pages.stop_form(page, account, _id(req)))

@@ -183,6 +183,7 @@ module storage 'core/storage.bicep' = {
     tags: tags
     queueNames: [
       invoiceQueue
+      '${invoiceQueue}-backfill'
       referenceQueue
       xeroEventsQueue
     ]

@@ -20,12 +20,14 @@ if TYPE_CHECKING:
     from azure.storage.queue import QueueClient
 
     from shared.accounts.services import AccountServices
+    from shared.backfill.runner import BackfillParts
     from shared.billing.enforcement import Enforcer
     from shared.billing.reminders import Reminders
     from shared.billing.service import BillingService
     from shared.dataverse.token_registry import TokenRegistry
     from shared.reference.worker import RefreshParts
     from shared.store.activity import ActivityLog
+    from shared.store.backfills import BackfillStore
     from shared.store.connections import ConnectionStore
     from shared.store.models import Connection
     from shared.store.recent_connections import RecentConnections
@@ -197,7 +199,7 @@ class App:
 
         return PortalParts(
             self.connections(), self.session(), self.activity(), self.dataverse_for, self.xero_for,
-            self.enforcer(),
+            self.enforcer(), self.backfills(),
         )  # fmt: skip
 
     @once
@@ -306,6 +308,37 @@ class App:
             send_xero_message=lambda message: xero_events.send_message(message.to_json()),
             marks=SweepMarks.from_settings(self.settings),
             now=utc_now,
+        )
+
+    @once
+    def backfills(self) -> BackfillStore:
+        from shared.store.backfills import BackfillStore
+
+        return BackfillStore.from_settings(self.settings)
+
+    @once
+    def backfill_queue(self) -> QueueClient:
+        """Beside the live queue (`<INVOICE_QUEUE>-backfill`), so the live pushes never wait behind it."""
+        return self._queue(f"{self.settings.invoice_queue}-backfill")
+
+    def send_backfill(self, body: str, delay: int) -> object:
+        return self.backfill_queue().send_message(body, visibility_timeout=delay or None)
+
+    @once
+    def backfill_worker(self) -> BackfillParts:
+        from shared.backfill.runner import BackfillParts
+
+        live = self.invoice_queue()
+        return BackfillParts(
+            connections=self.connections(),
+            jobs=self.backfills(),
+            dataverse_for=self.dataverse_for,
+            xero_for=self.xero_for,
+            catalog=self.invoice_worker().catalog,  # one item catalog per worker: items read once
+            send=self.send_backfill,
+            live_waiting=lambda: (live.get_queue_properties().approximate_message_count or 0) > 0,
+            now=utc_now,
+            pacing=self.rate_gate(),
         )
 
 

@@ -79,7 +79,16 @@ PRODUCT_COLUMNS: tuple[str, ...] = ("productid", "productnumber", "name", "descr
 
 def invoice_query(invoice_id: str) -> str:
     """Relative URL (to `{org}/api/data/v9.2/`) of the invoice document the mapping reads."""
-    guid = _checked(invoice_id)
+    return f"invoices({_checked(invoice_id)})?{_document_options()}"
+
+
+def invoices_query(filter_: str, top: int, orderby: str = "invoiceid") -> str:
+    """Relative URL of up to `top` invoice documents (the same document as invoice_query's, so one
+    mapping serves both) matching an OData $filter: the backfill reads a page of them in one GET."""
+    return f"invoices?{_document_options()}&$filter={filter_}&$orderby={orderby}&$top={int(top)}"
+
+
+def _document_options() -> str:
     lines = (
         f"invoice_details($select={_list(LINE_COLUMNS)};$expand=productid($select={_list(PRODUCT_COLUMNS)}))"
     )
@@ -89,7 +98,7 @@ def invoice_query(invoice_id: str) -> str:
         f"transactioncurrencyid($select={_list(CURRENCY_COLUMNS)})",
         lines,
     )
-    return f"invoices({guid})?$select={_list(INVOICE_COLUMNS)}&$expand={','.join(expands)}"
+    return f"$select={_list(INVOICE_COLUMNS)}&$expand={','.join(expands)}"
 
 
 def line_query(line_id: str) -> str:

@@ -75,11 +75,7 @@ def _create_or_match(
     if not settings.create_missing_contacts:
         found = _find(xero, f'ContactNumber=="{_quoted(plan.payload["ContactNumber"])}"')
         if found is None:
-            raise FatalError(
-                f"the customer {plan.payload['Name']} is not in Xero and creating contacts is off "
-                f"— fix: create it in Xero with contact number {plan.payload['ContactNumber']}, "
-                'or switch on "create missing contacts" in the connector'
-            )
+            raise FatalError(not_in_xero_message(plan))
         return ContactChoice(found, learned=True)
     # The key follows what is sent: after a refusal (a bad e-mail, say) the corrected customer is a new
     # request, not a replay of the refusal Xero remembers for the old key.
@@ -92,14 +88,30 @@ def _create_or_match(
     # Xero refuses a second active contact with the same name (spec example above), whatever its case,
     # and, unverified, the same ContactNumber: reuse that contact. A `where` with == compares case and
     # all, so the name is compared lowered (calcinai/xero-php#416, freakboy3742/pyxero#172).
+    found = existing_contact(plan, xero)
+    if found is not None:
+        return ContactChoice(found, learned=True)
+    raise XeroValidationError(result.errors or ["Xero refused to create the contact"])
+
+
+def existing_contact(plan: ContactPlan, xero: XeroAccounting) -> str | None:
+    """The active Xero contact with the customer's ContactNumber, else its name (any case)."""
     for where in (
         f'ContactNumber=="{_quoted(plan.payload["ContactNumber"])}"',
         f'Name.ToLower()=="{_quoted(plan.payload["Name"].lower())}"',
     ):
         found = _find(xero, where)
         if found is not None:
-            return ContactChoice(found, learned=True)
-    raise XeroValidationError(result.errors or ["Xero refused to create the contact"])
+            return found
+    return None
+
+
+def not_in_xero_message(plan: ContactPlan) -> str:
+    return (
+        f"the customer {plan.payload['Name']} is not in Xero and creating contacts is off "
+        f"— fix: create it in Xero with contact number {plan.payload['ContactNumber']}, "
+        'or switch on "create missing contacts" in the connector'
+    )
 
 
 def _find(xero: XeroAccounting, where: str) -> str | None:

@@ -197,7 +197,7 @@ class Push:
             doc, settings, {"ContactID": contact.contact_id}, existing, known_item_codes=known
         )
         payload = self._completed(doc, payload, contact.contact_id, existing)
-        digest = _digest({k: v for k, v in payload.items() if k != "InvoiceID"})  # same for create and update
+        digest = invoice_digest(payload)
         if (
             existing
             and doc.get(schema.INVOICE_SYNC_DIGEST) == digest
@@ -224,7 +224,7 @@ class Push:
         """The link back to this Dynamics invoice (Xero shows it as "Go to …"; it is also how a Xero
         invoice is known to be ours), and a due date where Xero requires one and Dynamics has none."""
         payload = dict(payload)
-        link = _source_link(self.connection.dynamics.org_url, str(doc["invoiceid"]))
+        link = source_link(self.connection.dynamics.org_url, str(doc["invoiceid"]))
         if link:
             payload["Url"] = link
         status = str(payload.get("Status") or "")
@@ -273,7 +273,7 @@ class Push:
         if existing is None and self.connection.sync.numbering == Numbering.XERO:
             # Xero numbers it: nothing makes a second create fail, so look for an earlier one first.
             found = self._find("Invoices", {"where": f'Reference=="{_quoted(payload.get("Reference", ""))}"'})
-            if found and _ours(found, invoice_id):
+            if found and ours(found, invoice_id):
                 existing, payload = found, {**payload, "InvoiceID": found["InvoiceID"]}
         if existing and str(payload.get("Status")) == str(existing.get("Status") or "").upper():
             # Not raising the status: leave it to Xero, where someone may have approved it since.
@@ -288,8 +288,8 @@ class Push:
             # when it is provably the one this Dynamics invoice made (its Url names it); a real
             # organisation holds invoices typed or imported before, and those are not ours to rewrite.
             found = self._find("Invoices", {"InvoiceNumbers": payload.get("InvoiceNumber", "")})
-            if found and not _ours(found, invoice_id):
-                raise ForeignInvoice(_foreign_message(found))
+            if found and not ours(found, invoice_id):
+                raise ForeignInvoice(foreign_message(found))
             if found:
                 allowed, why = can_update(str(found.get("Status", "")), found.get("AmountPaid"))
                 if not allowed:
@@ -346,6 +346,12 @@ class Push:
         return live[0] if live else None
 
 
+def invoice_digest(payload: dict[str, Any]) -> str:
+    """What is sent, the same for a create and an update: written back, so an unchanged invoice costs no
+    Xero call (the backfill writes the same one)."""
+    return _digest({k: v for k, v in payload.items() if k != "InvoiceID"})
+
+
 def _existing(doc: dict[str, Any]) -> dict[str, Any] | None:
     xero_id = doc.get(schema.INVOICE_XERO_ID)
     if not xero_id:
@@ -357,18 +363,18 @@ def _existing(doc: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
-def _source_link(org_url: str, invoice_id: str) -> str:
+def source_link(org_url: str, invoice_id: str) -> str:
     """The Dynamics form of the invoice (Learn: "Open forms, views, dialogs, and reports with a URL")."""
     if not org_url.startswith("https://"):
         return ""
     return f"{org_url.rstrip('/')}/main.aspx?pagetype=entityrecord&etn=invoice&id={invoice_id.lower()}"
 
 
-def _ours(found: dict[str, Any], invoice_id: str) -> bool:
+def ours(found: dict[str, Any], invoice_id: str) -> bool:
     return f"id={invoice_id.lower()}" in str(found.get("Url") or "").lower()
 
 
-def _foreign_message(found: dict[str, Any]) -> str:
+def foreign_message(found: dict[str, Any]) -> str:
     number = found.get("InvoiceNumber", "")
     contact = (found.get("Contact") or {}).get("Name") or "another contact"
     return (

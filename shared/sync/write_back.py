@@ -84,12 +84,9 @@ def write_back(
     contact: tuple[ContactPlan, ContactChoice] | None = None,
 ) -> int:
     """Write the changed columns; the number of Dataverse calls made (0 or 1)."""
-    if doc.get("statecode") in READ_ONLY_STATES:
-        # Dynamics refuses every change to a paid or cancelled invoice; the portal's activity shows it.
+    changed = changed_values(doc, values)
+    if not changed:
         return 0
-    changed = {k: v for k, v in values.items() if k == schema.INVOICE_SYNCED_ON or doc.get(k) != v}
-    if set(changed) <= {schema.INVOICE_SYNCED_ON}:
-        return 0  # nothing the user would see changed: leave the row (and its version) alone
     invoice_id = str(doc["invoiceid"])
     if contact is None or not contact[1].learned:
         dataverse.update("invoices", invoice_id, changed)
@@ -108,6 +105,16 @@ def write_back(
         ]
     )
     return 1
+
+
+def changed_values(doc: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """The columns worth writing: {} when nothing the user would see changed (the row and its version
+    are left alone) or when Dynamics refuses every change (a paid or cancelled invoice; the portal's
+    activity shows it)."""
+    if doc.get("statecode") in READ_ONLY_STATES:
+        return {}
+    changed = {k: v for k, v in values.items() if k == schema.INVOICE_SYNCED_ON or doc.get(k) != v}
+    return {} if set(changed) <= {schema.INVOICE_SYNCED_ON} else changed
 
 
 def _timestamp(moment: datetime) -> str:

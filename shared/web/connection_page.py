@@ -12,8 +12,10 @@ import azure.functions as func
 from shared.connections.connections import get_for_account
 from shared.connections.lights import is_dynamics_connected, is_xero_connected
 from shared.errors import ConnectorError
+from shared.store.backfills import Backfill
 from shared.store.models import Account, Connection
 from shared.web import connection_views as views
+from shared.web.backfill_pages import backfill_view
 from shared.web.billing_actions import plan_facts, usage_banner
 from shared.web.connect_flows import allow_sign_in_redirects
 from shared.web.connection_actions import XeroLists, is_complete, live_xero_lists, merged, read_xero_lists
@@ -24,7 +26,8 @@ from shared.xero.accounting import sandbox_pages_url
 
 # The page's sections, in order: a note after a form is shown in the section of that form.
 SECTIONS = (
-    "xero", "dynamics", "install", "reference", "defaults", "subscription", "start", "activity", "delete",
+    "xero", "dynamics", "install", "reference", "defaults", "subscription", "start", "activity",
+    "backfill", "delete",
 )  # fmt: skip
 
 
@@ -35,6 +38,8 @@ def show_connection(
     status: int = 200,
     posted: Mapping[str, str] | None = None,
     errors: Mapping[str, str] | None = None,
+    backfill: dict[str, str] | None = None,
+    estimate: str = "",
 ) -> func.HttpResponse:
     """NotFoundError for another account's connection (the caller's guard renders 404)."""
     connection = get_for_account(page.parts.connections, account.id, connection_id)
@@ -89,8 +94,13 @@ def show_connection(
         reference_counts=views.reference_counts(connection.reference.counts),
         activity=views.activity_view(page.parts.activity.summary(connection.id), zone),
         usage_banner=usage_banner(account, connection, page.now, page.parts.enforcer),
+        backfill=backfill_view(_backfill_of(connection, page.parts), page.now.date(), backfill, estimate),
     )
     return allow_sign_in_redirects(response, page.settings)
+
+
+def _backfill_of(connection: Connection, parts: PortalParts) -> Backfill | None:
+    return parts.backfills.get(connection.id) if parts.backfills is not None else None
 
 
 def xero_lists_for(connection: Connection, parts: PortalParts) -> XeroLists:

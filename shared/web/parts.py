@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
     from shared.billing.enforcement import Enforcer
     from shared.store.activity import ActivityLog
+    from shared.store.backfills import BackfillStore
     from shared.store.connections import ConnectionStore
     from shared.store.models import Connection
     from shared.xero.accounting import XeroAccounting
@@ -25,3 +26,4 @@ class PortalParts:
     dataverse_for: Callable[[Connection], Any]
     xero_for: Callable[[Connection], XeroAccounting]
     enforcer: Enforcer | None  # the plans' limits; None while billing is off
+    backfills: BackfillStore | None = None  # each connection's backfill (shared/backfill)

@@ -35,7 +35,10 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ),
     ("clients", frozenset({"xero", "dataverse", "email"})),
     ("store", frozenset({"store"})),
-    ("services", frozenset({"accounts", "reference", "sync", "billing", "xero_inbound", "health"})),
+    (
+        "services",
+        frozenset({"accounts", "reference", "sync", "billing", "xero_inbound", "health", "backfill"}),
+    ),
     ("connections", frozenset({"connections"})),
     ("web", frozenset({"web"})),
     ("composition root", frozenset({"bootstrap"})),

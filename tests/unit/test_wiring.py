@@ -71,3 +71,8 @@ def test_the_activity_page_its_export_and_retry_are_routed_and_old_activity_expi
         "timerTrigger",
         "0 40 3 * * *",
     )
+
+
+def test_the_backfill_has_a_queue_of_its_own_beside_the_live_one() -> None:
+    trigger = triggers()["backfill"]
+    assert (trigger["type"], trigger["queueName"]) == ("queueTrigger", "%INVOICE_QUEUE%-backfill")

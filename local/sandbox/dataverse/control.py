@@ -55,6 +55,8 @@ class ControlApi:
         if key == ("POST", "seed"):
             self.seed()
             return _json({"seeded": True})
+        if key == ("POST", "history"):
+            return _json(self._history(_body(request)))
         if key[1] in ("faults", "limits"):
             target = self.faults if key[1] == "faults" else self.limits
             if request.method == "PUT":
@@ -79,6 +81,18 @@ class ControlApi:
             self.expire_tokens()
             return _json({"expired": True})
         return _json({"error": f"unknown sandbox route {request.method} /_sandbox/{'/'.join(parts)}"}, 404)
+
+    def _history(self, body: dict[str, Any]) -> dict[str, Any]:
+        """{"environment": url name (contoso), "invoices": n, "until": YYYY-MM-DD, "prefix": "H"}: years
+        of older invoices (history.py)."""
+        from datetime import date
+
+        from .history import seed_history
+
+        env = self.state.environments[str(body.get("environment", "contoso"))]
+        until = date.fromisoformat(str(body["until"])) if body.get("until") else date.today()
+        made = seed_history(env, int(body.get("invoices", 300)), until, str(body.get("prefix", "H")))
+        return {"invoices": made}
 
     def _privileges(self, upn: str, body: dict[str, Any]) -> dict[str, Any]:
         """{"remove": [...], "grant": [...], "environment": optional url name} for one user by UPN."""

@@ -1,0 +1,1 @@
+"""The backfill: older Dynamics invoices sent to Xero in batches, page by page, resumable."""

@@ -1,0 +1,157 @@
+"""What the portal does with a backfill: check what the person chose, estimate it, start it, stop it.
+
+The estimate counts the invoices in the selection exactly (ids only, 5,000 a page: Dataverse's $count
+stops at 5,000, Learn "Count number of rows") and turns them into Xero calls — one PUT per 50 invoices,
+one more per page with customers new to Xero — and those into time under Xero's limits: 60 calls a
+minute and 5,000 a day per organisation (FACTS.md, "Limits"), shared with the live pushes, which come
+first."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
+
+from shared.backfill.query import (
+    COUNT_PAGE_SIZE,
+    OPEN_STATUS_REASONS,
+    PAGE_SIZE,
+    Selection,
+    count_query,
+    customer_known_to_xero,
+    parse_day,
+)
+from shared.backfill.runner import PageMessage
+from shared.dataverse import schema
+from shared.errors import ConcurrencyError
+from shared.store.backfills import Backfill, BackfillStore
+from shared.store.models import Connection
+from shared.xero.pacing import MINUTE_LIMIT, RESERVE
+
+DAY_LIMIT = 5000  # Xero's calls a day per organisation (FACTS.md, "Limits")
+LIVE_SHARE = 10  # calls a minute left for the live pushes in the estimate (they come first)
+PAGE_SECONDS = 2.0  # a page's Dataverse read and $batch write-back, measured locally (bench/backfill.py)
+LONGEST = timedelta(days=366 * 10)
+FIELD_FROM, FIELD_TO, FIELD_STATUS = "backfill_from", "backfill_to", "backfill_status_"
+
+
+class Reader(Protocol):
+    def get(self, path_and_query: str, page_size: int | None = None) -> dict[str, Any]: ...
+
+
+class Refused(ValueError):
+    """What the person chose cannot be run; the message says why, in words for the portal."""
+
+    def __init__(self, message: str, field_errors: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.field_errors = field_errors or {}
+
+
+@dataclass(frozen=True)
+class Estimate:
+    invoices: int  # in the selection
+    in_xero: int  # of which already carry a Xero id
+    new_customers: int
+    xero_calls: int
+    minutes: float
+
+    @property
+    def to_send(self) -> int:
+        return self.invoices - self.in_xero
+
+
+def selection_from_form(form: dict[str, str], connection: Connection) -> Selection:
+    errors = {}
+    start, end = parse_day(form.get(FIELD_FROM, "")), parse_day(form.get(FIELD_TO, ""))
+    if start is None:
+        errors[FIELD_FROM] = "Enter the first invoice date as YYYY-MM-DD."
+    if end is None:
+        errors[FIELD_TO] = "Enter the last invoice date as YYYY-MM-DD."
+    if start and end and end < start:
+        errors[FIELD_TO] = "The last date must not be before the first."
+    if start and end and end - start > LONGEST:
+        errors[FIELD_FROM] = "Choose at most ten years at a time."
+    reasons = tuple(
+        code for code, _ in OPEN_STATUS_REASONS if form.get(f"{FIELD_STATUS}{code}") in ("true", "on")
+    )
+    if not reasons:
+        errors[f"{FIELD_STATUS}{OPEN_STATUS_REASONS[0][0]}"] = "Choose at least one status."
+    if errors:
+        raise Refused("Check the backfill's dates and statuses.", errors)
+    assert start is not None and end is not None
+    return Selection(start, end, reasons, connection.sync.require_send_flag)
+
+
+def estimate(dataverse: Reader, selection: Selection) -> Estimate:
+    rows = _all(dataverse, count_query(selection))
+    in_xero = sum(1 for r in rows if r.get(schema.INVOICE_XERO_ID))
+    customers = {
+        str(r.get("_customerid_value") or "")
+        for r in rows
+        if not r.get(schema.INVOICE_XERO_ID) and not customer_known_to_xero(r)
+    }
+    to_send = len(rows) - in_xero
+    pages = math.ceil(to_send / PAGE_SIZE)
+    calls = pages + min(pages, len(customers)) + (2 if to_send else 0)  # + the items and organisation reads
+    per_minute = MINUTE_LIMIT - RESERVE - LIVE_SHARE
+    minutes = max(calls / per_minute, pages * PAGE_SECONDS / 60)
+    minutes += (calls // DAY_LIMIT) * 24 * 60  # each full day's budget spent: wait for the next day
+    return Estimate(len(rows), in_xero, len(customers), calls, minutes)
+
+
+def start(
+    jobs: BackfillStore,
+    connection: Connection,
+    selection: Selection,
+    total: int,
+    send: Callable[[str, int], Any],
+    now: datetime,
+) -> Backfill:
+    if connection.status != "active":
+        raise Refused("Start syncing first: the backfill sends through the running connection.")
+    current = jobs.get(connection.id)
+    if current is not None and current.status == "running":
+        raise Refused("A backfill is running already: stop it first, or wait for it to finish.")
+    job = Backfill(
+        connection_id=connection.id,
+        job_id=uuid.uuid4().hex,
+        status="running",
+        date_from=selection.date_from.isoformat(),
+        date_to=selection.date_to.isoformat(),
+        status_reasons=selection.status_reasons,
+        total=total,
+        started_at=now,
+    )
+    try:
+        job = jobs.create(job, current)
+    except ConcurrencyError:
+        raise Refused("Another backfill was started at the same moment: see its progress below.") from None
+    send(PageMessage(job.connection_id, job.job_id, 0).to_json(), 0)
+    return job
+
+
+def stop(jobs: BackfillStore, connection_id: str, now: datetime) -> Backfill | None:
+    def stopped(current: Backfill) -> Backfill | None:
+        if current.status != "running":
+            return None
+        return replace(current, status="stopped", finished_at=now, message="stopped in the portal")
+
+    return jobs.update(connection_id, stopped)
+
+
+def default_range(today: date) -> tuple[date, date]:
+    """What the form proposes: the last twelve months up to yesterday (the live push has today)."""
+    return today - timedelta(days=365), today - timedelta(days=1)
+
+
+def _all(dataverse: Reader, query: str) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    link = query
+    while link:  # the next link stays on the environment's own origin (the client refuses any other)
+        page = dataverse.get(link, page_size=COUNT_PAGE_SIZE)
+        rows += page.get("value", [])
+        link = str(page.get("@odata.nextLink") or "")
+    return rows

@@ -10,4 +10,6 @@ def backfill(msg: func.QueueMessage) -> None:
     from shared import bootstrap
     from shared.backfill.runner import handle_backfill_message
 
-    handle_backfill_message(msg.get_body().decode("utf-8", errors="replace"), bootstrap.worker().backfill_worker())
+    handle_backfill_message(
+        msg.get_body().decode("utf-8", errors="replace"), bootstrap.worker().backfill_worker()
+    )

@@ -135,7 +135,10 @@ def portal_backfill_start(req: func.HttpRequest) -> func.HttpResponse:
     from shared.web import backfill_pages
 
     return _serve(
-        req, lambda page, account: backfill_pages.start_form(page, account, _id(req), bootstrap.worker().send_backfill)
+        req,
+        lambda page, account: backfill_pages.start_form(
+            page, account, _id(req), bootstrap.worker().send_backfill
+        ),
     )
 
 

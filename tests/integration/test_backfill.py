@@ -27,9 +27,7 @@ from shared.accounts.passwords import hash_password
 from shared.backfill import control
 from shared.backfill.query import OPEN_STATUS_REASONS, Selection
 from shared.backfill.runner import BackfillParts, handle_backfill_message
-from shared.config import get_settings
 from shared.dataverse import schema
-from shared.store.accounts import AccountStore
 from shared.store.backfills import Backfill
 from shared.store.models import Account, utc_now
 from shared.xero.accounting import XeroAccounting
@@ -86,7 +84,9 @@ class World:
     def parts(self, sent: list[tuple[str, int]], **changes: Any) -> BackfillParts:
         """The backfill worker with its messages kept in `sent` (not on the queue the host listens to)."""
         parts = replace(
-            bootstrap.backfill_worker(), send=lambda body, delay: sent.append((body, delay)), pacing=None
+            bootstrap.worker().backfill_worker(),
+            send=lambda body, delay: sent.append((body, delay)),
+            pacing=None,
         )
         return replace(parts, live_waiting=lambda: False, **changes)
 
@@ -111,18 +111,26 @@ def _password_hash() -> str:
 
 def _account(name: str) -> Account:
     email = f"{name.lower()}.{uuid.uuid4().hex[:8]}@example.com"
-    store = AccountStore.from_settings(get_settings())
+    store = bootstrap.worker().account_services().store
     return store.create(email, _password_hash(), name, f"{name} Ltd", "trial", utc_now() + timedelta(days=14))
 
 
 def _wait_finished(connection_id: str, timeout: float = 60) -> Backfill:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        job = bootstrap.backfills().get(connection_id)
+        job = bootstrap.worker().backfills().get(connection_id)
         if job is not None and job.status != "running":
             return job
         time.sleep(0.3)
-    raise AssertionError(f"the backfill did not finish: {bootstrap.backfills().get(connection_id)}")
+    raise AssertionError(f"the backfill did not finish: {bootstrap.worker().backfills().get(connection_id)}")
+
+
+def _start(world: World, selection: Selection, total: int, sent: list[tuple[str, int]]) -> Backfill:
+    """A backfill whose messages are kept in `sent` (the test delivers them)."""
+    jobs = bootstrap.worker().backfills()
+    return control.start(
+        jobs, world.connection, selection, total, lambda b, d: sent.append((b, d)), utc_now()
+    )
 
 
 def _drain(parts: BackfillParts, sent: list[tuple[str, int]], limit: int = 50) -> list[str]:
@@ -165,13 +173,13 @@ def test_years_of_invoices_reach_xero_once_each_with_matches_and_reasons(world: 
 
     # WHEN the backfill runs through the host's queue trigger
     selection = world.selection(E2E_UNTIL)
-    estimate = control.estimate(bootstrap.dataverse_for(world.connection), selection)
+    estimate = control.estimate(bootstrap.worker().dataverse_for(world.connection), selection)
     job = control.start(
-        bootstrap.backfills(),
+        bootstrap.worker().backfills(),
         world.connection,
         selection,
         estimate.invoices,
-        bootstrap.send_backfill,
+        bootstrap.worker().send_backfill,
         utc_now(),
     )
     job = _wait_finished(job.connection_id)
@@ -206,11 +214,11 @@ def test_years_of_invoices_reach_xero_once_each_with_matches_and_reasons(world: 
     # WHEN it runs a second time over the same range
     puts_before = world.calls("PUT", "/api.xro/2.0/Invoices")
     again = control.start(
-        bootstrap.backfills(),
+        bootstrap.worker().backfills(),
         world.connection,
         selection,
         estimate.invoices,
-        bootstrap.send_backfill,
+        bootstrap.worker().send_backfill,
         utc_now(),
     )
     again = _wait_finished(again.connection_id)
@@ -229,12 +237,10 @@ def test_a_worker_killed_mid_page_leaves_no_duplicate_when_the_page_is_done_agai
     ids = world.seed(70, KILL_UNTIL, "K")
     selection = world.selection(KILL_UNTIL)
     sent: list[tuple[str, int]] = []
-    job = control.start(
-        bootstrap.backfills(), world.connection, selection, 70, lambda b, d: sent.append((b, d)), utc_now()
-    )
+    job = _start(world, selection, 70, sent)
 
     def dies_after_creating(connection: Any) -> XeroAccounting:
-        xero = bootstrap.xero_for(connection)
+        xero = bootstrap.worker().xero_for(connection)
         write = xero.write
 
         def then_dies(method: str, resource: str, key: str, elements: list[Any], idem: str) -> Any:
@@ -260,7 +266,7 @@ def test_a_worker_killed_mid_page_leaves_no_duplicate_when_the_page_is_done_agai
     later = replace(second, now=lambda: utc_now() + timedelta(minutes=5))
     assert handle_backfill_message(body, later) == "page"
     _drain(later, sent)
-    done = bootstrap.backfills().get(job.connection_id)
+    done = bootstrap.worker().backfills().get(job.connection_id)
     assert done is not None and done.status == "done"
     # and every invoice is in Xero once: the replayed PUT (same Idempotency-Key) created nothing new
     rows = [r for r in world.rows(ids) if r["statecode"] == 0]
@@ -270,14 +276,12 @@ def test_a_worker_killed_mid_page_leaves_no_duplicate_when_the_page_is_done_agai
     more = world.seed(30, KILL_UNTIL - timedelta(days=1), "L")
     sent.clear()
     older = world.selection(KILL_UNTIL - timedelta(days=1))
-    job = control.start(bootstrap.backfills(), world.connection, older, 30, lambda b, d: sent.append((b, d)),
-                        utc_now())  # fmt: skip
+    job = _start(world, older, 30, sent)
     body = sent.pop(0)[0]
     with pytest.raises(Killed):
         handle_backfill_message(body, world.parts([], xero_for=dies_after_creating, owner="worker-1"))
-    control.stop(bootstrap.backfills(), job.connection_id, utc_now())
-    control.start(bootstrap.backfills(), world.connection, older, 30, lambda b, d: sent.append((b, d)),
-                  utc_now())  # fmt: skip
+    control.stop(bootstrap.worker().backfills(), job.connection_id, utc_now())
+    _start(world, older, 30, sent)
     _drain(world.parts(sent, owner="worker-3"), sent)
     # THEN Xero's "Invoice # must be unique" finds the invoices the dead worker created: linked, not copied
     rows = [r for r in world.rows(more) if r["statecode"] == 0 and r[schema.INVOICE_XERO_ID]]
@@ -298,16 +302,15 @@ def _copies(world: World, rows: list[dict[str, Any]]) -> dict[str, int]:
 def test_stop_stops_after_the_page_under_way(world: World) -> None:
     world.seed(110, STOP_UNTIL, "S")
     sent: list[tuple[str, int]] = []
-    job = control.start(bootstrap.backfills(), world.connection, world.selection(STOP_UNTIL), 110,
-                        lambda b, d: sent.append((b, d)), utc_now())  # fmt: skip
+    job = _start(world, world.selection(STOP_UNTIL), 110, sent)
     parts = world.parts(sent)
     assert handle_backfill_message(sent.pop(0)[0], parts) == "page"
     # WHEN the person presses Stop, with the next page's message already on the queue
-    control.stop(bootstrap.backfills(), job.connection_id, utc_now())
+    control.stop(bootstrap.worker().backfills(), job.connection_id, utc_now())
     puts = world.calls("PUT", "/api.xro/2.0/Invoices")
     # THEN that message does nothing, and the row keeps what the first page did
     assert _drain(parts, sent) == ["stale"]
-    stopped = bootstrap.backfills().get(job.connection_id)
+    stopped = bootstrap.worker().backfills().get(job.connection_id)
     assert stopped is not None and stopped.status == "stopped" and stopped.done == 50
     assert world.calls("PUT", "/api.xro/2.0/Invoices") == puts
 
@@ -316,20 +319,19 @@ def test_the_estimate_counts_the_range_and_prices_it_in_xero_calls(world: World)
     # the stopped backfill's range: 110 open invoices, the first page's in Xero now
     ids = world.seed(110, STOP_UNTIL, "S")  # seeding again changes nothing: their ids
     rows = [r for r in world.rows(ids) if r["statecode"] == 0]
-    found = control.estimate(bootstrap.dataverse_for(world.connection), world.selection(STOP_UNTIL))
+    found = control.estimate(bootstrap.worker().dataverse_for(world.connection), world.selection(STOP_UNTIL))
     in_xero = len([r for r in rows if r[schema.INVOICE_XERO_ID]])
     assert (found.invoices, found.in_xero, found.to_send) == (110, in_xero, 110 - in_xero)
     pages = -(-found.to_send // 50)
     assert found.xero_calls == pages + min(pages, found.new_customers) + 2
     assert found.minutes == pytest.approx(max(found.xero_calls / 48, pages * 2.0 / 60))
     narrower = Selection(STOP_UNTIL - timedelta(days=400), STOP_UNTIL, (1,))
-    assert control.estimate(bootstrap.dataverse_for(world.connection), narrower).invoices < 110
+    assert control.estimate(bootstrap.worker().dataverse_for(world.connection), narrower).invoices < 110
 
     # WHEN the range is backfilled, THEN it costs no more Xero calls than estimated
     before = _api_calls(world)
     sent: list[tuple[str, int]] = []
-    control.start(bootstrap.backfills(), world.connection, world.selection(STOP_UNTIL), found.invoices,
-                  lambda b, d: sent.append((b, d)), utc_now())  # fmt: skip
+    _start(world, world.selection(STOP_UNTIL), found.invoices, sent)
     _drain(world.parts(sent), sent)
     assert 0 < _api_calls(world) - before <= found.xero_calls
 
@@ -361,13 +363,13 @@ def test_the_portal_estimates_starts_shows_and_stops_and_no_one_else_can(world: 
 
     # another account cannot see it, start it or stop it; a form without the CSRF token is refused
     eve = Visitor(world, _account("Eve"))
-    before = bootstrap.backfills().get(world.connection.id)
+    before = bootstrap.worker().backfills().get(world.connection.id)
     for action in ("estimate", "start", "stop"):
         answer = eve.post(f"{page}/backfill/{action}", form)
         assert answer.status_code == 404 and "Connection not found" in answer.text, action
     assert eve.get(page).status_code == 404
     assert owner.post(f"{page}/backfill/start", form, with_token=False).status_code == 403
-    after = bootstrap.backfills().get(world.connection.id)
+    after = bootstrap.worker().backfills().get(world.connection.id)
     assert (after and after.job_id) == (before and before.job_id)
 
     # the owner starts it: the page shows its progress, then Stop

@@ -327,13 +327,15 @@ class App:
     @once
     def backfill_worker(self) -> BackfillParts:
         from shared.backfill.runner import BackfillParts
+        from shared.xero.budget import Priority
 
         live = self.invoice_queue()
         return BackfillParts(
             connections=self.connections(),
             jobs=self.backfills(),
             dataverse_for=self.dataverse_for,
-            xero_for=self.xero_for,
+            # the lowest class of the organisation's shared budget: it fills the gaps the others leave
+            xero_for=functools.partial(self.xero_for, priority=Priority.BULK),
             catalog=self.invoice_worker().catalog,  # one item catalog per worker: items read once
             send=self.send_backfill,
             live_waiting=lambda: (live.get_queue_properties().approximate_message_count or 0) > 0,

@@ -4,7 +4,7 @@ The estimate counts the invoices in the selection exactly (ids only, 5,000 a pag
 stops at 5,000, Learn "Count number of rows") and turns them into Xero calls — one PUT per 50 invoices,
 one more per page with customers new to Xero — and those into time under Xero's limits: 60 calls a
 minute and 5,000 a day per organisation (FACTS.md, "Limits"), shared with the live pushes, which come
-first."""
+first (they take what they need; the estimate assumes none are saved meanwhile)."""
 
 from __future__ import annotations
 
@@ -29,10 +29,12 @@ from shared.dataverse import schema
 from shared.errors import ConcurrencyError
 from shared.store.backfills import Backfill, BackfillStore
 from shared.store.models import Connection
-from shared.xero.pacing import MINUTE_LIMIT, RESERVE
+from shared.xero.budget import DAY_HEADROOM, DAY_LIMIT, MINUTE_HEADROOM, MINUTE_LIMIT, Priority
 
-DAY_LIMIT = 5000  # Xero's calls a day per organisation (FACTS.md, "Limits")
-LIVE_SHARE = 10  # calls a minute left for the live pushes in the estimate (they come first)
+# What the backfill may use of the organisation's budget (shared/xero/budget.py: it never takes the last
+# calls of the minute or the day, which stay for the live pushes), when nothing else is sent meanwhile.
+PER_MINUTE = MINUTE_LIMIT - MINUTE_HEADROOM[Priority.BULK]
+PER_DAY = DAY_LIMIT - DAY_HEADROOM[Priority.BULK]
 PAGE_SECONDS = 2.0  # a page's Dataverse read and $batch write-back, measured locally (bench/backfill.py)
 LONGEST = timedelta(days=366 * 10)
 FIELD_FROM, FIELD_TO, FIELD_STATUS = "backfill_from", "backfill_to", "backfill_status_"
@@ -96,9 +98,8 @@ def estimate(dataverse: Reader, selection: Selection) -> Estimate:
     to_send = len(rows) - in_xero
     pages = math.ceil(to_send / PAGE_SIZE)
     calls = pages + min(pages, len(customers)) + (2 if to_send else 0)  # + the items and organisation reads
-    per_minute = MINUTE_LIMIT - RESERVE - LIVE_SHARE
-    minutes = max(calls / per_minute, pages * PAGE_SECONDS / 60)
-    minutes += (calls // DAY_LIMIT) * 24 * 60  # each full day's budget spent: wait for the next day
+    minutes = max(calls / PER_MINUTE, pages * PAGE_SECONDS / 60)
+    minutes += (calls // PER_DAY) * 24 * 60  # each full day's budget spent: wait for the next day
     return Estimate(len(rows), in_xero, len(customers), calls, minutes)
 
 

@@ -10,8 +10,10 @@ at least once) for a page already done is dropped, and a page is never done twic
 - After a page: the row moves to the next page (the counts with it), THEN the next message is sent and
   the row notes it was sent. A death between those two is healed by the page's own message coming back:
   it finds the next page not yet announced and sends it.
-- Live pushes come first: while invoice messages wait on the live queue, or this organisation's Xero
-  minute has no room, the page waits (a delayed copy of its message, never a sleep).
+- Live pushes come first: the page's Xero calls are the lowest class of the organisation's budget
+  shared by every instance (shared/xero/budget.py, Priority.BULK: never the minute's last calls, refused
+  while a live push waits for the minute), and while invoice messages wait on the live queue the page
+  waits too (a delayed copy of its message, never a sleep).
 - Stop: the portal sets the row to stopped; a page under way finishes and writes its results, and no next
   message is sent."""
 
@@ -36,6 +38,7 @@ from shared.sync.item_catalog import ItemCatalog
 from shared.sync.organisation import BOOK, OrganisationBook
 from shared.sync.write_back import Dataverse
 from shared.xero.accounting import XeroAccounting
+from shared.xero.budget import Priority
 from shared.xero.pacing import RateGate
 
 log = logging.getLogger(__name__)
@@ -131,7 +134,7 @@ def handle_backfill_message(body: str, parts: BackfillParts) -> str:
         return _later(parts, replace(message, yields=message.yields + 1), YIELD_SECONDS, "yielded")
     if parts.pacing is not None:
         try:
-            parts.pacing.check(connection.xero.tenant_id)
+            parts.pacing.check(connection.xero.tenant_id, priority=Priority.BULK)
         except RetriableError as wait:
             return _later(parts, message, wait.retry_after or YIELD_SECONDS, "paced")
     return _run(parts, message, job, connection)

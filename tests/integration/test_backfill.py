@@ -324,7 +324,7 @@ def test_the_estimate_counts_the_range_and_prices_it_in_xero_calls(world: World)
     assert (found.invoices, found.in_xero, found.to_send) == (110, in_xero, 110 - in_xero)
     pages = -(-found.to_send // 50)
     assert found.xero_calls == pages + min(pages, found.new_customers) + 2
-    assert found.minutes == pytest.approx(max(found.xero_calls / 48, pages * 2.0 / 60))
+    assert found.minutes == pytest.approx(max(found.xero_calls / 56, pages * control.PAGE_SECONDS / 60))
     narrower = Selection(STOP_UNTIL - timedelta(days=400), STOP_UNTIL, (1,))
     assert control.estimate(bootstrap.worker().dataverse_for(world.connection), narrower).invoices < 110
 

@@ -67,3 +67,10 @@ def portal_dynamics_app(req: func.HttpRequest) -> func.HttpResponse:
     from shared.web import connect_pages
 
     return _serve(req, lambda page, account: connect_pages.app_only(page, account, _id(req)))
+
+
+@bp.route(route="connections/{id}/dynamics/onprem", methods=["GET", "POST"], auth_level=ANONYMOUS)
+def portal_dynamics_onprem(req: func.HttpRequest) -> func.HttpResponse:
+    from shared.web import onprem_page
+
+    return _serve(req, lambda page, account: onprem_page.onprem(page, account, _id(req)))

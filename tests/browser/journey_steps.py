@@ -125,6 +125,31 @@ def connect_dynamics(page: Page, environment: str, shot: Shots) -> None:
     )
 
 
+def connect_dynamics_onprem(
+    page: Page, org_url: str, register: Callable[[str], tuple[str, str]], user: tuple[str, str], shot: Shots
+) -> None:
+    """Dynamics 365 on-premises: the page shows the redirect URI; `register` is the AD FS administrator
+    entering it in an application group (it answers the client identifier and secret AD FS gave); then
+    the form, AD FS's sign-in page, and back on the connection."""
+    open_step(page, "dynamics")
+    page.get_by_role("link", name="Connect Dynamics 365 on-premises").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Connect Dynamics 365 on-premises (AD FS)")
+    client_id, secret = register(page.locator("#redirect-uri").inner_text().strip())
+    page.get_by_label("Organisation URL").fill(org_url)
+    page.get_by_label("Client identifier").fill(client_id)
+    page.get_by_label("Client secret").fill(secret)
+    shot("onprem-form")
+    page.get_by_role("button", name="Check the server and sign in").click()
+    page.get_by_role("link", name="Sign in with AD FS").click(timeout=SLOW_STEP_MS)
+    page.get_by_label("User account").fill(user[0])
+    page.get_by_label("Password").fill(user[1])
+    shot("adfs-sign-in")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text(re.compile(r"^Connected to Dynamics: ")).first).to_be_visible(
+        timeout=SLOW_STEP_MS
+    )
+
+
 def install(page: Page, shot: Shots) -> None:
     open_step(page, "install")
     page.get_by_role("button", name="Install into Dynamics").click()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -30,7 +31,7 @@ from .odata_path import is_guid, parse_segment, split_path
 from .records import find_by_key
 from .store import EnvironmentState, Ref, Row
 
-API_MARK = "/api/data/v9.2/"
+API_MARK = re.compile(r"/api/data/v9\.[0-9]/")  # 9.2 online, 9.0/9.1 on-premises
 
 
 @dataclass
@@ -108,8 +109,8 @@ def resolve_reference(env: EnvironmentState, url: str, content_ids: dict[str, st
     if url.startswith("$") and url[1:] in content_ids:
         url = content_ids[url[1:]]
     path = urlparse(url).path if "://" in url else url
-    if API_MARK in path:
-        path = path.split(API_MARK, 1)[1]
+    marked = API_MARK.split(path, 1)
+    path = marked[1] if len(marked) == 2 else path
     parts = split_path(path)
     segment = parse_segment(parts[-1]) if parts else None
     target = env.table_for_set(segment.name) if segment else None

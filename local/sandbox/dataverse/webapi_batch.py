@@ -5,6 +5,7 @@ answered. Processing stops at the first failure unless `Prefer: odata.continue-o
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from .webapi_types import JSON_TYPE, ApiRequest, ApiResponse
 from .webhooks import WebhookDispatcher
 
 MAX_OPERATIONS = 1000
-API_MARK = "/api/data/v9.2/"
+API_MARK = re.compile(r"/api/data/v9\.[0-9]/")  # 9.2 online, 9.0/9.1 on-premises
 
 
 @dataclass
@@ -145,7 +146,8 @@ class _Runner:
                 target = self.content_ids[reference] + (f"/{rest}" if rest else "")
         parts = urlsplit(target)
         path = parts.path
-        path = path.split(API_MARK, 1)[1] if API_MARK in path else path.lstrip("/")
+        marked = API_MARK.split(path, 1)
+        path = marked[1] if len(marked) == 2 else path.lstrip("/")
         return path, dict(parse_qsl(parts.query, keep_blank_values=True))
 
 

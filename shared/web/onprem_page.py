@@ -1,0 +1,58 @@
+"""The "Dynamics 365 on-premises (AD FS)" page of a connection: the values the customer's administrator
+enters in AD FS, the form (organisation URL, AD FS URL when the server does not name it, the AD FS
+application's client identifier and secret, person or application), and what happened in words.
+
+After the checks pass, the page links to AD FS's sign-in instead of redirecting there: the portal's
+Content-Security-Policy lets a form's answer redirect only to hosts known in advance (form-action), and a
+customer's AD FS is not one. AD FS comes back to /oauth/dynamics/callback like Microsoft does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import azure.functions as func
+
+from shared.store.models import Account
+from shared.web.pages import Page
+
+TEMPLATE = "dynamics_onprem.html"
+MODES = [
+    ("delegated", "As a Dynamics user who signs in through AD FS"),
+    ("app", "As the application itself (client credentials, no person)"),
+]
+
+
+def onprem(page: Page, account: Account, connection_id: str) -> func.HttpResponse:
+    from shared.connections.connections import get_for_account
+    from shared.connections.onprem_connect import FIELDS, OnPremConnect
+    from shared.connections.pick_state import FlowStates
+    from shared.connections.results import Connected
+    from shared.connections.sync_form import ValidationFailed
+    from shared.web.connect_flows import _keys, _states, redirect_uri
+
+    connection = get_for_account(page.parts.connections, account.id, connection_id)
+    callback = redirect_uri(page, "dynamics")
+    form = {name: page.field(name) for name in FIELDS}
+    context: dict[str, Any] = {
+        "title": "Connect Dynamics 365 on-premises (AD FS)",
+        "connection": connection,
+        "form": {**form, "client_secret": "", "mode": form["mode"] or "delegated"},
+        "modes": MODES,
+        "redirect_uri": callback,
+        "sign_in_url": "",
+    }
+    if page.method == "GET":
+        return page.render(TEMPLATE, errors={}, **context)
+    service = OnPremConnect(
+        page.parts.connections, FlowStates(_states(page), _keys(page), "dynamics"), page.settings
+    )
+    try:
+        result = service.begin(account.id, connection_id, form, callback)
+    except ValidationFailed as failed:
+        return page.render(TEMPLATE, 400, errors=failed.field_errors, **context)
+    if isinstance(result, str):
+        return page.render(TEMPLATE, errors={}, **{**context, "sign_in_url": result})
+    if not isinstance(result, Connected):
+        return page.render(TEMPLATE, 400, errors={"": result.message}, **context)
+    page.flash(f"Connected to Dynamics: {result.name}.", place="dynamics")
+    return page.redirect(f"/connections/{connection_id}#dynamics")

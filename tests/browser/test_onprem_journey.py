@@ -91,8 +91,11 @@ def test_on_premises_from_adfs_sign_in_to_an_invoice_in_xero_and_back(
     register_and_set_password(page, url, f"onprem.{uuid.uuid4().hex[:8]}@example.com", shot)
     create_draft(page, "Fabrikam NZ", shot)
     connect_xero(page, NZ, shot)
+    connection_page = page.url
+    _each_failure_says_what_failed(page, stack, connection_page, shot)
+    page.goto(connection_page)
     connect_dynamics_onprem(page, dataverse.onprem.org_url(), adfs_administrator, ADMIN, shot)
-    assert registered == [f"{url}/oauth/dynamics/callback"]
+    assert registered[-1] == f"{url}/oauth/dynamics/callback"
     expect(page.get_by_text("Connected to Dynamics: Fabrikam (on-premises).").first).to_be_visible()
     install(page, shot)
     save_defaults(page, shot)
@@ -129,3 +132,52 @@ def test_on_premises_from_adfs_sign_in_to_an_invoice_in_xero_and_back(
     paths = [r["path"] for r in dataverse.counter.as_list() if r["organisation"] == "fabrikam"]
     assert paths and not [p for p in paths if "/api/data/v9.2/" in p]
     assert not [r for r in dataverse.counter.as_list() if "/api/discovery/v2.0/" in r["path"]]
+
+
+def _each_failure_says_what_failed(page: Page, stack: LocalStack, connection_page: str, shot: Shots) -> None:
+    """On the on-premises page: a private address, an unknown host, AD FS refusing the redirect URI, and a
+    9.0 server lacking a call — each said in words on the page (the certificate case needs other settings
+    than this stack's: tests/integration/test_connect_onprem.py)."""
+    dataverse, port = stack.dataverse, stack.dataverse.url.rsplit(":", 1)[1]
+    client_id, secret = str(uuid.uuid4()), "adfs-" + uuid.uuid4().hex
+
+    def submit(org_url: str) -> None:
+        page.goto(connection_page.split("#")[0] + "/dynamics/onprem")
+        page.get_by_label("Organisation URL").fill(org_url)
+        page.get_by_label("Client identifier").fill(client_id)
+        page.get_by_label("Client secret").fill(secret)
+        page.get_by_role("button", name="Check the server and sign in").click()
+
+    submit(f"https://localhost:{port}/fabrikam")  # DNS answers loopback: the SSRF attack
+    expect(page.get_by_role("alert")).to_contain_text(
+        re.compile(r"localhost resolves to (127\.0\.0\.1|::1), which is not a public internet address")
+    )
+    shot("onprem-private-address")
+    submit("https://crm.fabrikam.invalid/")
+    expect(page.get_by_role("alert")).to_contain_text(
+        "Azure cannot find crm.fabrikam.invalid: DNS has no address"
+    )
+    redirect_uri = page.locator("#redirect-uri").inner_text().strip()
+    dataverse.register_adfs_client(client_id, secret, [redirect_uri + "/typo"])
+    submit(dataverse.onprem.org_url())
+    expect(page.get_by_role("alert")).to_contain_text(
+        f"AD FS refused the connector's redirect URI. In AD FS Management → Application Groups → the "
+        f"connector's server application, the redirect URI must be exactly {redirect_uri}"
+    )
+    shot("onprem-redirect-uri-refused")
+    dataverse.register_adfs_client(client_id, secret, [redirect_uri])
+    dataverse.onprem.settings.update({"max_version": "9.0", "lacking": ["RetrieveUserPrivileges"]})
+    try:
+        submit(dataverse.onprem.org_url())
+        page.get_by_role("link", name="Sign in with AD FS").click()
+        page.get_by_label("User account").fill(ADMIN[0])
+        page.get_by_label("Password").fill(ADMIN[1])
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Dynamics is not connected")
+        expect(page.get_by_text(re.compile("does not offer RetrieveUserPrivileges"))).to_contain_text(
+            "Your Dynamics server's Web API (version 9.0) does not offer RetrieveUserPrivileges, which the "
+            "connector needs. Update Dynamics 365 Customer Engagement (on-premises) to 9.1 or later"
+        )
+        shot("onprem-9-0-lacks-a-call")
+    finally:
+        dataverse.onprem.settings.update({"max_version": "9.1", "lacking": []})

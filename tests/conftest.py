@@ -13,8 +13,9 @@ from local.stack import forget_app, install_app
 from tests import reference_material
 from tests.reference_material import DATAVERSE_WEBHOOK_SAMPLES, XERO_SPECS
 
-# Every answer the sandbox Xero gives in the run is checked against Xero's contract at its end.
-pytest_plugins = ["tests.xero_contract_plugin"]
+# Every answer the sandbox Xero gives in the run is checked against Xero's contract at its end; the
+# sandboxes' fixtures and the fixtures the tests share come from one module each.
+pytest_plugins = ["tests.xero_contract_plugin", "local.sandbox.fixtures", "tests.support.fixtures"]
 
 
 @pytest.fixture(scope="session")

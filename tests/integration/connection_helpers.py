@@ -74,15 +74,8 @@ class World:
         return use_app_credentials(self.store, self.settings, self.session, account_id, connection_id, form)
 
 
-def start_sandboxes(cert_dir: Path) -> tuple[XeroSandbox, DataverseSandbox]:
-    return XeroSandbox(seed="demo").start(port=0), DataverseSandbox(cert_dir=cert_dir).start(port=0)
-
-
 def fresh_world(xero_sandbox: XeroSandbox, dataverse: DataverseSandbox, storage: str, prefix: str) -> World:
-    """Both sandboxes back to their seeded state, new tables (a unique prefix), new services."""
-    xero_sandbox.state.reset()
-    xero_sandbox.state.seed("demo")
-    dataverse.reset()
+    """New tables (a unique prefix) and new services on both sandboxes (reset by their fixtures)."""
     settings = Settings.from_env(
         {
             "AzureWebJobsStorage": storage,

@@ -4,8 +4,6 @@ Global Discovery, silent tokens from the stored cache, a forced refresh after a 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,47 +17,25 @@ from shared.dataverse.discovery import list_environments
 from shared.dataverse.token_registry import TokenRegistry
 from shared.dataverse.tokens import AppOnlyTokens, DelegatedTokens
 from shared.errors import ReconnectRequired
-from shared.http import make_session
-from tests.support.dataverse_sign_in import ADMIN, settings_for, sign_in, signed_in
+from tests.support.dataverse_sign_in import ADMIN, sign_in, signed_in
 
 
 def token_requests(sb: DataverseSandbox) -> int:
     return sum(r["count"] for r in sb.counter.as_list() if r["path"].endswith("/oauth2/v2.0/token"))
 
 
-@pytest.fixture(scope="module")
-def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DataverseSandbox]:
-    sb = DataverseSandbox(cert_dir=Path(tmp_path_factory.mktemp("dataverse-auth"))).start(port=0)
-    yield sb
-    sb.stop()
-
-
-@pytest.fixture
-def sb(sandbox: DataverseSandbox) -> DataverseSandbox:
-    sandbox.reset()
-    return sandbox
-
-
-@pytest.fixture
-def settings(sb: DataverseSandbox) -> Settings:
-    return settings_for(sb)
-
-
-@pytest.fixture
-def session(settings: Settings) -> requests.Session:
-    return make_session(settings)
-
-
 def test_sign_in_lists_environments_and_gives_a_silent_token_for_the_chosen_one(
-    sb: DataverseSandbox, settings: Settings, session: requests.Session
+    sb: DataverseSandbox, dataverse_settings: Settings, dataverse_session: requests.Session
 ) -> None:
     # GIVEN the admin signed in for Global Discovery only
-    result = signed_in(sb, settings, session, ADMIN)
+    result = signed_in(sb, dataverse_settings, dataverse_session, ADMIN)
     assert result.username == ADMIN
     assert result.tenant_id == sb.identity.environments[0].tenant_id
     assert result.cache_blob and result.home_account_id
     # WHEN the connector lists the environments with a token from the stored cache
-    environments = list_environments(settings, session, result.cache_blob, result.home_account_id)
+    environments = list_environments(
+        dataverse_settings, dataverse_session, result.cache_blob, result.home_account_id
+    )
     # THEN both sandbox environments are offered, with the URLs tokens are asked for
     assert sorted(e.url_name for e in environments) == ["contoso", "contoso-sandbox"]
     chosen = next(e for e in environments if e.url_name == "contoso-sandbox")
@@ -67,57 +43,61 @@ def test_sign_in_lists_environments_and_gives_a_silent_token_for_the_chosen_one(
     assert chosen.tenant_id == result.tenant_id and chosen.version
     # AND the same refresh token gives, silently, a token that works in the chosen environment
     tokens = DelegatedTokens(
-        settings, session, result.cache_blob, result.home_account_id, tenant=result.tenant_id
+        dataverse_settings,
+        dataverse_session,
+        result.cache_blob,
+        result.home_account_id,
+        tenant=result.tenant_id,
     )
-    me = DataverseClient(chosen.url, tokens.for_org(chosen.url), session).whoami()
+    me = DataverseClient(chosen.url, tokens.for_org(chosen.url), dataverse_session).whoami()
     admin = next(u for u in sb.identity.users() if u["upn"] == ADMIN)
     assert me.user_id == admin["systemuserids"]["contoso-sandbox"]
 
 
 def test_a_cancelled_sign_in_is_refused_in_words(
-    sb: DataverseSandbox, settings: Settings, session: requests.Session
+    sb: DataverseSandbox, dataverse_settings: Settings, dataverse_session: requests.Session
 ) -> None:
-    flow, auth_response = sign_in(sb, settings, session, ADMIN, action="cancel")
+    flow, auth_response = sign_in(sb, dataverse_settings, dataverse_session, ADMIN, action="cancel")
     with pytest.raises(SignInError) as refused:
-        complete_sign_in(settings, session, flow, auth_response)
+        complete_sign_in(dataverse_settings, dataverse_session, flow, auth_response)
     assert refused.value.code == "access_denied" and "cancelled" in refused.value.message
 
 
 def test_an_answer_for_another_sign_in_is_refused(
-    sb: DataverseSandbox, settings: Settings, session: requests.Session
+    sb: DataverseSandbox, dataverse_settings: Settings, dataverse_session: requests.Session
 ) -> None:
-    flow, auth_response = sign_in(sb, settings, session, ADMIN)
+    flow, auth_response = sign_in(sb, dataverse_settings, dataverse_session, ADMIN)
     with pytest.raises(SignInError) as refused:
-        complete_sign_in(settings, session, flow, {**auth_response, "state": "forged"})
+        complete_sign_in(dataverse_settings, dataverse_session, flow, {**auth_response, "state": "forged"})
     assert refused.value.code == "state_mismatch" and "forged" not in str(refused.value)
 
 
 def test_a_code_redeemed_twice_is_refused(
-    sb: DataverseSandbox, settings: Settings, session: requests.Session
+    sb: DataverseSandbox, dataverse_settings: Settings, dataverse_session: requests.Session
 ) -> None:
-    flow, auth_response = sign_in(sb, settings, session, ADMIN)
-    complete_sign_in(settings, session, copy.deepcopy(flow), auth_response)
+    flow, auth_response = sign_in(sb, dataverse_settings, dataverse_session, ADMIN)
+    complete_sign_in(dataverse_settings, dataverse_session, copy.deepcopy(flow), auth_response)
     with pytest.raises(SignInError) as refused:
-        complete_sign_in(settings, session, copy.deepcopy(flow), auth_response)
+        complete_sign_in(dataverse_settings, dataverse_session, copy.deepcopy(flow), auth_response)
     assert refused.value.code == "invalid_grant" and "sign in to Dynamics again" in refused.value.message
 
 
 def test_tokens_are_reused_then_refreshed_once_after_a_401(
-    sb: DataverseSandbox, settings: Settings, session: requests.Session
+    sb: DataverseSandbox, dataverse_settings: Settings, dataverse_session: requests.Session
 ) -> None:
     # GIVEN a signed-in connection whose provider reports cache changes to the store
-    result = signed_in(sb, settings, session, ADMIN)
+    result = signed_in(sb, dataverse_settings, dataverse_session, ADMIN)
     saved: list[str] = []
     tokens = DelegatedTokens(
-        settings,
-        session,
+        dataverse_settings,
+        dataverse_session,
         result.cache_blob,
         result.home_account_id,
         tenant=result.tenant_id,
         on_cache_changed=saved.append,
     )
     env_url = sb.env_url("contoso")
-    client = DataverseClient(env_url, tokens.for_org(env_url), session)
+    client = DataverseClient(env_url, tokens.for_org(env_url), dataverse_session)
     client.whoami()
     # WHEN five more requests are made
     before = token_requests(sb)
@@ -137,12 +117,16 @@ def test_tokens_are_reused_then_refreshed_once_after_a_401(
 
 
 def test_a_revoked_sign_in_asks_the_customer_to_reconnect(
-    sb: DataverseSandbox, settings: Settings, session: requests.Session
+    sb: DataverseSandbox, dataverse_settings: Settings, dataverse_session: requests.Session
 ) -> None:
     # GIVEN a connection whose user's sessions were revoked (like a password reset)
-    result = signed_in(sb, settings, session, ADMIN)
+    result = signed_in(sb, dataverse_settings, dataverse_session, ADMIN)
     tokens = DelegatedTokens(
-        settings, session, result.cache_blob, result.home_account_id, tenant=result.tenant_id
+        dataverse_settings,
+        dataverse_session,
+        result.cache_blob,
+        result.home_account_id,
+        tenant=result.tenant_id,
     )
     env_url = sb.env_url("contoso")
     token = tokens.token_for(env_url)
@@ -150,19 +134,23 @@ def test_a_revoked_sign_in_asks_the_customer_to_reconnect(
     sb.identity.expire_all_access_tokens()
     # WHEN the connector calls Dataverse
     with pytest.raises(ReconnectRequired) as refused:
-        DataverseClient(env_url, tokens.for_org(env_url), session).whoami()
+        DataverseClient(env_url, tokens.for_org(env_url), dataverse_session).whoami()
     # THEN the Dynamics side must be reconnected, and no token is in the message
     assert refused.value.side == "dynamics" and "sign in to Dynamics again" in refused.value.reason
     assert token not in str(refused.value)
 
 
 def test_app_only_tokens_act_as_the_application_user_and_survive_expiry(
-    sb: DataverseSandbox, settings: Settings, session: requests.Session
+    sb: DataverseSandbox, dataverse_settings: Settings, dataverse_session: requests.Session
 ) -> None:
     # GIVEN the connector's app registration in the customer's tenant
     tenant_id = sb.identity.environments[0].tenant_id
     env_url = sb.env_url("contoso")
-    client = DataverseClient(env_url, AppOnlyTokens(settings, session, tenant_id).for_org(env_url), session)
+    client = DataverseClient(
+        env_url,
+        AppOnlyTokens(dataverse_settings, dataverse_session, tenant_id).for_org(env_url),
+        dataverse_session,
+    )
     # WHEN it calls Dataverse, before and after every token expired
     first = client.whoami()
     sb.identity.expire_all_access_tokens()
@@ -173,21 +161,23 @@ def test_app_only_tokens_act_as_the_application_user_and_survive_expiry(
 
 
 def test_a_wrong_app_secret_is_a_reconnect(
-    sb: DataverseSandbox, settings: Settings, session: requests.Session
+    sb: DataverseSandbox, dataverse_settings: Settings, dataverse_session: requests.Session
 ) -> None:
     tenant_id = sb.identity.environments[0].tenant_id
-    tokens = AppOnlyTokens(settings, session, tenant_id, client_id="sandbox-ms-client", client_secret="wrong")
+    tokens = AppOnlyTokens(
+        dataverse_settings, dataverse_session, tenant_id, client_id="sandbox-ms-client", client_secret="wrong"
+    )
     with pytest.raises(ReconnectRequired) as refused:
         tokens.token_for(sb.env_url("contoso"))
     assert refused.value.side == "dynamics" and "wrong" not in str(refused.value)
 
 
 def test_the_worker_registry_keeps_providers_and_their_tokens_between_messages(
-    sb: DataverseSandbox, settings: Settings, session: requests.Session
+    sb: DataverseSandbox, dataverse_settings: Settings, dataverse_session: requests.Session
 ) -> None:
     # GIVEN a worker's registry, a signed-in connection (its cache as the store holds it) and app-only access
-    registry = TokenRegistry(settings, session)
-    result = signed_in(sb, settings, session, ADMIN)
+    registry = TokenRegistry(dataverse_settings, dataverse_session)
+    result = signed_in(sb, dataverse_settings, dataverse_session, ADMIN)
     tenant_id, env_url = result.tenant_id, sb.env_url("contoso")
     store: dict[str, Any] = {"blob": result.cache_blob, "saves": 0}
 
@@ -197,8 +187,8 @@ def test_the_worker_registry_keeps_providers_and_their_tokens_between_messages(
     def message() -> DelegatedTokens:
         """What each queue message does: look the providers up with the stored cache, call Dataverse."""
         tokens = registry.delegated("conn-1", str(store["blob"]), result.home_account_id, tenant_id, save)
-        DataverseClient(env_url, tokens.for_org(env_url), session).whoami()
-        DataverseClient(env_url, registry.app_only(tenant_id).for_org(env_url), session).whoami()
+        DataverseClient(env_url, tokens.for_org(env_url), dataverse_session).whoami()
+        DataverseClient(env_url, registry.app_only(tenant_id).for_org(env_url), dataverse_session).whoami()
         return tokens
 
     first = message()

@@ -3,8 +3,7 @@ upserts by alternate key, atomic $batch, and every failure mapped to the connect
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 import requests
@@ -15,38 +14,16 @@ from shared.dataverse.batch import BatchRequest
 from shared.dataverse.client import DataverseClient
 from shared.dataverse.tokens import AppOnlyTokens, DelegatedTokens
 from shared.errors import ConcurrencyError, FatalError, NotFoundError, ReconnectRequired, RetriableError
-from shared.http import make_session
-from tests.support.dataverse_sign_in import LIMITED, settings_for, signed_in
-
-
-@pytest.fixture(scope="module")
-def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DataverseSandbox]:
-    sb = DataverseSandbox(cert_dir=Path(tmp_path_factory.mktemp("dataverse-client"))).start(port=0)
-    yield sb
-    sb.stop()
+from tests.support.dataverse_sign_in import LIMITED, signed_in
 
 
 @pytest.fixture
-def sb(sandbox: DataverseSandbox) -> DataverseSandbox:
-    sandbox.reset()
-    return sandbox
-
-
-@pytest.fixture
-def settings(sb: DataverseSandbox) -> Settings:
-    return settings_for(sb)
-
-
-@pytest.fixture
-def session(settings: Settings) -> requests.Session:
-    return make_session(settings)
-
-
-@pytest.fixture
-def client(sb: DataverseSandbox, settings: Settings, session: requests.Session) -> DataverseClient:
+def client(
+    sb: DataverseSandbox, dataverse_settings: Settings, dataverse_session: requests.Session
+) -> DataverseClient:
     env_url = sb.env_url("contoso")
-    tokens = AppOnlyTokens(settings, session, sb.identity.environments[0].tenant_id)
-    return DataverseClient(env_url, tokens.for_org(env_url), session, timeout=5)
+    tokens = AppOnlyTokens(dataverse_settings, dataverse_session, sb.identity.environments[0].tenant_id)
+    return DataverseClient(env_url, tokens.for_org(env_url), dataverse_session, timeout=5)
 
 
 def gets_of(sb: DataverseSandbox, template: str) -> int:
@@ -174,20 +151,25 @@ def test_throttling_is_retriable_after_the_delay_dataverse_asked_for(
 
 
 def test_an_unavailable_service_and_a_timeout_are_retriable(
-    sb: DataverseSandbox, settings: Settings, session: requests.Session, client: DataverseClient
+    sb: DataverseSandbox,
+    dataverse_settings: Settings,
+    dataverse_session: requests.Session,
+    client: DataverseClient,
 ) -> None:
     sb.faults.update({"error_rate": 1.0})
     with pytest.raises(RetriableError, match="HTTP 503"):
         client.whoami()
     sb.faults.update({"error_rate": 0.0, "slow_rate": 1.0, "slow_seconds": 0.6})
-    tokens = AppOnlyTokens(settings, session, sb.identity.environments[0].tenant_id)
-    impatient = DataverseClient(client.org_url, tokens.for_org(client.org_url), session, timeout=0.2)
+    tokens = AppOnlyTokens(dataverse_settings, dataverse_session, sb.identity.environments[0].tenant_id)
+    impatient = DataverseClient(
+        client.org_url, tokens.for_org(client.org_url), dataverse_session, timeout=0.2
+    )
     with pytest.raises(RetriableError, match="ReadTimeout"):
         impatient.whoami()
 
 
 def test_a_refused_token_is_a_reconnect_without_the_token_in_the_message(
-    sb: DataverseSandbox, session: requests.Session
+    sb: DataverseSandbox, dataverse_session: requests.Session
 ) -> None:
     # GIVEN a token Dataverse does not accept, even after the one forced refresh
     calls: list[bool] = []
@@ -196,7 +178,7 @@ def test_a_refused_token_is_a_reconnect_without_the_token_in_the_message(
         calls.append(force_refresh)
         return "eyJ-not-a-valid-token-secret-value"
 
-    client = DataverseClient(sb.env_url("contoso"), provider, session)
+    client = DataverseClient(sb.env_url("contoso"), provider, dataverse_session)
     # WHEN the client calls
     with pytest.raises(ReconnectRequired) as refused:
         client.whoami()
@@ -206,19 +188,28 @@ def test_a_refused_token_is_a_reconnect_without_the_token_in_the_message(
     assert "not-a-valid-token" not in str(refused.value) and "not-a-valid-token" not in repr(refused.value)
 
 
-def limited_client(sb: DataverseSandbox, settings: Settings, session: requests.Session) -> DataverseClient:
-    result = signed_in(sb, settings, session, LIMITED)
+def limited_client(
+    sb: DataverseSandbox, dataverse_settings: Settings, dataverse_session: requests.Session
+) -> DataverseClient:
+    result = signed_in(sb, dataverse_settings, dataverse_session, LIMITED)
     tokens = DelegatedTokens(
-        settings, session, result.cache_blob, result.home_account_id, tenant=result.tenant_id
+        dataverse_settings,
+        dataverse_session,
+        result.cache_blob,
+        result.home_account_id,
+        tenant=result.tenant_id,
     )
-    return DataverseClient(sb.env_url("contoso"), tokens.for_org(sb.env_url("contoso")), session)
+    return DataverseClient(sb.env_url("contoso"), tokens.for_org(sb.env_url("contoso")), dataverse_session)
 
 
 def test_missing_privileges_and_invalid_requests_are_fatal_with_dataverses_reason(
-    sb: DataverseSandbox, settings: Settings, session: requests.Session, client: DataverseClient
+    sb: DataverseSandbox,
+    dataverse_settings: Settings,
+    dataverse_session: requests.Session,
+    client: DataverseClient,
 ) -> None:
     invoice_id = row_id(client, "invoices", "invoicenumber eq 'INV-00001'")
-    limited = limited_client(sb, settings, session)
+    limited = limited_client(sb, dataverse_settings, dataverse_session)
     attempts: list[Callable[[], object]] = [
         lambda: limited.update("invoices", invoice_id, {"name": "Renamed"}),
         lambda: client.update("invoices", invoice_id, {"nosuchcolumn": "x"}),

@@ -7,7 +7,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,8 +24,7 @@ from shared.dataverse.invoice_query import invoice_query
 from shared.dataverse.privileges import check_privileges
 from shared.dataverse.tokens import AppOnlyTokens, DelegatedTokens
 from shared.dataverse.uninstall import OTHERS_REMAIN, uninstall
-from shared.http import make_session
-from tests.support.dataverse_sign_in import ADMIN, LIMITED, settings_for, signed_in
+from tests.support.dataverse_sign_in import ADMIN, LIMITED, signed_in
 
 KEY, NEW_KEY = "first-webhook-key-0123456789", "rotated-webhook-key-9876543210"
 
@@ -60,49 +58,38 @@ class Receiver:
 
 
 @pytest.fixture(scope="module")
-def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DataverseSandbox]:
-    sb = DataverseSandbox(cert_dir=Path(tmp_path_factory.mktemp("dataverse-install"))).start(port=0)
-    yield sb
-    sb.stop()
-
-
-@pytest.fixture(scope="module")
-def receiver() -> Iterator[Receiver]:
+def receiver_server() -> Iterator[Receiver]:
     server = Receiver()
     yield server
     server.server.stop()
 
 
 @pytest.fixture
-def sb(sandbox: DataverseSandbox, receiver: Receiver) -> DataverseSandbox:
-    sandbox.reset()
-    receiver.calls.clear()
-    return sandbox
-
-
-@pytest.fixture
-def settings(sb: DataverseSandbox) -> Settings:
-    return settings_for(sb)
-
-
-@pytest.fixture
-def session(settings: Settings) -> requests.Session:
-    return make_session(settings)
+def receiver(receiver_server: Receiver, sb: DataverseSandbox) -> Receiver:
+    """The receiver with no calls recorded yet (after the sandbox's reset)."""
+    receiver_server.calls.clear()
+    return receiver_server
 
 
 def delegated_client(
-    sb: DataverseSandbox, settings: Settings, session: requests.Session, upn: str
+    sb: DataverseSandbox, dataverse_settings: Settings, dataverse_session: requests.Session, upn: str
 ) -> DataverseClient:
-    result = signed_in(sb, settings, session, upn)
+    result = signed_in(sb, dataverse_settings, dataverse_session, upn)
     tokens = DelegatedTokens(
-        settings, session, result.cache_blob, result.home_account_id, tenant=result.tenant_id
+        dataverse_settings,
+        dataverse_session,
+        result.cache_blob,
+        result.home_account_id,
+        tenant=result.tenant_id,
     )
-    return DataverseClient(sb.env_url("contoso"), tokens.for_org(sb.env_url("contoso")), session)
+    return DataverseClient(sb.env_url("contoso"), tokens.for_org(sb.env_url("contoso")), dataverse_session)
 
 
 @pytest.fixture
-def admin(sb: DataverseSandbox, settings: Settings, session: requests.Session) -> DataverseClient:
-    return delegated_client(sb, settings, session, ADMIN)
+def admin(
+    sb: DataverseSandbox, dataverse_settings: Settings, dataverse_session: requests.Session
+) -> DataverseClient:
+    return delegated_client(sb, dataverse_settings, dataverse_session, ADMIN)
 
 
 def stored(sb: DataverseSandbox, entity_set: str) -> list[dict[str, Any]]:
@@ -313,15 +300,15 @@ def test_install_into_an_environment_with_no_publisher_makes_one_solution_holdin
 
 def test_the_push_query_reads_an_invoice_after_install(
     sb: DataverseSandbox,
-    settings: Settings,
-    session: requests.Session,
+    dataverse_settings: Settings,
+    dataverse_session: requests.Session,
     admin: DataverseClient,
     receiver: Receiver,
 ) -> None:
     # GIVEN an installed environment and the connector's app-only identity
     install(admin, receiver.url, KEY)
-    tokens = AppOnlyTokens(settings, session, sb.identity.environments[0].tenant_id)
-    app = DataverseClient(sb.env_url("contoso"), tokens.for_org(sb.env_url("contoso")), session)
+    tokens = AppOnlyTokens(dataverse_settings, dataverse_session, sb.identity.environments[0].tenant_id)
+    app = DataverseClient(sb.env_url("contoso"), tokens.for_org(sb.env_url("contoso")), dataverse_session)
     (row,) = app.get_all("invoices?$select=invoiceid&$filter=invoicenumber eq 'INV-00002'")
     # WHEN the push reads its one invoice document (shared.dataverse.invoice_query)
     document = app.get(invoice_query(row["invoiceid"]))
@@ -334,12 +321,12 @@ def test_the_push_query_reads_an_invoice_after_install(
 
 def test_the_limited_user_is_told_which_privileges_are_missing(
     sb: DataverseSandbox,
-    settings: Settings,
-    session: requests.Session,
+    dataverse_settings: Settings,
+    dataverse_session: requests.Session,
     admin: DataverseClient,
     receiver: Receiver,
 ) -> None:
-    limited = delegated_client(sb, settings, session, LIMITED)
+    limited = delegated_client(sb, dataverse_settings, dataverse_session, LIMITED)
     # WHEN the limited user tries to install
     with pytest.raises(MissingPrivilegesError) as refused:
         install(limited, receiver.url, KEY)

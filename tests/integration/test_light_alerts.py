@@ -15,25 +15,12 @@ from local.ports import free_port
 from local.smtp_sink import SmtpSink
 from shared.config import Settings
 from shared.connections.alerts import alert_red_lights
-from shared.crypto import generate_key
 from shared.email.smtp import SmtpSender
 from shared.store.accounts import AccountStore
 from shared.store.connections import ConnectionStore
 from shared.store.models import Connection, Problem, utc_now
 
 BASE = "https://portal.example"
-
-
-@pytest.fixture
-def settings(storage_connection: str, unique_name: str) -> Settings:
-    return Settings.from_env(
-        {
-            "AzureWebJobsStorage": storage_connection,
-            "TABLE_PREFIX": unique_name,
-            "TOKEN_ENCRYPTION_KEYS": generate_key("k1"),
-            "SESSION_SECRET": "test-session-secret",
-        }
-    )
 
 
 @pytest.fixture
@@ -67,8 +54,11 @@ def _running(store: ConnectionStore, account_id: str, name: str = "Kiwi NZ") -> 
     return store.update(connection.id, green)
 
 
-def test_the_owner_is_told_once_per_change_of_red_lights(settings: Settings, sink: SmtpSink) -> None:
-    store, accounts = ConnectionStore.from_settings(settings), AccountStore.from_settings(settings)
+def test_the_owner_is_told_once_per_change_of_red_lights(store_settings: Settings, sink: SmtpSink) -> None:
+    store, accounts = (
+        ConnectionStore.from_settings(store_settings),
+        AccountStore.from_settings(store_settings),
+    )
     owner = accounts.create("owner@example.com", "", name="Ana")
     other = accounts.create("other@example.com", "", name="Bo")
     mine, theirs = _running(store, owner.id), _running(store, other.id, "Theirs")
@@ -115,9 +105,12 @@ def test_the_owner_is_told_once_per_change_of_red_lights(settings: Settings, sin
 
 
 def test_an_e_mail_that_could_not_be_sent_is_tried_again_next_time(
-    settings: Settings, sink: SmtpSink
+    store_settings: Settings, sink: SmtpSink
 ) -> None:
-    store, accounts = ConnectionStore.from_settings(settings), AccountStore.from_settings(settings)
+    store, accounts = (
+        ConnectionStore.from_settings(store_settings),
+        AccountStore.from_settings(store_settings),
+    )
     owner = accounts.create("owner@example.com", "", name="Ana")
     mine = _running(store, owner.id)
     store.update(mine.id, lambda c: setattr(c.xero, "error", Problem("Xero refused the saved sign-in", "x")))

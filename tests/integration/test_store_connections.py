@@ -9,7 +9,6 @@ import pytest
 from azure.core.exceptions import ResourceNotFoundError
 
 from shared.config import Settings
-from shared.crypto import generate_key
 from shared.errors import ConcurrencyError
 from shared.store.codec import CHUNK_CHARS
 from shared.store.connections import ConnectionStore
@@ -25,21 +24,8 @@ APP_SECRET = "app-client-secret-0004"
 
 
 @pytest.fixture
-def settings(storage_connection: str, unique_name: str) -> Settings:
-    return Settings.from_env(
-        {
-            "AzureWebJobsStorage": storage_connection,
-            "TABLE_PREFIX": unique_name,
-            "TOKEN_ENCRYPTION_KEYS": generate_key("k1"),
-            "SESSION_SECRET": "test-session-secret",
-            "WEBHOOK_KEY_SECRETS": "t1:test-webhook-key-secret-0123456789abcdef",
-        }
-    )
-
-
-@pytest.fixture
-def store(settings: Settings) -> ConnectionStore:
-    return ConnectionStore.from_settings(settings)
+def store(store_settings: Settings) -> ConnectionStore:
+    return ConnectionStore.from_settings(store_settings)
 
 
 def _fill(connection: Connection) -> None:
@@ -81,17 +67,19 @@ def test_a_connection_round_trips_every_field(store: ConnectionStore) -> None:
     assert loaded.etag == created.etag
 
 
-def test_no_table_holds_a_token_or_secret_in_plaintext(store: ConnectionStore, settings: Settings) -> None:
+def test_no_table_holds_a_token_or_secret_in_plaintext(
+    store: ConnectionStore, store_settings: Settings
+) -> None:
     # GIVEN a saved connection holding tokens, an MSAL cache and an app secret
     connection = store.create("account-1")
     _fill(connection)
     store.save(connection)
 
     # WHEN every raw entity of every table is scanned
-    service = table_service(settings)
+    service = table_service(store_settings)
     raw_values: list[str] = []
     for base in (ACCOUNTS, CONNECTIONS, OAUTH_STATE):
-        table = service.get_table_client(settings.table_prefix + base)
+        table = service.get_table_client(store_settings.table_prefix + base)
         try:
             raw_values += [str(value) for entity in table.list_entities() for value in entity.values()]
         except ResourceNotFoundError:  # a table nobody created yet holds nothing

@@ -10,7 +10,7 @@ import functools
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,7 +22,6 @@ import requests
 from local.ports import free_port
 from local.sandbox.xero import XeroSandbox
 from shared.config import Settings
-from shared.crypto import generate_key
 from shared.errors import ReconnectRequired, RetriableError
 from shared.store.connections import ConnectionStore
 from shared.store.models import Connection
@@ -39,48 +38,20 @@ def _session() -> requests.Session:
     return session
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[XeroSandbox]:
-    server = XeroSandbox(seed="demo").start(port=0)
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def settings(storage_connection: str, unique_name: str, sandbox: XeroSandbox) -> Settings:
-    return Settings.from_env(
-        {
-            "AzureWebJobsStorage": storage_connection,
-            "TABLE_PREFIX": unique_name,
-            "TOKEN_ENCRYPTION_KEYS": generate_key("k1"),
-            "SESSION_SECRET": "test-session-secret",
-            "WEBHOOK_KEY_SECRETS": "t1:test-webhook-key-secret-0123456789abcdef",
-            "XERO_CLIENT_ID": "sandbox-xero-client",
-            "XERO_CLIENT_SECRET": "sandbox-xero-secret",
-            "XERO_LOGIN_URL": sandbox.url,
-            "XERO_IDENTITY_URL": sandbox.url,
-            "XERO_API_URL": sandbox.url,
-            "HTTP_TIMEOUT_SECONDS": "5",
-        }
-    )
-
-
-def _service(settings: Settings, **options: Any) -> XeroTokens:
+def _service(xero_settings: Settings, **options: Any) -> XeroTokens:
     """One worker process: its own store client, HTTP session and token service."""
-    oauth = XeroOAuth(_session(), settings)
-    return XeroTokens(ConnectionStore.from_settings(settings), oauth, **options)
+    oauth = XeroOAuth(_session(), xero_settings)
+    return XeroTokens(ConnectionStore.from_settings(xero_settings), oauth, **options)
 
 
-def _consent(settings: Settings) -> str:
+def _consent(xero_settings: Settings) -> str:
     """Walk the sandbox consent page like a browser: open it, allow the first organisation; the code."""
     browser = _session()
-    page = browser.get(XeroOAuth(browser, settings).authorize_url("st4te", REDIRECT_URI), timeout=5)
+    page = browser.get(XeroOAuth(browser, xero_settings).authorize_url("st4te", REDIRECT_URI), timeout=5)
     form = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text))
     tenant = re.findall(r'name="tenant" value="([^"]+)"', page.text)[0]
     answer = browser.post(
-        f"{settings.xero_login_url}/identity/connect/authorize",
+        f"{xero_settings.xero_login_url}/identity/connect/authorize",
         data={**form, "tenant": tenant, "decision": "allow"},
         allow_redirects=False,
         timeout=5,
@@ -91,28 +62,28 @@ def _consent(settings: Settings) -> str:
 
 
 @pytest.fixture
-def expired_connection(settings: Settings, sandbox: XeroSandbox) -> Connection:
+def expired_connection(xero_settings: Settings, xero_sandbox: XeroSandbox) -> Connection:
     """A connection signed in through the consent page, whose access token has just expired."""
-    store = ConnectionStore.from_settings(settings)
+    store = ConnectionStore.from_settings(xero_settings)
     connection = store.create("account-1")
-    oauth = XeroOAuth(_session(), settings)
-    tokens = oauth.exchange_code(_consent(settings), REDIRECT_URI)
+    oauth = XeroOAuth(_session(), xero_settings)
+    tokens = oauth.exchange_code(_consent(xero_settings), REDIRECT_URI)
     (tenant,) = oauth.list_connections(tokens.access_token)
-    _service(settings).save_grant(connection.id, tokens, tenant)
+    _service(xero_settings).save_grant(connection.id, tokens, tenant)
 
-    _session().post(f"{sandbox.url}/_sandbox/tokens/expire", timeout=5)
+    _session().post(f"{xero_sandbox.url}/_sandbox/tokens/expire", timeout=5)
     store.update(connection.id, lambda c: setattr(c.xero, "access_token_expires_at", datetime.now(UTC)))
-    _session().post(f"{sandbox.url}/_sandbox/requests/reset", timeout=5)
+    _session().post(f"{xero_sandbox.url}/_sandbox/requests/reset", timeout=5)
     return store.require(connection.id)
 
 
-def _token_calls(sandbox: XeroSandbox) -> int:
-    counts = _session().get(f"{sandbox.url}/_sandbox/requests", timeout=5).json()
+def _token_calls(xero_sandbox: XeroSandbox) -> int:
+    counts = _session().get(f"{xero_sandbox.url}/_sandbox/requests", timeout=5).json()
     return sum(c["count"] for c in counts if c["method"] == "POST" and c["path"] == "/connect/token")
 
 
-def _works_in_xero(settings: Settings, access_token: str) -> bool:
-    return bool(XeroOAuth(_session(), settings).list_connections(access_token))
+def _works_in_xero(xero_settings: Settings, access_token: str) -> bool:
+    return bool(XeroOAuth(_session(), xero_settings).list_connections(access_token))
 
 
 def _run_workers(calls: list[Callable[[], Any]]) -> list[Any]:
@@ -135,115 +106,115 @@ def _run_workers(calls: list[Callable[[], Any]]) -> list[Any]:
 
 
 def test_twenty_workers_in_separate_processes_cause_exactly_one_refresh(
-    settings: Settings, sandbox: XeroSandbox, expired_connection: Connection
+    xero_settings: Settings, xero_sandbox: XeroSandbox, expired_connection: Connection
 ) -> None:
     # GIVEN 20 workers, each with its own store client and HTTP session (as separate processes would)
-    workers = [_service(settings) for _ in range(WORKERS)]
+    workers = [_service(xero_settings) for _ in range(WORKERS)]
 
     # WHEN they all need a token for the expired connection at once
     results = _run_workers([functools.partial(w.access_token, expired_connection.id) for w in workers])
 
     # THEN one refresh reached Xero, everyone got the same new token, Xero accepts it, the row is green
-    assert _token_calls(sandbox) == 1
+    assert _token_calls(xero_sandbox) == 1
     assert all(isinstance(r, tuple) for r in results), results
     (access, tenant_id) = results[0]
     assert {r for r in results} == {(access, tenant_id)}
     assert tenant_id == expired_connection.xero.tenant_id
-    assert access != expired_connection.xero.access_token and _works_in_xero(settings, access)
-    stored = ConnectionStore.from_settings(settings).require(expired_connection.id)
+    assert access != expired_connection.xero.access_token and _works_in_xero(xero_settings, access)
+    stored = ConnectionStore.from_settings(xero_settings).require(expired_connection.id)
     assert stored.xero.error.is_green and stored.xero.access_token == access
     assert stored.xero.refresh_token != expired_connection.xero.refresh_token  # the rotated one was saved
     assert stored.xero.refresh_lease_holder == ""
 
 
 def test_twenty_threads_sharing_one_service_cause_exactly_one_refresh(
-    settings: Settings, sandbox: XeroSandbox, expired_connection: Connection
+    xero_settings: Settings, xero_sandbox: XeroSandbox, expired_connection: Connection
 ) -> None:
-    service = _service(settings)
+    service = _service(xero_settings)
 
     results = _run_workers([lambda: service.access_token(expired_connection.id)] * WORKERS)
 
-    assert _token_calls(sandbox) == 1
+    assert _token_calls(xero_sandbox) == 1
     assert len({r[0] for r in results}) == 1
 
 
 def test_a_fresh_token_is_used_without_calling_xero(
-    settings: Settings, sandbox: XeroSandbox, expired_connection: Connection
+    xero_settings: Settings, xero_sandbox: XeroSandbox, expired_connection: Connection
 ) -> None:
-    service = _service(settings)
+    service = _service(xero_settings)
     first = service.access_token(expired_connection.id)
 
     assert service.access_token(expired_connection.id) == first
-    assert _token_calls(sandbox) == 1
+    assert _token_calls(xero_sandbox) == 1
 
 
 def test_a_revoked_refresh_token_turns_the_connection_red_and_stops_calling_xero(
-    settings: Settings, sandbox: XeroSandbox, expired_connection: Connection
+    xero_settings: Settings, xero_sandbox: XeroSandbox, expired_connection: Connection
 ) -> None:
     # GIVEN the sign-in was revoked in Xero
-    XeroOAuth(_session(), settings).revoke(expired_connection.xero.refresh_token)
+    XeroOAuth(_session(), xero_settings).revoke(expired_connection.xero.refresh_token)
 
     # WHEN workers ask for a token
-    results = _run_workers([lambda: _service(settings).access_token(expired_connection.id)] * 4)
+    results = _run_workers([lambda: _service(xero_settings).access_token(expired_connection.id)] * 4)
 
     # THEN each is told to reconnect, the connection shows why and what to do, and no token is kept
     assert all(isinstance(r, ReconnectRequired) and r.side == "xero" for r in results), results
-    stored = ConnectionStore.from_settings(settings).require(expired_connection.id)
+    stored = ConnectionStore.from_settings(xero_settings).require(expired_connection.id)
     assert (stored.xero.error.reason, stored.xero.error.action) == (REFUSED.reason, "Reconnect to Xero")
     assert stored.xero.refresh_token == "" and stored.xero.access_token == ""
-    calls_so_far = _token_calls(sandbox)
+    calls_so_far = _token_calls(xero_sandbox)
     with pytest.raises(ReconnectRequired):
-        _service(settings).access_token(expired_connection.id)
-    assert _token_calls(sandbox) == calls_so_far
+        _service(xero_settings).access_token(expired_connection.id)
+    assert _token_calls(xero_sandbox) == calls_so_far
 
 
 def test_reconnecting_turns_a_red_connection_green(
-    settings: Settings, sandbox: XeroSandbox, expired_connection: Connection
+    xero_settings: Settings, xero_sandbox: XeroSandbox, expired_connection: Connection
 ) -> None:
-    oauth = XeroOAuth(_session(), settings)
+    oauth = XeroOAuth(_session(), xero_settings)
     oauth.revoke(expired_connection.xero.refresh_token)
-    service = _service(settings)
+    service = _service(xero_settings)
     with pytest.raises(ReconnectRequired):
         service.access_token(expired_connection.id)
 
-    tokens = oauth.exchange_code(_consent(settings), REDIRECT_URI)
+    tokens = oauth.exchange_code(_consent(xero_settings), REDIRECT_URI)
     (tenant,) = oauth.list_connections(tokens.access_token)
     service.save_grant(expired_connection.id, tokens, tenant)
 
     access, _ = service.access_token(expired_connection.id)
-    assert _works_in_xero(settings, access)
-    assert ConnectionStore.from_settings(settings).require(expired_connection.id).xero.error.is_green
+    assert _works_in_xero(xero_settings, access)
+    assert ConnectionStore.from_settings(xero_settings).require(expired_connection.id).xero.error.is_green
 
 
 def test_a_crashed_lease_holder_delays_others_by_one_lease_only(
-    settings: Settings, sandbox: XeroSandbox, expired_connection: Connection
+    xero_settings: Settings, xero_sandbox: XeroSandbox, expired_connection: Connection
 ) -> None:
     # GIVEN a lease left behind by a worker that died mid-refresh
     def abandon(connection: Connection) -> None:
         connection.xero.refresh_lease_until = datetime.now(UTC) + timedelta(seconds=0.5)
         connection.xero.refresh_lease_holder = "dead-worker"
 
-    ConnectionStore.from_settings(settings).update(expired_connection.id, abandon)
+    ConnectionStore.from_settings(xero_settings).update(expired_connection.id, abandon)
 
     # WHEN another worker needs a token
     started = time.monotonic()
-    access, _ = _service(settings).access_token(expired_connection.id)
+    access, _ = _service(xero_settings).access_token(expired_connection.id)
 
     # THEN it waited for the lease to run out, then refreshed itself
     assert 0.4 < time.monotonic() - started < 5
-    assert _token_calls(sandbox) == 1 and _works_in_xero(settings, access)
+    assert _token_calls(xero_sandbox) == 1 and _works_in_xero(xero_settings, access)
 
 
 def test_xero_unreachable_is_retriable_and_releases_the_lease(
-    settings: Settings, expired_connection: Connection
+    xero_settings: Settings, expired_connection: Connection
 ) -> None:
     # GIVEN Xero's identity host does not answer (nothing listens on its port)
-    unreachable = replace(settings, xero_identity_url=f"http://127.0.0.1:{free_port()}")
+    unreachable = replace(xero_settings, xero_identity_url=f"http://127.0.0.1:{free_port()}")
 
     with pytest.raises(RetriableError):
         _service(unreachable).access_token(expired_connection.id)
 
-    stored = ConnectionStore.from_settings(settings).require(expired_connection.id)
+    stored = ConnectionStore.from_settings(xero_settings).require(expired_connection.id)
     assert stored.xero.refresh_lease_until is None
     assert stored.xero.error.is_green and stored.xero.refresh_token == expired_connection.xero.refresh_token
 
@@ -251,8 +222,8 @@ def test_xero_unreachable_is_retriable_and_releases_the_lease(
 class _EditedDuringRefresh(XeroOAuth):
     """The real client, but the customer saves the connection's settings while Xero is answering."""
 
-    def __init__(self, settings: Settings, edit: Callable[[], object]) -> None:
-        super().__init__(_session(), settings)
+    def __init__(self, xero_settings: Settings, edit: Callable[[], object]) -> None:
+        super().__init__(_session(), xero_settings)
         self._edit = edit
 
     def refresh(self, refresh_token: str) -> TokenSet:
@@ -262,11 +233,11 @@ class _EditedDuringRefresh(XeroOAuth):
 
 
 def test_an_unrelated_edit_during_the_refresh_keeps_both_the_edit_and_the_rotated_token(
-    settings: Settings, sandbox: XeroSandbox, expired_connection: Connection
+    xero_settings: Settings, xero_sandbox: XeroSandbox, expired_connection: Connection
 ) -> None:
     # GIVEN the row changes (a rename) between the lease and saving the rotated token
-    store = ConnectionStore.from_settings(settings)
-    oauth = _EditedDuringRefresh(settings, lambda: store.update(expired_connection.id, _rename))
+    store = ConnectionStore.from_settings(xero_settings)
+    oauth = _EditedDuringRefresh(xero_settings, lambda: store.update(expired_connection.id, _rename))
 
     # WHEN a worker refreshes
     access, _ = XeroTokens(store, oauth).access_token(expired_connection.id)
@@ -274,17 +245,19 @@ def test_an_unrelated_edit_during_the_refresh_keeps_both_the_edit_and_the_rotate
     # THEN its conditional write lost once, and it re-applied the tokens on top of the edit
     stored = store.require(expired_connection.id)
     assert stored.name == "Renamed meanwhile"
-    assert stored.xero.access_token == access and _works_in_xero(settings, access)
+    assert stored.xero.access_token == access and _works_in_xero(xero_settings, access)
     assert stored.xero.refresh_token != expired_connection.xero.refresh_token
-    assert _token_calls(sandbox) == 1
+    assert _token_calls(xero_sandbox) == 1
 
 
 def _rename(connection: Connection) -> None:
     connection.name = "Renamed meanwhile"
 
 
-def test_consent_asks_for_the_granular_scopes_and_never_accounting_transactions(settings: Settings) -> None:
-    url = XeroOAuth(_session(), settings).authorize_url("s", REDIRECT_URI)
+def test_consent_asks_for_the_granular_scopes_and_never_accounting_transactions(
+    xero_settings: Settings,
+) -> None:
+    url = XeroOAuth(_session(), xero_settings).authorize_url("s", REDIRECT_URI)
 
     query = parse_qs(urlparse(url).query)
     assert urlparse(url).path == "/identity/connect/authorize"
@@ -299,10 +272,10 @@ def test_consent_asks_for_the_granular_scopes_and_never_accounting_transactions(
 
 
 def test_disconnecting_an_organisation_removes_it_from_the_connections_list(
-    settings: Settings, expired_connection: Connection
+    xero_settings: Settings, expired_connection: Connection
 ) -> None:
-    oauth = XeroOAuth(_session(), settings)
-    access, _ = _service(settings).access_token(expired_connection.id)
+    oauth = XeroOAuth(_session(), xero_settings)
+    access, _ = _service(xero_settings).access_token(expired_connection.id)
     (tenant,) = oauth.list_connections(access)
     assert tenant.tenant_id == expired_connection.xero.tenant_id
     assert tenant.id == expired_connection.xero.connection_id

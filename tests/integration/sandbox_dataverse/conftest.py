@@ -1,30 +1,15 @@
-"""One sandbox for the module's tests (starting it costs a certificate); each test starts from a reset."""
+"""The Dataverse sandbox tests' own fixtures; the sandbox itself (`sb`: one server, reset for each test)
+comes from local/sandbox/fixtures.py."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from local.sandbox.dataverse import DataverseSandbox
 
 from .helpers import Receiver, WebApiClient, app_token
-
-
-@pytest.fixture(scope="session")
-def sandbox_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DataverseSandbox]:
-    sb = DataverseSandbox(cert_dir=Path(tmp_path_factory.mktemp("dataverse-certs"))).start(port=0)
-    try:
-        yield sb
-    finally:
-        sb.stop()
-
-
-@pytest.fixture
-def sb(sandbox_server: DataverseSandbox) -> DataverseSandbox:
-    sandbox_server.reset()
-    return sandbox_server
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ client that holds a token and checks every documented answer against Xero's Open
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,24 +45,10 @@ def answer_spec() -> OpenAPI | None:
     return _load(reference_material.require(XERO_SPECS) / "xero_accounting.yaml")
 
 
-@pytest.fixture(scope="session")
-def shared_sandbox() -> Iterator[XeroSandbox]:
-    sb = XeroSandbox(time_scale=1.0).start(port=0)
-    try:
-        yield sb
-    finally:
-        sb.stop()
-
-
 @pytest.fixture
-def sandbox(shared_sandbox: XeroSandbox) -> XeroSandbox:
-    """One server for the session (stopping one costs half a second); fresh demo state for each test."""
-    state = shared_sandbox.state
-    state.reset()
-    state.seed("demo")
-    state.clock.set_scale(1.0)
-    state.webhooks.configure(None, "")
-    return shared_sandbox
+def sandbox(xero_sandbox: XeroSandbox) -> XeroSandbox:
+    """These tests' name for local/sandbox/fixtures.py's xero_sandbox (one server, fresh demo state)."""
+    return xero_sandbox
 
 
 def http() -> requests.Session:

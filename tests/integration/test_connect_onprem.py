@@ -19,7 +19,9 @@ from shared.connections.pick_state import FlowStates
 from shared.connections.results import Connected, ConnectFailed
 from shared.connections.sync_form import ValidationFailed
 from shared.crypto import KeyRing
+from shared.dataverse.client_errors import ServerRefused
 from shared.dataverse.public_host import PrivateAddress
+from shared.errors import NotFoundError, RetriableError
 from tests.integration.connection_helpers import DYNAMICS_REDIRECT, World, browser_session
 
 CLIENT_ID, SECRET = "5f0e4a51-7b0e-4d8e-9d6a-fabrikam0001", "adfs-generated-secret"
@@ -182,3 +184,24 @@ def test_the_address_is_checked_again_on_every_connection_after_connecting(world
     with pytest.raises(PrivateAddress):
         client.whoami()
     assert [r for r in world.dataverse.counter.as_list() if r["organisation"] == "fabrikam"] == []
+
+
+def test_iis_refusals_are_never_read_as_a_missing_row(world: World) -> None:
+    """IIS answers a query string over 2,048 bytes with a bare 404 and a stopped application pool with a
+    503: the first must not pass for "the row is gone" (a write would be lost), the second is retried."""
+    _register(world)
+    connection = world.new_connection()
+    assert isinstance(_onprem(world).begin("acct-a", connection.id, _form(world, mode="app"), ""), Connected)
+    client = dataverse_client_for(world.reload(connection), world.store, world.settings, world.session)
+    long_filter = " or ".join(f"name eq 'Customer {n:04d}'" for n in range(80))
+    with pytest.raises(ServerRefused, match="IIS request filtering") as refused:
+        client.get(f"accounts?$select=name&$filter={long_filter}")
+    assert not isinstance(refused.value, NotFoundError)
+    with pytest.raises(NotFoundError, match="Does Not Exist|does not exist"):  # Dynamics' own 404 still is
+        client.get("accounts(00000000-0000-0000-0000-00000000abcd)?$select=name")
+    world.dataverse.onprem.settings.update({"unavailable": True})
+    try:
+        with pytest.raises(RetriableError, match="HTTP 503"):
+            client.whoami()
+    finally:
+        world.dataverse.onprem.settings.update({"unavailable": False})

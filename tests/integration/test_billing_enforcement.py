@@ -4,100 +4,32 @@ queue — and goes by itself once the reason is gone."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
 from local.azurite import Azurite
-from local.dynamics_user import DynamicsUser
-from local.stack import LocalStack
 from shared import bootstrap
 from shared.billing.allowance import month_key
 from shared.billing.enforcement import Enforcer
 from shared.billing.usage import USAGE, UsageStore
 from shared.dataverse import schema
 from shared.email.message import EmailMessage
-from shared.store.accounts import AccountStore
-from shared.store.models import Account, Subscription, utc_now
+from shared.store.models import Subscription, utc_now
 from shared.store.tables import table_client
 from shared.sync.events import InvoiceEvent
-from shared.sync.worker import handle_invoice_message
-
-
-@dataclass
-class World:
-    stack: LocalStack
-    account_id: str
-    connection: Any
-    user: DynamicsUser
-    requeued: list[tuple[str, int]] = field(default_factory=list)
-
-    def accounts(self) -> AccountStore:
-        return AccountStore.from_settings(bootstrap.worker().settings)
-
-    def invoice(self) -> str:
-        customer = self.user.first_id("accounts", "accountnumber ne null")
-        return self.user.create_invoice(
-            f"Order {uuid.uuid4().hex[:6]}", ("account", customer), [{"description": "Support", "price": 120}]
-        )
-
-    def handle(self, body: str) -> str:
-        parts = replace(
-            bootstrap.worker().invoice_worker(), requeue=lambda b, delay: self.requeued.append((b, delay))
-        )
-        return handle_invoice_message(body, 1, "test", parts)
-
-    def push(self, invoice_id: str) -> str:
-        return self.handle(
-            InvoiceEvent(self.connection.id, invoice_id, received_at=utc_now().isoformat()).to_json()
-        )
-
-    def row(self, invoice_id: str) -> dict[str, Any]:
-        return self.user.get(f"invoices({invoice_id})")
-
-    def set_used(self, count: int) -> None:
-        table = table_client(bootstrap.worker().settings, USAGE)
-        table.upsert_entity(
-            {
-                "PartitionKey": self.connection.id,
-                "RowKey": month_key(utc_now()),
-                "count": count,
-                "warned": True,
-            }
-        )
-
-    def used(self) -> int:
-        return UsageStore.from_settings(bootstrap.worker().settings).count(self.connection.id, utc_now())
-
-    def account(self, **changes: Any) -> Account:
-        def change(account: Account) -> None:
-            for name, value in changes.items():
-                setattr(account, name, value)
-
-        return self.accounts().update(self.account_id, change)
+from tests.support.world import World, running_world
 
 
 @pytest.fixture(scope="module")
 def world(azurite: Azurite) -> Iterator[World]:
-    saved = os.environ.get("STRIPE_SECRET_KEY")
-    os.environ["STRIPE_SECRET_KEY"] = "sk_test_standin"  # billing on; the worker's checks make no Stripe call
-    stack = LocalStack(prefix="bill" + uuid.uuid4().hex[:8], azurite=azurite).start(with_host=False)
-    try:
-        owner = AccountStore.from_settings(bootstrap.worker().settings).create(
-            f"owner.{uuid.uuid4().hex[:6]}@fabrikam.example", "x"
-        )
-        yield World(stack, owner.id, stack.onboard(account_id=owner.id), DynamicsUser(stack.dataverse))
-    finally:
-        stack.stop()
-        if saved is None:
-            os.environ.pop("STRIPE_SECRET_KEY", None)
-        else:
-            os.environ["STRIPE_SECRET_KEY"] = saved
+    owner = f"owner.{uuid.uuid4().hex[:6]}@fabrikam.example"
+    billing_on = {"STRIPE_SECRET_KEY": "sk_test_standin"}  # the worker's checks make no Stripe call
+    with running_world(azurite, "bill", owner=owner, env=billing_on, with_host=False) as world:
+        yield world
 
 
 @pytest.fixture(autouse=True)
@@ -116,7 +48,7 @@ def _subscribed(
 
 def test_the_monthly_limit_reached_makes_invoices_wait_and_an_upgrade_sends_them(world: World) -> None:
     world.set_used(100)  # the trial's 100 invoices this month are used
-    invoice = world.invoice()
+    invoice = world.invoice(f"Order {uuid.uuid4().hex[:6]}", description="Support", price=120)
 
     assert world.push(invoice) == "paused"
 
@@ -148,7 +80,7 @@ def test_a_new_month_lifts_the_limit(world: World) -> None:
 
 def test_the_trials_end_without_a_subscription_pauses_and_subscribing_resumes(world: World) -> None:
     world.account(trial_ends_at=utc_now() - timedelta(minutes=5))
-    invoice = world.invoice()
+    invoice = world.invoice(f"Order {uuid.uuid4().hex[:6]}", description="Support", price=120)
 
     assert world.push(invoice) == "paused"
     assert "free trial ended" in world.row(invoice)[schema.INVOICE_SYNC_ERROR]
@@ -161,11 +93,11 @@ def test_the_trials_end_without_a_subscription_pauses_and_subscribing_resumes(wo
 def test_card_failure_grace_then_pause_then_payment_resumes(world: World) -> None:
     world.account(trial_ends_at=utc_now() - timedelta(days=20))
     world.account(**_subscribed("starter", "past_due", utc_now() - timedelta(days=2)))
-    during_grace = world.invoice()
+    during_grace = world.invoice(f"Order {uuid.uuid4().hex[:6]}", description="Support", price=120)
     assert world.push(during_grace) == "pushed"  # within the grace period syncing goes on
 
     world.account(**_subscribed("starter", "past_due", utc_now() - timedelta(days=8)))
-    paused = world.invoice()
+    paused = world.invoice(f"Order {uuid.uuid4().hex[:6]}", description="Support", price=120)
     assert world.push(paused) == "paused"
     assert "last payment failed" in world.row(paused)[schema.INVOICE_SYNC_ERROR]
 

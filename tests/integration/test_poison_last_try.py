@@ -5,67 +5,20 @@ test_push_end_to_end's test_retries_run_out_and_the_reason_is_written_back.)"""
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
-import requests
 
 from local.azurite import Azurite
-from local.dynamics_user import DynamicsUser
-from local.stack import LocalStack
-from shared import bootstrap
 from shared.dataverse import schema
-from shared.sync.events import InvoiceEvent
-from shared.sync.worker import MAX_DEFERRALS, handle_invoice_message, handle_poison_message
-
-FAST_HOST = Path(__file__).with_name("fast_host.json")
-
-
-class World:
-    def __init__(self, stack: LocalStack, connection: Any) -> None:
-        self.stack, self.connection, self.user = stack, connection, DynamicsUser(stack.dataverse)
-
-    def invoice(self, name: str) -> str:
-        response = self.user.session.post(
-            self.user.base + "accounts",
-            json={"name": f"Poison {uuid.uuid4().hex[:6]}", "accountnumber": uuid.uuid4().hex[:8]},
-            timeout=10,
-        )
-        account = response.headers["OData-EntityId"].rsplit("(", 1)[1].rstrip(")")
-        return self.user.create_invoice(name, ("account", account), [{"description": "A"}])
-
-    def xero_invoices(self, reference: str) -> list[dict[str, Any]]:
-        tenant = self.connection.xero.tenant_id
-        found = requests.get(f"{self.stack.xero.url}/_sandbox/orgs/{tenant}/Invoices", timeout=10).json()
-        return [i for i in found if i.get("Reference") == reference]
-
-    def poison(self, invoice: str) -> str:
-        # received by another instance long ago: nothing in this worker's memory covers it
-        event = InvoiceEvent(
-            self.connection.id, invoice, received_at="2000-01-01T00:00:00+00:00", received_by="other"
-        )
-        return handle_poison_message(event.to_json(), "test-invocation", bootstrap.worker().invoice_worker())
-
-    def deferred_already(self, invoice: str, deferrals: int) -> str:
-        event = InvoiceEvent(
-            self.connection.id, invoice, received_at="2000-01-01T00:00:00+00:00", received_by="other",
-            deferrals=deferrals,
-        )  # fmt: skip
-        return handle_invoice_message(
-            event.to_json(), 1, "test-invocation", bootstrap.worker().invoice_worker()
-        )
+from shared.sync.worker import MAX_DEFERRALS
+from tests.support.world import FAST_HOST, World, running_world
 
 
 @pytest.fixture(scope="module")
 def world(azurite: Azurite) -> Iterator[World]:
-    stack = LocalStack(prefix="pz" + uuid.uuid4().hex[:8], azurite=azurite, host_json=FAST_HOST).start()
-    try:
-        yield World(stack, stack.onboard())
-    finally:
-        stack.stop()
+    with running_world(azurite, "pz", host_json=FAST_HOST) as world:
+        yield world
 
 
 def test_a_poison_message_of_an_invoice_pushed_meanwhile_writes_no_failure(world: World) -> None:

@@ -15,22 +15,18 @@ import pytest
 import requests
 
 from local.azurite import Azurite
-from local.stack import LocalStack
 from shared import bootstrap
 from shared.dataverse import schema
 from shared.store.activity import InvoiceActivity
 from shared.store.sync_settings import InvoiceStatus
 from shared.sync.events import InvoiceEvent
-from tests.support.world import FAST_HOST, World
+from tests.support.world import FAST_HOST, World, running_world
 
 
 @pytest.fixture(scope="module")
 def world(azurite: Azurite) -> Iterator[World]:
-    stack = LocalStack(prefix="e2e" + uuid.uuid4().hex[:8], azurite=azurite, host_json=FAST_HOST).start()
-    try:
-        yield World(stack, stack.onboard())
-    finally:
-        stack.stop()
+    with running_world(azurite, "e2e", host_json=FAST_HOST) as world:
+        yield world
 
 
 @pytest.fixture(autouse=True)

@@ -21,16 +21,13 @@ from shared.store.sync_settings import InvoiceStatus
 from shared.sync.item_catalog import ItemCatalog
 from shared.xero.accounting import ZERO_ID, XeroAccounting
 from tests.integration.sandbox_dataverse.helpers import session_for
-from tests.support.world import FAST_HOST, World
+from tests.support.world import FAST_HOST, World, running_world
 
 
 @pytest.fixture(scope="module")
 def world(azurite: Azurite) -> Iterator[World]:
-    stack = LocalStack(prefix="org" + uuid.uuid4().hex[:8], azurite=azurite, host_json=FAST_HOST).start()
-    try:
-        yield World(stack, stack.onboard())
-    finally:
-        stack.stop()
+    with running_world(azurite, "org", host_json=FAST_HOST) as world:
+        yield world
 
 
 @pytest.fixture(autouse=True)

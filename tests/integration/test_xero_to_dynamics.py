@@ -8,96 +8,33 @@ import time
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
 from local.azurite import Azurite
-from local.dynamics_user import DynamicsUser
-from local.stack import LocalStack
 from shared import bootstrap
 from shared.dataverse import schema
 from shared.store.sync_settings import InvoiceStatus
 from shared.xero_inbound.changes import WRITE_GRACE
 from shared.xero_inbound.signature import sign
+from tests.support.world import FAST_HOST, World, running_world
 
-FAST_HOST = Path(__file__).with_name("fast_host.json")
 
-
-class World:
-    def __init__(self, stack: LocalStack, connection: Any) -> None:
-        self.stack, self.connection = stack, connection
-        self.user = DynamicsUser(stack.dataverse)
-        self.tenant = connection.xero.tenant_id
-        self.xero_url = stack.xero.url
-        self.webhook_url = f"{stack.host.url}/api/xero/webhook" if stack.host else ""
-        self.key = stack.env["XERO_WEBHOOK_KEY"]
-
-    def xero_invoice(self, xero_id: str) -> dict[str, Any]:
-        found = requests.get(f"{self.xero_url}/_sandbox/orgs/{self.tenant}/Invoices", timeout=10).json()
-        return next(i for i in found if i["InvoiceID"] == xero_id)
-
-    def xero_api(self, method: str, resource: str, body: dict[str, Any]) -> dict[str, Any]:
-        """A call to the sandbox Xero's Accounting API, as a person's own Xero app would make it."""
-        grant = requests.post(f"{self.xero_url}/_sandbox/tokens", json={"tenants": [self.tenant]}, timeout=10)
-        headers = {"Authorization": f"Bearer {grant.json()['access_token']}", "xero-tenant-id": self.tenant}
-        answer = requests.request(
-            method, f"{self.xero_url}/api.xro/2.0/{resource}", json=body, headers=headers, timeout=10
-        )
-        answer.raise_for_status()
-        return dict(answer.json())
-
-    def pay(self, xero_id: str, amount: float | None = None) -> None:
-        url = f"{self.xero_url}/_sandbox/orgs/{self.tenant}/Invoices/{xero_id}/pay"
-        body = {} if amount is None else {"amount": amount}
-        requests.post(url, json=body, timeout=10).raise_for_status()
-
-    def pushed(self, status: InvoiceStatus, name: str = "From Dynamics") -> tuple[str, dict[str, Any]]:
-        """A Dynamics invoice pushed to Xero (as `status`): (Dynamics id, its row once written back)."""
-        store = bootstrap.worker().connections()
-        store.update(self.connection.id, lambda c: setattr(c, "sync", _with(c.sync, invoice_status=status)))
-        invoice = self.user.create_invoice(
-            name,
-            ("account", self.new_account()),
-            [{"description": "Consulting", "price": 120}],
-            duedate="2030-01-31",  # Xero requires one to approve an invoice
-        )
-        row = self.user.wait_for(invoice, lambda r: bool(r.get(schema.INVOICE_XERO_ID)), 30)
-        return invoice, row
-
-    def new_account(self) -> str:
-        body = {"name": f"Customer {uuid.uuid4().hex[:8]}", "accountnumber": "ACC-" + uuid.uuid4().hex[:8]}
-        response = self.user.session.post(self.user.base + "accounts", json=body, timeout=10)
-        response.raise_for_status()
-        return response.headers["OData-EntityId"].rsplit("(", 1)[1].rstrip(")")
-
-    def shows(self, invoice: str, status: str, timeout: float = 20) -> dict[str, Any]:
-        return self.user.wait_for(invoice, lambda r: r.get(schema.INVOICE_XERO_STATUS) == status, timeout)
-
-    def calls(self, method: str, path: str) -> int:
-        counts = requests.get(f"{self.xero_url}/_sandbox/requests", timeout=10).json()
-        return sum(c["count"] for c in counts if c["method"] == method and c["path"] == path)
+@pytest.fixture(scope="module")
+def world(azurite: Azurite) -> Iterator[World]:
+    with running_world(azurite, "x2d", host_json=FAST_HOST, xero_webhooks=True) as world:
+        # Xero's minute limit is not what these tests are about (tests/integration/test_push_end_to_end.py is)
+        limits = {"enabled": False}
+        requests.put(f"{world.xero_url}/_sandbox/limits", json=limits, timeout=10).raise_for_status()
+        yield world
 
 
 def _with(settings: Any, **changes: Any) -> Any:
     from dataclasses import replace
 
     return replace(settings, **changes)
-
-
-@pytest.fixture(scope="module")
-def world(azurite: Azurite) -> Iterator[World]:
-    stack = LocalStack(
-        prefix="x2d" + uuid.uuid4().hex[:8], azurite=azurite, host_json=FAST_HOST, xero_webhooks=True
-    ).start()
-    # Xero's minute limit is not what these tests are about (tests/integration/test_push_end_to_end.py is)
-    requests.put(f"{stack.xero.url}/_sandbox/limits", json={"enabled": False}, timeout=10).raise_for_status()
-    try:
-        yield World(stack, stack.onboard())
-    finally:
-        stack.stop()
 
 
 def _amount(value: Any) -> Decimal:

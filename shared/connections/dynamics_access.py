@@ -17,7 +17,7 @@ import requests
 from shared.config import Settings
 from shared.connections.lights import is_dynamics_connected
 from shared.dataverse.client import DataverseClient
-from shared.dataverse.onprem_auth import AdfsTokens, build_adfs_app
+from shared.dataverse.onprem_auth import AdfsTokenRegistry, AdfsTokens, build_adfs_app
 from shared.dataverse.onprem_url import NotOnPremUrl, checked_adfs_url, checked_onprem_url
 from shared.dataverse.org_url import NotDataverseUrl, checked_org_url
 from shared.dataverse.public_host import customer_host_session
@@ -29,6 +29,7 @@ from shared.store.models import Connection, Problem
 
 log = logging.getLogger(__name__)
 
+_ONPREM_TOKENS = AdfsTokenRegistry()  # per worker process, like the workers' TokenRegistry for online
 NOT_SIGNED_IN = "The connection is not signed in to Dynamics"
 NOT_DATAVERSE = "The connection's Dynamics address is not a Dynamics environment: connect Dynamics again"
 
@@ -69,21 +70,27 @@ def _onprem_client(connection: Connection, store: ConnectionStore, settings: Set
         raise ReconnectRequired("dynamics", NOT_DATAVERSE) from None
     session = customer_host_session(settings)
     home = home_account_id(dynamics.msal_cache) if dynamics.auth_mode == "delegated" else ""
-    tokens = AdfsTokens(
-        lambda cache: build_adfs_app(
-            dynamics.adfs_authority,
-            dynamics.app_client_id,
-            dynamics.app_client_secret,
-            session,
-            settings.http_timeout_seconds,
-            cache,
-        ),
-        dynamics.onprem_resource,
-        cache_blob=dynamics.msal_cache if home else "",
-        home_account_id=home,
-        app_only=not home,
-        on_cache_changed=lambda blob: _save_cache(store, connection.id, home, blob),
-    )
+    blob = dynamics.msal_cache if home else ""
+
+    def build() -> AdfsTokens:
+        return AdfsTokens(
+            lambda cache: build_adfs_app(
+                dynamics.adfs_authority,
+                dynamics.app_client_id,
+                dynamics.app_client_secret,
+                session,
+                settings.http_timeout_seconds,
+                cache,
+            ),
+            dynamics.onprem_resource,
+            cache_blob=blob,
+            home_account_id=home,
+            app_only=not home,
+        )
+
+    key = (connection.id, home, dynamics.adfs_authority, dynamics.onprem_resource, dynamics.app_client_id)
+    tokens = _ONPREM_TOKENS.get((*key, dynamics.app_client_secret), blob, build)
+    tokens.on_cache_changed = lambda changed: _save_cache(store, connection.id, home, changed)
     provider = _guarded(tokens, store, connection.id)
     version = dynamics.api_version or "9.0"
     return DataverseClient(

@@ -14,6 +14,7 @@ No Global Discovery: it is Dynamics online's (globaldisco.crm.dynamics.com) and 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
 from collections.abc import Mapping
@@ -76,6 +77,19 @@ class OnPremConnect:
         return with_state(str(flow["auth_uri"]), state)
 
     def complete(
+        self,
+        account_id: str,
+        connection_id: str,
+        secret: dict[str, Any],
+        params: Mapping[str, str],
+        state: str,
+    ) -> Connected | ConnectFailed:
+        result = self._complete(account_id, connection_id, secret, params, state)
+        if isinstance(result, ConnectFailed) and result.retry_possible:  # back to the on-premises form
+            return dataclasses.replace(result, retry_url=f"/connections/{connection_id}/dynamics/onprem")
+        return result
+
+    def _complete(
         self,
         account_id: str,
         connection_id: str,

@@ -36,6 +36,7 @@ class ConnectFailed:
     message: str
     retry_possible: bool = True
     help_url: str = ""  # where the fix is made (an admin page), shown as a link beside the message
+    retry_url: str = ""  # a page to try again from, when it is not the side's Connect button (on-premises)
 
 
 ConnectResult = Connected | NeedsChoice | ConnectFailed

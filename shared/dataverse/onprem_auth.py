@@ -20,9 +20,11 @@ only, checked and pinned on every connection).
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 import warnings
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -139,6 +141,11 @@ class AdfsTokens:
         self._app: msal.ConfidentialClientApplication | None = None
         self._cache: msal.SerializableTokenCache | None = None
 
+    @property
+    def cache_blob(self) -> str:
+        """The MSAL cache as this provider last saw or reported it."""
+        return self._blob
+
     def __call__(self, *, force_refresh: bool = False) -> str:
         with self._lock:
             token, expires_at = self._memo
@@ -191,6 +198,28 @@ class AdfsTokens:
             cache.has_state_changed = False
             if self.on_cache_changed is not None:
                 self.on_cache_changed(self._blob)
+
+
+class AdfsTokenRegistry:
+    """Providers kept per worker process, so a busy connection does not read AD FS's metadata and its
+    token again for every message (as shared/dataverse/token_registry.py does for online). A delegated
+    provider is reused only while the stored cache is the one it last saw or reported itself."""
+
+    def __init__(self, max_size: int = 256) -> None:
+        self._lock = threading.Lock()
+        self._providers: OrderedDict[str, AdfsTokens] = OrderedDict()
+        self._max = max_size
+
+    def get(self, key_parts: tuple[str, ...], cache_blob: str, build: Callable[[], AdfsTokens]) -> AdfsTokens:
+        key = hashlib.sha256("\x1f".join(key_parts).encode()).hexdigest()  # the secret is among the parts
+        with self._lock:
+            provider = self._providers.get(key)
+            if provider is None or provider.cache_blob != cache_blob:
+                provider = self._providers[key] = build()
+            self._providers.move_to_end(key)
+            while len(self._providers) > self._max:
+                self._providers.popitem(last=False)
+            return provider
 
 
 def _checked(result: dict[str, Any] | None, action: str) -> dict[str, Any]:

@@ -179,6 +179,7 @@ def failed_page(page: Page, side: Side, connection_id: str, failed: ConnectFaile
         text=SIDES[side],
         message=failed.message,
         retry=failed.retry_possible and bool(connection_id),
+        retry_url=failed.retry_url,
         connection_id=connection_id,
     )
     return allow_sign_in_redirects(response, page.settings)

@@ -178,6 +178,9 @@ def _each_failure_says_what_failed(page: Page, stack: LocalStack, connection_pag
             "Your Dynamics server's Web API (version 9.0) does not offer RetrieveUserPrivileges, which the "
             "connector needs. Update Dynamics 365 Customer Engagement (on-premises) to 9.1 or later"
         )
+        expect(page.get_by_role("link", name="Try again")).to_have_attribute(
+            "href", re.compile(r"/dynamics/onprem$")
+        )
         shot("onprem-9-0-lacks-a-call")
     finally:
         dataverse.onprem.settings.update({"max_version": "9.1", "lacking": []})

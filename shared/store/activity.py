@@ -10,7 +10,7 @@ timer, functions/activity_expiry.py) and never listed."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
@@ -27,16 +27,11 @@ SENT = ("pushed", "updated", "unchanged")  # what "Sent to Xero" counts
 MESSAGE_LIMIT = 1000
 RETENTION_DAYS = 90
 NO_LATENCY = -1
+DAYS_SUFFIX = "|days"  # the partition of each day's figures (activity_days.py)
 _LISTED = [
-    "RowKey",
-    "invoice_number",
-    "outcome",
-    "message",
-    "at",
-    "latency_ms",
-    "xero_invoice_id",
-    "short_code",
-]
+    "RowKey", "invoice_number", "outcome", "message", "at", "latency_ms", "xero_invoice_id", "short_code",
+    "xero_minute_left", "xero_day_left",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -49,6 +44,9 @@ class InvoiceActivity:
     latency_ms: int = NO_LATENCY  # from the save in Dynamics (the webhook's arrival) to Xero's answer
     xero_invoice_id: str = ""
     short_code: str = ""  # the Xero organisation's, for a deep link that opens the right organisation
+    # Xero's X-MinLimit-Remaining / X-DayLimit-Remaining on its last answer to this push (-1: unknown)
+    xero_minute_left: int = -1
+    xero_day_left: int = -1
 
 
 @dataclass(frozen=True)
@@ -93,6 +91,7 @@ class ActivityLog:
         latency_ms: int = NO_LATENCY,
         xero_invoice_id: str = "",
         short_code: str = "",
+        xero_left: tuple[int, int] = (-1, -1),
     ) -> None:
         """One upsert (merge): ids already known on the day's row (number, Xero id) are kept when this
         outcome does not know them (a retry recorded before the invoice was read)."""
@@ -104,6 +103,8 @@ class ActivityLog:
             "message": message[:MESSAGE_LIMIT],
             "at": at,
             "latency_ms": int(latency_ms),
+            "xero_minute_left": int(xero_left[0]),
+            "xero_day_left": int(xero_left[1]),
         }
         for name, value in (
             ("invoice_number", invoice_number[:100]),
@@ -166,14 +167,18 @@ class ActivityLog:
         outcomes: Collection[str] = (),
         offset: int = 0,
         limit: int = 50,
+        read: Mapping[date, list[InvoiceActivity]] | None = None,
     ) -> ActivityPage:
         """Rows from `last` back to `first` (UTC days), newest first, of the given outcomes (all when
         empty). Reads the newest day, then a week, then the rest: the first page of a busy connection
-        costs one day's rows, whatever the range."""
+        costs one day's rows, whatever the range. `read`: rows of whole days the caller holds already."""
         wanted = offset + limit + 1
         found: list[InvoiceActivity] = []
         for low, high in _windows(max(first, self.oldest_kept()), last):
-            rows = self._rows(connection_id, low, high, outcomes)
+            if read is not None and low == high and low in read:  # this day's rows, read already
+                rows = [r for r in read[low] if not outcomes or r.outcome in outcomes]
+            else:
+                rows = self._rows(connection_id, low, high, outcomes)
             found.extend(sorted(rows, key=lambda a: a.at, reverse=True))
             if len(found) >= wanted:
                 break
@@ -187,6 +192,10 @@ class ActivityLog:
             yield from sorted(
                 self._rows(connection_id, low, high, outcomes), key=lambda a: a.at, reverse=True
             )
+
+    def rows(self, connection_id: str, first: date, last: date) -> list[InvoiceActivity]:
+        """Every row of the UTC days `first`..`last`, in no particular order."""
+        return self._rows(connection_id, first, last)
 
     def _rows(
         self, connection_id: str, first: date, last: date, outcomes: Collection[str] = ()
@@ -208,11 +217,14 @@ class ActivityLog:
         return [_row(entity) for entity in rows]
 
     def forget(self, connection_id: str) -> int:
-        """Delete every row of a connection (the connection was deleted)."""
-        rows = self._table.query_entities(
-            "PartitionKey eq @p", parameters={"p": connection_id}, select=["PartitionKey", "RowKey"]
-        )
-        return self._delete(rows)
+        """Delete every row of a connection, and its days' figures (the connection was deleted)."""
+        gone = 0
+        for partition in (connection_id, connection_id + DAYS_SUFFIX):
+            rows = self._table.query_entities(
+                "PartitionKey eq @p", parameters={"p": partition}, select=["PartitionKey", "RowKey"]
+            )
+            gone += self._delete(rows)
+        return gone
 
     def _delete(self, rows: Iterable[Any]) -> int:
         gone = 0
@@ -252,7 +264,13 @@ def _row(entity: Any) -> InvoiceActivity:
         outcome=entity.get("outcome", "failed"),
         message=str(entity.get("message", "")),
         at=at if isinstance(at, datetime) else datetime.min.replace(tzinfo=UTC),
-        latency_ms=int(latency) if isinstance(latency, int) else NO_LATENCY,
+        latency_ms=_int(latency),
         xero_invoice_id=str(entity.get("xero_invoice_id", "")),
         short_code=str(entity.get("short_code", "")),
+        xero_minute_left=_int(entity.get("xero_minute_left")),
+        xero_day_left=_int(entity.get("xero_day_left")),
     )
+
+
+def _int(value: Any) -> int:
+    return int(value) if isinstance(value, int) else -1

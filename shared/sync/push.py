@@ -147,6 +147,7 @@ class Push:
         self.activity.record(
             self.connection.id, result.invoice_id, number, outcome, result.message,
             latency_ms=latency, xero_invoice_id=result.xero_invoice_id, short_code=result.short_code,
+            xero_left=(usage.minute_left, usage.day_left) if (usage := self.xero.usage) else (-1, -1),
         )  # fmt: skip
 
     # -- reading ---------------------------------------------------------------------------------------

@@ -19,9 +19,13 @@ PLACE = "activity-list"
 
 
 def activity_page(page: Page, account: Account, connection_id: str) -> func.HttpResponse:
+    from shared.web import activity_charts as charts
+
     connection = get_for_account(page.parts.connections, account.id, connection_id)
     log = page.parts.activity
     chosen, errors = views.read_filter(page.query, page.now.date(), log.oldest_kept())
+    today = page.now.date()
+    today_rows = log.rows(connection.id, today, today)  # read once: the charts and the list's first day
     found = log.page(
         connection.id,
         chosen.first,
@@ -29,6 +33,7 @@ def activity_page(page: Page, account: Account, connection_id: str) -> func.Http
         chosen.outcomes,
         offset=(chosen.page - 1) * views.PAGE_SIZE,
         limit=views.PAGE_SIZE,
+        read={today: today_rows},
     )
     xero_web = web_url_for(page.settings.xero_api_url)
     zone = connection.sync.time_zone
@@ -49,6 +54,12 @@ def activity_page(page: Page, account: Account, connection_id: str) -> func.Http
         csv_query=chosen.query(page=""),
         oldest=log.oldest_kept(),
         retention_days=RETENTION_DAYS,
+        glance=charts.charts_for(log, connection.id, page.now, today_rows),
+        width=charts.WIDTH,
+        height=charts.HEIGHT,
+        left=charts.LEFT,
+        right=charts.RIGHT,
+        bottom=charts.BOTTOM,
     )
 
 

@@ -8,7 +8,7 @@ can slow down before Xero says 429 (see `pacing.py`)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
@@ -71,6 +71,23 @@ class WriteResult:
 XERO_WEB_URL = "https://go.xero.com"
 
 
+@dataclass(frozen=True)
+class XeroUsage:
+    """What Xero said is left of this organisation's limits on its last answer: X-MinLimit-Remaining (of
+    60 calls in a rolling minute) and X-DayLimit-Remaining (of 5,000 in a rolling 24 hours)
+    (developer.xero.com/documentation/guides/oauth2/limits, "API rate limits"; FACTS.md, Limits)."""
+
+    minute_left: int
+    day_left: int
+
+
+def usage_from(headers: Mapping[str, str]) -> XeroUsage | None:
+    minute, day = headers.get("X-MinLimit-Remaining", ""), headers.get("X-DayLimit-Remaining", "")
+    if not (minute.strip().isdigit() and day.strip().isdigit()):
+        return None
+    return XeroUsage(int(minute), int(day))
+
+
 def web_url_for(api_url: str) -> str:
     """Where a person opens what the API holds: go.xero.com for Xero's own API. Any other API host is the
     local sandbox Xero (XERO_API_URL in `make run`), which serves go.xero.com's paths itself, so the link
@@ -103,6 +120,7 @@ class XeroAccounting:
         self._timeout = timeout
         self._gate = gate or RateGate()
         self.priority = priority  # whose call this client makes: the organisation's budget serves LIVE first
+        self.usage: XeroUsage | None = None  # from Xero's last answer (the Activity page shows it)
 
     def get(
         self, resource: str, params: dict[str, Any] | None = None, modified_since: datetime | None = None
@@ -146,6 +164,7 @@ class XeroAccounting:
             access_token, tenant_id = self._tokens(access_token)
             response = self._send(method, resource, access_token, tenant_id, **kwargs)
         self._gate.observe(tenant_id, response.headers)
+        self.usage = usage_from(response.headers) or self.usage
         return _checked(response, method, resource)
 
     def _send(

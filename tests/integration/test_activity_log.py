@@ -99,3 +99,37 @@ def test_a_retry_recorded_without_the_number_keeps_the_number_and_xero_id_alread
         "retrying",
     )
     assert row.latency_ms == -1  # the latency belongs to the push that reached Xero, not to this try
+
+
+def test_finished_days_figures_are_kept_once_and_today_stays_live(log: ActivityLog, clock: Clock) -> None:
+    from shared.store.activity_days import days_partition, glance
+
+    start = clock.now
+    log.record("c1", "inv-1", "INV-1", "pushed", latency_ms=800)
+    log.record("c1", "inv-2", "INV-2", "failed", "no")
+    clock.now = start + timedelta(days=2)  # the day between has no activity: a gap
+    log.record("c1", "inv-3", "INV-3", "updated", latency_ms=2500, xero_left=(50, 4900))
+
+    first = glance(log, "c1", clock.now)
+    kept = list(log.table.query_entities("PartitionKey eq @p", parameters={"p": days_partition("c1")}))
+    assert len(first.days) == 30 and len(kept) == 29  # every finished day once, today not
+    assert [(d.counts, d.p50_ms) for d in first.days[-3:]] == [
+        ({"sent": 1, "failed": 1}, 800),
+        ({}, -1),
+        ({"updated": 1}, 2500),
+    ]
+    assert first.xero is not None and (first.xero.minute_left, first.xero.day_left) == (50, 4900)
+
+    # a later view reads the kept figures (a row written now under an old day would not change them)
+    log.table.upsert_entity(
+        {"PartitionKey": "c1", "RowKey": f"{start:%Y-%m-%d}|late", "outcome": "failed", "at": start}
+    )
+    log.record("c1", "inv-4", "INV-4", "failed", "no")
+    again = glance(log, "c1", clock.now)
+    assert again.days[-3].counts == {"sent": 1, "failed": 1} and again.days[-1].counts == {
+        "updated": 1,
+        "failed": 1,
+    }
+
+    assert log.forget("c1") == 4 + 1 + 29
+    assert list(log.table.query_entities("PartitionKey eq @p", parameters={"p": days_partition("c1")})) == []

@@ -810,8 +810,8 @@ def _seed_activity(connection: Connection, today: int = 70) -> dict[str, str]:
             )
             log.record(connection.id, invoice, number, "failed", message)
         else:
-            log.record(connection.id, invoice, number, "pushed", latency_ms=1200 + n,
-                       xero_invoice_id=str(uuid.uuid4()), short_code="!Ab1Cd")  # fmt: skip
+            xero = {"xero_invoice_id": str(uuid.uuid4()), "short_code": "!Ab1Cd", "xero_left": (48, 4870)}
+            log.record(connection.id, invoice, number, "pushed", latency_ms=1200 + n, **xero)  # type: ignore[arg-type]
     return failed
 
 
@@ -837,6 +837,9 @@ def test_activity_lists_newest_first_filters_pages_and_exports(stack: LocalStack
     )
     assert f"{stack.dataverse.url}" not in page or "main.aspx?pagetype=entityrecord&etn=invoice&id=" in page
     assert "1.3 s" in page  # INV-0068's save-to-Xero latency (1268 ms)
+    # at a glance (19.2): today's bars, the latency lines, and Xero's usage as it last reported it
+    assert 'class="bar bar-failed"' in first.text and 'class="line line-p50"' in first.text
+    assert '<span id="usage-minute">12 of 60</span>' in first.text
     older = re.search(r'href="([^"]+)" rel="next">Older invoices', first.text)
     assert older
     second = visitor.get(unescape(older.group(1)))

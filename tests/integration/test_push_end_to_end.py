@@ -244,6 +244,8 @@ def test_a_draft_is_updated_in_place(world: World) -> None:
         organisation["ShortCode"],
     )
     assert created.invoice_number == first["invoicenumber"] and 0 <= created.latency_ms < 30_000
+    # what Xero said is left of its limits on its last answer (X-MinLimit-Remaining, X-DayLimit-Remaining)
+    assert 0 <= created.xero_minute_left < 60 and 0 <= created.xero_day_left < 5000
     creates = world.calls("PUT", "/api.xro/2.0/Invoices")
     world.user.update("invoices", invoice, {"name": "After"})
     second = world.synced(invoice, after=first)

@@ -114,7 +114,10 @@ class RateLimiter:
                 self._admitted[tenant_id] += 1
             else:
                 self._refused[(tenant_id, refusal[0])] += 1
-            # With limits off (a benchmark of something else) there is no budget to report.
+            # Xero puts what is left on every answer, refused ones too: X-MinLimit-Remaining,
+            # X-DayLimit-Remaining, X-AppMinLimit-Remaining (developer.xero.com/documentation/guides/
+            # oauth2/limits, "API rate limits"; FACTS.md). With limits off (a benchmark of something
+            # else) there is no budget to report, so none is sent — unlike Xero, which always sends them.
             headers = (
                 {
                     "X-MinLimit-Remaining": str(max(0, s.minute - len(minute))),

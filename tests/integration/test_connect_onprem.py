@@ -205,3 +205,21 @@ def test_iis_refusals_are_never_read_as_a_missing_row(world: World) -> None:
             client.whoami()
     finally:
         world.dataverse.onprem.settings.update({"unavailable": False})
+
+
+def test_a_worker_asks_adfs_once_for_many_messages(world: World) -> None:
+    """Each message builds its client afresh; the process keeps the AD FS token provider, so AD FS's
+    metadata and token are not fetched again for every invoice (a count of real requests)."""
+    _register(world)
+    connection = world.new_connection()
+    assert isinstance(_sign_in(world, connection.id), Connected)
+    world.dataverse.counter.reset()
+    for _ in range(3):  # three queue messages
+        client = dataverse_client_for(world.reload(connection), world.store, world.settings, world.session)
+        client.whoami()
+    adfs = {r["path"]: r["count"] for r in world.dataverse.counter.as_list() if r["organisation"] == "adfs"}
+    assert adfs.pop("/adfs/.well-known/openid-configuration") == 1
+    # at most one token request (MSAL files the sign-in's token under its `resource` request; the first
+    # silent call may refresh once), never one per message
+    assert adfs.pop("/adfs/oauth2/token", 0) <= 1 and adfs == {}
+    assert _requests(world, "/WhoAmI") == 3

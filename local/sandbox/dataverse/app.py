@@ -203,6 +203,7 @@ class DataverseSandbox:
         if path.startswith("/adfs/"):
             adfs_response = self.adfs.handle(request)
             if adfs_response is not None:
+                self.counter.add(request.method, path.rstrip("/"), "adfs")
                 return adfs_response
         own_discovery = self.onprem.discovery(request)
         if own_discovery is not None:

@@ -180,3 +180,29 @@ def test_the_dataverse_shape_follows_the_platform_source() -> None:
     from local.sandbox.persist import shape_of
 
     assert shape_of(platform=(metadata_builtin,)) != shape_of()
+
+
+def test_the_adfs_stand_in_keeps_its_applications_and_tokens_across_a_restart(tmp_path: Path) -> None:
+    """An on-premises connection (issue 18) made before `make run` restarts still refreshes after it."""
+    certs, state = tmp_path / "certs", tmp_path / "state"
+    first = DataverseSandbox(cert_dir=certs, state_dir=state).start(port=0)
+    port = int(first.url.rsplit(":", 1)[1])
+    first.register_adfs_client("app-1", "secret-1", ["http://127.0.0.1:9/cb"])
+    resource = first.onprem.org_url() + "/"
+    form = {"grant_type": "client_credentials", "client_id": "app-1", "client_secret": "secret-1"}
+    issued = session_for(first).post(f"{first.url}/adfs/oauth2/token", data={**form, "resource": resource})
+    token = issued.json()["access_token"]
+    first.stop()
+
+    second = DataverseSandbox(cert_dir=certs, state_dir=state).start(port=port)
+    try:
+        who = session_for(second).get(
+            f"{second.onprem.org_url()}/api/data/v9.1/WhoAmI", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert who.status_code == 200, who.text
+        again = session_for(second).post(
+            f"{second.url}/adfs/oauth2/token", data={**form, "resource": resource}
+        )
+        assert again.status_code == 200, again.text
+    finally:
+        second.stop()

@@ -93,10 +93,12 @@ class DataverseSandbox:
         self.state_file: StateFile | None = None
         saved = None
         if state_dir is not None:
-            self.state_file = persistence.state_file(self.state, self.identity, Path(state_dir))
+            self.state_file = persistence.state_file(
+                self.state, self.identity, self.adfs.grants, Path(state_dir)
+            )
             saved = self.state_file.load()
         if saved is not None:
-            persistence.restore(self.state, self.identity, saved)
+            persistence.restore(self.state, self.identity, self.adfs.grants, saved)
         elif seed:
             self.seed()
 

@@ -1,7 +1,8 @@
 """What of the sandbox Dataverse survives a restart of `make run`: every environment's table definitions
 (the connector's columns and tables), rows (invoices, accounts, the service endpoints and steps that make
-its webhooks), rowversion counter and privileges, and the Entra ID stand-in's codes, access and refresh
-tokens — so the connector's saved sign-in still works. Faults, limits and delivery logs start fresh.
+its webhooks), rowversion counter and privileges, and the Entra ID and AD FS stand-ins' codes, access and
+refresh tokens (and AD FS's registered applications) — so the connector's saved sign-in still works.
+Faults, limits and delivery logs start fresh.
 
 The built-in tables and system rows are Dataverse's own: when this checkout defines them differently
 from the saved state (a `git pull`), the saved state is set aside and the sandbox starts fresh (the
@@ -16,6 +17,7 @@ from typing import Any
 from local.sandbox.persist import StateFile, dump, shape_of
 
 from . import (
+    adfs_grants,
     identity_grants,
     metadata_builtin,
     metadata_columns,
@@ -37,18 +39,24 @@ SHAPE = shape_of(
     identity_grants.AuthorizationCode,
     identity_grants.AccessToken,
     identity_grants.RefreshToken,
+    adfs_grants.AdfsUser,
+    adfs_grants.AdfsClient,
+    adfs_grants.Issued,
+    adfs_grants.Code,
     platform=(metadata_builtin, metadata_columns, metadata_plugins, system_rows),
 )
 _ENVIRONMENT = ("tables", "rows", "version", "next_object_type_code", "privileges", "user_kinds")
 _GRANTS = ("_requests", "_codes", "_access", "_refresh")
+_ADFS = ("clients", "codes", "access", "refresh")
 
 
-def snapshot(state: SandboxState, identity: IdentityService) -> bytes:
+def snapshot(state: SandboxState, identity: IdentityService, adfs: adfs_grants.AdfsGrants) -> bytes:
     grants = identity.grants
     with ExitStack() as held:
         for env in state.environments.values():
             held.enter_context(env.lock)
         held.enter_context(grants._lock)
+        held.enter_context(adfs.lock)
         return dump(
             {
                 "environments": {
@@ -56,11 +64,14 @@ def snapshot(state: SandboxState, identity: IdentityService) -> bytes:
                     for name, env in state.environments.items()
                 },
                 "grants": {field: getattr(grants, field) for field in _GRANTS},
+                "adfs": {field: dict(getattr(adfs, field)) for field in _ADFS},
             }
         )
 
 
-def restore(state: SandboxState, identity: IdentityService, saved: dict[str, Any]) -> None:
+def restore(
+    state: SandboxState, identity: IdentityService, adfs: adfs_grants.AdfsGrants, saved: dict[str, Any]
+) -> None:
     """Environments this version knows get their saved contents; one it no longer hosts is dropped."""
     for name, contents in saved["environments"].items():
         env = state.environments.get(name)
@@ -74,7 +85,12 @@ def restore(state: SandboxState, identity: IdentityService, saved: dict[str, Any
     with grants._lock:
         for field, value in saved["grants"].items():
             setattr(grants, field, value)
+    with adfs.lock:
+        for field, value in saved.get("adfs", {}).items():
+            setattr(adfs, field, value)
 
 
-def state_file(state: SandboxState, identity: IdentityService, folder: Path) -> StateFile:
-    return StateFile(folder / "state.pickle", SHAPE, lambda: snapshot(state, identity))
+def state_file(
+    state: SandboxState, identity: IdentityService, adfs: adfs_grants.AdfsGrants, folder: Path
+) -> StateFile:
+    return StateFile(folder / "state.pickle", SHAPE, lambda: snapshot(state, identity, adfs))

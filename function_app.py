@@ -6,6 +6,7 @@ from functions import (
     activity_expiry,
     backfill,
     billing_reminders,
+    dynamics_install,
     dynamics_webhook,
     health,
     invoice_push,
@@ -42,3 +43,4 @@ app.register_functions(sweep.bp)
 app.register_functions(state_purge.bp)
 app.register_functions(activity_expiry.bp)
 app.register_functions(backfill.bp)
+app.register_functions(dynamics_install.bp)

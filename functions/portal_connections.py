@@ -58,9 +58,13 @@ def portal_connection_delete(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="connections/{id}/install", methods=["POST"], auth_level=ANONYMOUS)
 def portal_connection_install(req: func.HttpRequest) -> func.HttpResponse:
+    from shared import bootstrap
     from shared.web import connection_pages
 
-    return _serve(req, lambda page, account: connection_pages.install_form(page, account, _id(req)))
+    def send(message: str) -> object:
+        return bootstrap.worker().install_queue().send_message(message)
+
+    return _serve(req, lambda page, account: connection_pages.install_form(page, account, _id(req), send))
 
 
 @bp.route(route="connections/{id}/solution.zip", methods=["GET"], auth_level=ANONYMOUS)
@@ -81,9 +85,7 @@ def portal_connection_uninstall(req: func.HttpRequest) -> func.HttpResponse:
 def portal_connection_webhook_key(req: func.HttpRequest) -> func.HttpResponse:
     from shared.web import connection_pages
 
-    return _serve(
-        req, lambda page, account: connection_pages.install_form(page, account, _id(req), rotate=True)
-    )
+    return _serve(req, lambda page, account: connection_pages.rotate_key_form(page, account, _id(req)))
 
 
 @bp.route(route="connections/{id}/activate", methods=["POST"], auth_level=ANONYMOUS)

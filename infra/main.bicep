@@ -77,6 +77,8 @@ param invoiceQueue string = 'invoice-push'
 param referenceQueue string = 'reference-refresh'
 param referenceRefreshSchedule string = '0 0 */6 * * *'
 param xeroEventsQueue string = 'xero-events'
+param installQueue string = 'dynamics-install'
+param installKeyWaitSeconds string = '20'
 param sweepSchedule string = '0 */5 * * * *'
 param tablePrefix string = 'dxc'
 param httpTimeoutSeconds string = '20'
@@ -186,6 +188,7 @@ module storage 'core/storage.bicep' = {
       '${invoiceQueue}-backfill'
       referenceQueue
       xeroEventsQueue
+      installQueue
     ]
     deploymentContainerName: deploymentContainerName
     logAnalyticsId: monitoring.outputs.logAnalyticsId
@@ -268,6 +271,8 @@ var appSettings = {
   REFERENCE_QUEUE: referenceQueue
   REFERENCE_REFRESH_SCHEDULE: referenceRefreshSchedule
   XERO_EVENTS_QUEUE: xeroEventsQueue
+  INSTALL_QUEUE: installQueue
+  INSTALL_KEY_WAIT_SECONDS: installKeyWaitSeconds
   SWEEP_SCHEDULE: sweepSchedule
   TABLE_PREFIX: tablePrefix
   PUBLIC_BASE_URL: !empty(publicBaseUrl) ? publicBaseUrl : 'https://${api.outputs.defaultHostName}'

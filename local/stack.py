@@ -69,6 +69,7 @@ class LocalStack:
             "TABLE_PREFIX": self.prefix,
             "INVOICE_QUEUE": f"{self.prefix}-invoices",
             "REFERENCE_QUEUE": f"{self.prefix}-reference",
+            "INSTALL_QUEUE": f"{self.prefix}-install",
             "XERO_CLIENT_ID": XERO_CLIENT, "XERO_CLIENT_SECRET": XERO_SECRET,
             "XERO_LOGIN_URL": self.xero.url, "XERO_IDENTITY_URL": self.xero.url,
             "XERO_API_URL": self.xero.url,
@@ -141,10 +142,11 @@ class LocalStack:
         account_id: str = "account-1",
         organisation: str = "Demo Company (NZ)",
         dynamics_env: str = ENV,
+        install: bool = True,
         **sync: Any,
     ) -> Any:
         """A connection wired to both sandboxes, installed into Dynamics (environment `dynamics_env`:
-        "contoso" or "contoso-sandbox") and active."""
+        "contoso" or "contoso-sandbox") and active; with `install=False`, a draft connected to both."""
         from shared.connections.connections import activate, create_connection
         from shared.connections.dynamics_access import dataverse_client_for
         from shared.connections.dynamics_app_only import use_app_credentials
@@ -170,6 +172,8 @@ class LocalStack:
         connected = use_app_credentials(store, settings, session, account_id, connection.id, form)
         assert not hasattr(connected, "message"), connected
         connection = store.require(connection.id)
+        if not install:
+            return connection
         client = dataverse_client_for(connection, store, settings, session)
         outcome = install_into_dynamics(store, connection, client, settings, xero_for=app.xero_for)
         assert not outcome.missing_privileges, outcome

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from shared.billing.enforcement import Enforcer
     from shared.billing.reminders import Reminders
     from shared.billing.service import BillingService
+    from shared.connections.install_job import InstallParts
     from shared.dataverse.token_registry import TokenRegistry
     from shared.reference.worker import RefreshParts
     from shared.store.activity import ActivityLog
@@ -213,6 +214,24 @@ class App:
             xero_for=self.xero_for,
             send=lambda body, delay: queue.send_message(body, visibility_timeout=delay or None),
             now=utc_now,
+        )
+
+    @once
+    def install_queue(self) -> QueueClient:
+        return self._queue(self.settings.install_queue)
+
+    @once
+    def install_worker(self) -> InstallParts:
+        from shared.connections.install_job import InstallParts
+
+        queue = self.install_queue()
+        return InstallParts(
+            connections=self.connections(),
+            dataverse_for=self.dataverse_for,  # type: ignore[arg-type]
+            send=lambda body, delay: queue.send_message(body, visibility_timeout=delay or None),
+            now=utc_now,
+            settings=self.settings,
+            xero_for=self.xero_for,
         )
 
     @once

@@ -58,6 +58,10 @@ class Settings:
     storage_table_uri: str = _setting("AzureWebJobsStorage__tableServiceUri", "")
     invoice_queue: str = _setting("INVOICE_QUEUE", "invoice-push")
     reference_queue: str = _setting("REFERENCE_QUEUE", "reference-refresh")
+    # Install into Dynamics continues in a queue function; while Dynamics builds the alternate keys the
+    # run checks again after this many seconds (a message made invisible, no invocation held).
+    install_queue: str = _setting("INSTALL_QUEUE", "dynamics-install")
+    install_key_wait_seconds: int = _setting("INSTALL_KEY_WAIT_SECONDS", 20)
     reference_refresh_schedule: str = _setting("REFERENCE_REFRESH_SCHEDULE", "0 0 */6 * * *")
     table_prefix: str = _setting("TABLE_PREFIX", "dxc")
     # Xero -> Dynamics: the queue of Xero's invoice events (ids only) and the sweep's timer (NCRONTAB).

@@ -92,6 +92,7 @@ def app_env(
         "TABLE_PREFIX": unique_name,
         "INVOICE_QUEUE": f"{unique_name}-invoices",
         "REFERENCE_QUEUE": f"{unique_name}-reference",
+        "INSTALL_QUEUE": f"{unique_name}-install",
         "TOKEN_ENCRYPTION_KEYS": generate_key("t1"),
         "SESSION_SECRET": "test-session-secret-" + unique_name,
         "WEBHOOK_KEY_SECRETS": "t1:test-webhook-key-secret-" + unique_name + "-0123456789abcdef",

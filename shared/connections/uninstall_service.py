@@ -15,7 +15,7 @@ from shared.connections.dynamics_access import dataverse_client_for, mark_reconn
 from shared.dataverse.uninstall import UninstallReport, uninstall
 from shared.errors import ReconnectRequired
 from shared.store.connections import ConnectionStore
-from shared.store.models import Connection
+from shared.store.models import Connection, InstallProgress
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,7 @@ def uninstall_for_account(
         row.dynamics.previous_webhook_key_hash = ""
         row.dynamics.previous_webhook_key_id = ""
         row.dynamics.previous_webhook_key_until = None
+        row.install = InstallProgress()  # an install run still on its way stops at its next step
 
     store.update(connection.id, forget)
     log.info("connection %s: uninstalled from Dynamics, %d removed", connection.id, len(report.removed))

@@ -78,6 +78,29 @@ class DynamicsSide:
     api_version: str = ""  # Web API version the server serves ("": online's 9.2)
 
 
+InstallState = Literal["", "queued", "running", "waiting", "done", "failed"]
+
+
+@dataclass
+class InstallProgress:
+    """The last Install into Dynamics run (shared/connections/install_job.py): what the page shows while
+    a queue function does the work, and what lets a redelivered message resume where the last one was."""
+
+    run_id: str = ""  # the run every queue message of it names; a message of another run is dropped
+    state: InstallState = ""
+    steps_done: int = 0
+    steps_total: int = 0
+    step: str = ""  # the step in progress (or the last one), in words
+    error: str = ""  # why the run failed, with its fix
+    changes: int = 0
+    problems: list[str] = field(default_factory=list)  # definitions left alone (another type)
+    started_at: datetime | None = None
+    updated_at: datetime | None = None
+    waiting_since: datetime | None = None  # first seen keys still building
+    lease_until: datetime | None = None  # one invocation at a time works on the run
+    lease_holder: str = ""
+
+
 @dataclass
 class ReferenceRefresh:
     last_refresh_at: datetime | None = None
@@ -98,6 +121,7 @@ class Connection:
     dynamics: DynamicsSide = field(default_factory=DynamicsSide)
     sync: SyncSettings = field(default_factory=SyncSettings)
     reference: ReferenceRefresh = field(default_factory=ReferenceRefresh)
+    install: InstallProgress = field(default_factory=InstallProgress)
     # The red lights the owner was last e-mailed about ("" while both are green): one e-mail per change.
     alerted_lights: str = ""
     # The row version this object was read at; every write is conditional on it.

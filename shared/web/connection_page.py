@@ -20,6 +20,7 @@ from shared.web.billing_actions import plan_facts, usage_banner
 from shared.web.connect_flows import allow_sign_in_redirects
 from shared.web.connection_actions import XeroLists, is_complete, live_xero_lists, merged, read_xero_lists
 from shared.web.connection_steps import step_views
+from shared.web.install_progress import install_view
 from shared.web.pages import Note, Page
 from shared.web.parts import PortalParts
 from shared.xero.accounting import sandbox_pages_url
@@ -44,7 +45,10 @@ def show_connection(
     """NotFoundError for another account's connection (the caller's guard renders 404)."""
     connection = get_for_account(page.parts.connections, account.id, connection_id)
     lights = views.light_views(connection, page.now)
-    lists = xero_lists_for(connection, page.parts)
+    install = install_view(connection.install, page.now)
+    # While an install runs the page reloads itself every few seconds: no live reads of Xero's lists then,
+    # which would spend the organisation's per-minute call limit on a form nobody is filling in.
+    lists = XeroLists() if install.refresh_seconds else xero_lists_for(connection, page.parts)
     zone = connection.sync.time_zone
     defaults = views.defaults_values(connection.plan, connection.sync, posted)
     plan, trial = plan_facts(
@@ -57,7 +61,7 @@ def show_connection(
     steps = step_views(
         connection,
         [light.green for light in lights],
-        {Note.decoded(raw).place: True for raw in page.session.flash},
+        {Note.decoded(raw).place: True for raw in page.session.flash} | {"install": install.keep_open},
         errors or {},
     )
     response = page.render(
@@ -77,6 +81,8 @@ def show_connection(
         xero_pages=sandbox_pages_url(page.settings.xero_api_url, connection.xero.tenant_id),
         dynamics_connected=is_dynamics_connected(connection.dynamics),
         privileges=views.privilege_texts(connection.dynamics.privileges_missing),
+        install=install,
+        refresh_seconds=install.refresh_seconds,
         active=connection.status == "active",
         can_sync=all(light.green for light in lights),
         defaults=defaults,

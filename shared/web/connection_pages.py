@@ -149,43 +149,60 @@ def uninstall_form(page: Page, account: Account, connection_id: str) -> func.Htt
     return page.redirect(back)
 
 
-def install_form(page: Page, account: Account, connection_id: str, rotate: bool = False) -> func.HttpResponse:
-    """Install into Dynamics; `rotate`: the same, giving the webhook a new key ("Rotate webhook key")."""
+def install_form(page: Page, account: Account, connection_id: str, send: Send) -> func.HttpResponse:
+    """Install into Dynamics: records a run and queues it (functions/dynamics_install.py does the work);
+    the connection page then shows its progress."""
+    from shared.connections.install_job import AlreadyRunning, start_install
+    from shared.errors import ConnectorError, NotFoundError
+
+    back = f"/connections/{connection_id}#install"
+    try:
+        start_install(
+            page.parts.connections, account.id, connection_id, lambda body, _: send(body), lambda: page.now
+        )
+    except NotFoundError:
+        raise
+    except AlreadyRunning as running:
+        page.flash(str(running) + ".", place="install")
+        return page.redirect(back)
+    except ConnectorError as refused:
+        page.flash(f"Install into Dynamics did not run: {refused}", error=True, place="install")
+        return page.redirect(back)
+    page.flash(
+        "Install into Dynamics started. It goes on in the background; this page shows how far it got.",
+        place="install",
+    )
+    return page.redirect(back)
+
+
+def rotate_key_form(page: Page, account: Account, connection_id: str) -> func.HttpResponse:
+    """ "Rotate webhook key": installs again at once (everything else is in place), with a new key."""
     from shared.connections.install_service import install_for_account
     from shared.errors import ConnectorError, NotFoundError, RetriableError
 
     store, back = page.parts.connections, f"/connections/{connection_id}#install"
-    session = page.parts.session
     try:
         outcome = install_for_account(
             store,
             account.id,
             connection_id,
             page.settings,
-            session,
-            rotate_key=rotate,
+            page.parts.session,
+            rotate_key=True,
             xero_for=page.parts.xero_for,
         )
     except (NotFoundError, RetriableError):
         raise
     except ConnectorError as refused:  # not signed in, sign-in refused (the light is red now), ...
         why = getattr(refused, "reason", refused)
-        page.flash(f"Install into Dynamics did not run: {why}", error=True, place="install")
+        page.flash(f"A new webhook key was not given: {why}", error=True, place="install")
         return page.redirect(back)
     if outcome.missing_privileges and not outcome.changes:
-        stopped = "Install into Dynamics stopped: privileges are missing (listed below)."
-        page.flash(stopped, error=True, place="install")
-    elif rotate:
+        page.flash("A new webhook key was not given: privileges are missing (listed below).", error=True,
+                   place="install")  # fmt: skip
+    else:
         page.flash(
             "The webhook has a new key. The old key keeps working for one more hour, then stops.",
-            place="install",
-        )
-    else:
-        changes = len(outcome.changes)
-        page.flash(
-            f"Installed into Dynamics: {changes} change{'s' if changes != 1 else ''}."
-            if changes
-            else "Installed into Dynamics: everything was already in place, nothing changed.",
             place="install",
         )
     for problem in outcome.problems:

@@ -146,9 +146,12 @@ def test_register_connect_both_sides_and_see_an_invoice_arrive_in_xero(
     expect(page.get_by_role("status").first).to_have_text(f"Connected to Dynamics: {PRODUCTION}.")
     expect(page.get_by_role("link", name="Install into Dynamics")).to_be_visible()  # the red light's fix
 
+    # the click returns at once; a queue function installs while the page shows (and refreshes) progress
     page.get_by_role("button", name="Install into Dynamics").click()
+    started = page.get_by_role("status").filter(has_text="Install into Dynamics started.")
+    expect(started).to_be_in_viewport()
     installed = page.get_by_role("status").filter(has_text="Installed into Dynamics:")
-    expect(installed).to_be_in_viewport()
+    expect(installed).to_be_in_viewport(timeout=30_000)
     shot("installed")
 
     # Xero's lists into Dynamics, before the defaults that choose from them

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import asdict
@@ -46,6 +47,7 @@ def stack(azurite: Azurite, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     stack = LocalStack(prefix="pc" + uuid.uuid4().hex[:8], azurite=azurite, work_dir=work).start()
     os.environ["INVOICE_QUEUE"] = f"{stack.prefix}-portal-invoices"
     os.environ["REFERENCE_QUEUE"] = f"{stack.prefix}-portal-reference"
+    os.environ["INSTALL_KEY_WAIT_SECONDS"] = "1"  # the host's install runs look at pending keys often
     stack.app = install_app()  # the portal's next queue client is built with the names above
     try:
         yield stack
@@ -224,10 +226,30 @@ def test_the_whole_onboarding_through_the_pages(stack: LocalStack, password_hash
     ]
     assert store.require(connection_id).status == "draft"
 
-    # ... installed into Dynamics: the lists can be synced before the connection starts
-    installed = visitor.follow(visitor.post(f"/connections/{connection_id}/install", {}))
-    [done] = _statuses(_section(installed.text, "install"))
+    # ... installed into Dynamics, whose new keys stay Pending for a while: the click returns at once and
+    # the page shows the run's progress (refreshing itself) until the host's queue function has finished
+    stack.dataverse.limits.update({"key_build_seconds": 2.0})
+    started = visitor.follow(visitor.post(f"/connections/{connection_id}/install", {})).text
+    assert _statuses(_section(started, "install")) == [
+        "Install into Dynamics started. It goes on in the background; this page shows how far it got."
+    ]
+    progress = _section(started, "install")
+    assert 'http-equiv="refresh"' in started and 'id="install-progress" role="status"' in progress
+    assert re.search(r"Installing into Dynamics: \d+ of \d+ steps done\. Now: ", unescape(progress))
+    run = store.require(connection_id).install.run_id
+    # ... a second click while it runs (the keys take 2 s at least) starts nothing
+    again = visitor.follow(visitor.post(f"/connections/{connection_id}/install", {})).text
+    assert _statuses(_section(again, "install")) == [
+        "Install into Dynamics is already running: this page shows how far it got."
+    ]
+    assert store.require(connection_id).install.run_id == run
+    done_page = _when_installed(visitor, connection_id, again)
+    stack.dataverse.limits.update({"key_build_seconds": 0.0})
+    assert 'http-equiv="refresh"' not in done_page
+    [done] = re.findall(r'<p id="install-progress" role="status">([^<]+)</p>', done_page)
     assert re.fullmatch(r"Installed into Dynamics: \d+ changes\.", done)
+    assert store.require(connection_id).install.state == "done"
+    installed = visitor.get(f"/connections/{connection_id}")
     assert f"Connected to {PRODUCTION}" in unescape(installed.text)
     # ... the webhook's key rotated from the page (issue 16): a new hash, the old one kept for the overlap
     before = store.require(connection_id).dynamics.webhook_key_hash
@@ -316,6 +338,22 @@ def test_the_whole_onboarding_through_the_pages(stack: LocalStack, password_hash
     assert re.search(r'<option value="200" selected>200 — Sales</option>', page)
     listed = visitor.get("/connections").text
     assert unescape(listed).count("✓") == 2 and "Active — syncing invoices" in listed
+
+
+def _install(visitor: Visitor, connection_id: str) -> tuple[str, str]:
+    """Install into Dynamics from the page: (the page right after the click, the page once the run that
+    the host's queue function works through has ended)."""
+    first = visitor.follow(visitor.post(f"/connections/{connection_id}/install", {})).text
+    return first, _when_installed(visitor, connection_id, first)
+
+
+def _when_installed(visitor: Visitor, connection_id: str, page: str) -> str:
+    """Reloads the page as its meta refresh does, while the install run goes on."""
+    deadline = time.monotonic() + 60
+    while 'http-equiv="refresh"' in page and time.monotonic() < deadline:
+        time.sleep(1)
+        page = visitor.get(f"/connections/{connection_id}").text
+    return page
 
 
 def _section(page: str, name: str) -> str:
@@ -496,9 +534,10 @@ def test_install_without_privileges_names_each_missing_one(stack: LocalStack, pa
     hidden, offered = _choose_form(choose.text)
     visitor.follow(visitor.post("/oauth/dynamics/choose", {**hidden, "choice": offered[PRODUCTION]}))
 
-    page = visitor.follow(visitor.post(f"/connections/{mine.id}/install", {})).text
+    _, page = _install(visitor, mine.id)
 
-    assert "Install into Dynamics stopped: privileges are missing" in page
+    assert "Install into Dynamics stopped at step 1 of " in page
+    assert "privileges are missing (listed below) — fix: ask your Dynamics administrator" in page
     missing = re.findall(r"<li>([^<]+ — needed to [^<]+)</li>", unescape(page))
     assert missing and all(re.match(r"^[A-Z][\w ]+ — needed to ", item) for item in missing)
     assert bootstrap.worker().connections().require(mine.id).dynamics.privileges_missing
@@ -685,7 +724,7 @@ def test_deleting_a_connection_disconnects_xero_removes_the_webhook_and_the_row(
     choose = visitor.get(_microsoft_sign_in(stack, begun.headers["Location"]))
     hidden, offered = _choose_form(choose.text)
     visitor.follow(visitor.post("/oauth/dynamics/choose", {**hidden, "choice": offered[PRODUCTION]}))
-    visitor.follow(visitor.post(f"/connections/{mine.id}/install", {}))
+    _install(visitor, mine.id)
     before = bootstrap.worker().connections().require(mine.id)
     assert before.dynamics.webhook_registered and before.xero.connection_id
     mine_name = endpoint_name(mine.id)
@@ -728,7 +767,7 @@ def test_uninstall_from_dynamics_asks_then_removes_only_this_connections_webhook
     choose = visitor.get(_microsoft_sign_in(stack, begun.headers["Location"]))
     hidden, offered = _choose_form(choose.text)
     visitor.follow(visitor.post("/oauth/dynamics/choose", {**hidden, "choice": offered[PRODUCTION]}))
-    installed = visitor.follow(visitor.post(f"/connections/{mine.id}/install", {})).text
+    _, installed = _install(visitor, mine.id)
     assert f'href="/connections/{mine.id}/uninstall"' in installed
     # (the page also offers the solution .zip to import by hand, as a download)
     assert f'href="/connections/{mine.id}/solution.zip"' in installed

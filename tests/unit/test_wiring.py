@@ -76,3 +76,12 @@ def test_the_activity_page_its_export_and_retry_are_routed_and_old_activity_expi
 def test_the_backfill_has_a_queue_of_its_own_beside_the_live_one() -> None:
     trigger = triggers()["backfill"]
     assert (trigger["type"], trigger["queueName"]) == ("queueTrigger", "%INVOICE_QUEUE%-backfill")
+
+
+def test_install_into_dynamics_continues_on_its_own_queue() -> None:
+    trigger = triggers()["dynamics_install"]
+    assert (trigger["type"], trigger["queueName"], trigger["connection"]) == (
+        "queueTrigger",
+        "%INSTALL_QUEUE%",
+        "AzureWebJobsStorage",
+    )

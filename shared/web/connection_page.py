@@ -6,6 +6,7 @@ green, the synced Xero lists for the defaults form."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
 import azure.functions as func
 
@@ -82,7 +83,7 @@ def show_connection(
         dynamics_connected=is_dynamics_connected(connection.dynamics),
         privileges=views.privilege_texts(connection.dynamics.privileges_missing),
         install=install,
-        refresh_seconds=install.refresh_seconds,
+        refresh_to=refresh_to(connection.id, install.refresh_seconds, page.now),
         active=connection.status == "active",
         can_sync=all(light.green for light in lights),
         defaults=defaults,
@@ -107,6 +108,15 @@ def show_connection(
 
 def _backfill_of(connection: Connection, parts: PortalParts) -> Backfill | None:
     return parts.backfills.get(connection.id) if parts.backfills is not None else None
+
+
+def refresh_to(connection_id: str, seconds: int, now: datetime) -> str:
+    """The meta refresh's content while an install runs: this page again, scrolled to Install. The URL
+    changes with each render: a refresh to the very URL shown, fragment and all, is only a jump to the
+    fragment in Chromium, not a reload."""
+    if not seconds:
+        return ""
+    return f"{seconds}; url=/connections/{connection_id}?shown={int(now.timestamp())}#install"
 
 
 def xero_lists_for(connection: Connection, parts: PortalParts) -> XeroLists:

@@ -225,3 +225,18 @@ def test_a_workers_token_registry_spares_token_requests_across_clients(world: Wo
     # THEN no request went to the identity service, only the Web API call itself
     paths = [entry["path"] for entry in world.dataverse.counter.as_list()]
     assert paths == ["/api/data/v9.2/WhoAmI"]
+
+
+def test_an_environment_where_the_user_is_disabled_is_never_offered(world: World) -> None:
+    # GIVEN the admin is disabled in the sandbox environment (or its security group leaves them out)
+    [admin] = [u for u in world.dataverse.identity.directory.users if u.upn == ADMIN]
+    sandbox = next(e for e in world.dataverse.identity.environments if e.friendly_name == SANDBOX_ENV)
+    admin.disabled_in.add(sandbox.url_name)
+    try:
+        connection = world.new_connection()
+        result = world.dynamics.complete("acct-a", _sign_in(world, connection.id))
+    finally:
+        admin.disabled_in.discard(sandbox.url_name)
+    # THEN Global Discovery lists only Production, so nothing is asked: the one environment left is used
+    assert result == Connected(PRODUCTION)
+    assert world.reload(connection).dynamics.organisation_id != sandbox.id

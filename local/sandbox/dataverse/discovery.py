@@ -35,10 +35,14 @@ def handle_discovery(request: Request, ctx: IdentityContext, authenticate: Authe
         return _unauthorized(ctx, "Global Discovery needs a delegated (user) token.")
     user = next((u for u in ctx.directory.users if u.upn == principal.upn), None)
     is_admin = user is not None and user.kind == "admin"
+    # Learn, "Discover user organizations" → Limitations: nothing is returned for an environment where the
+    # user's account is disabled or its security group leaves the user out (a user with no environment
+    # left gets an empty list, not an error)
+    hidden = user.disabled_in if user is not None else set()
     rows = [
         _instance(ctx, env, is_admin)
         for env in ctx.directory.environments
-        if env.tenant_id == principal.tenant_id
+        if env.tenant_id == principal.tenant_id and env.url_name not in hidden
     ]
     context_url = f"{ctx.base_url}/api/discovery/v2.0/$metadata#Instances"
     key = match.group("key")

@@ -59,6 +59,9 @@ class User:
     tenant_id: str
     kind: str  # "admin" (every role) or "limited" (the Web API half decides what is missing)
     systemuserids: dict[str, str] = field(default_factory=dict)  # environment url_name -> systemuserid
+    # Environments (url names) where the user is disabled, or left out by the environment's security
+    # group: Global Discovery does not list them (Learn, "Discover user organizations" → Limitations).
+    disabled_in: set[str] = field(default_factory=set)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -68,6 +71,7 @@ class User:
             "tenant_id": self.tenant_id,
             "kind": self.kind,
             "systemuserids": dict(self.systemuserids),
+            "disabled_in": sorted(self.disabled_in),
         }
 
 

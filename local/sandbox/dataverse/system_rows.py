@@ -52,6 +52,7 @@ def install_system_rows(env: EnvironmentState, identity: IdentityService) -> Non
                     "internalemailaddress": user.get("upn"),
                     "azureactivedirectoryobjectid": user.get("object_id") or user.get("user_id"),
                     "businessunitid": _unit(env),
+                    "isdisabled": env.url_name in (user.get("disabled_in") or ()),
                 },
             )
         for code, windows_id, label in TIME_ZONES:

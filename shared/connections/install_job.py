@@ -303,6 +303,8 @@ def _advance(
 ) -> bool:
     def change(progress: InstallProgress) -> None:
         progress.steps_done, progress.updated_at = done, parts.now()
+        if progress.lease_until is not None:  # the holder is alive: its lease runs on
+            progress.lease_until = progress.updated_at + parts.lease
         progress.step = titles[min(done, len(titles) - 1)]
         progress.changes += len(report.changes)
         progress.problems = [*progress.problems, *(p for p in report.problems if p not in progress.problems)]

@@ -174,14 +174,15 @@ def test_a_run_killed_mid_step_resumes_where_it_was_without_duplicates(stack: Lo
     body = bootstrap.worker().install_queue().peek_messages()[0].content
     # WHEN the first delivery is killed in the middle of the webhook step (its message not deleted)
     with pytest.raises(_Killed):
-        handle_install_message(body, "inv-killed", _parts(dying, lease=timedelta(seconds=1)))
+        handle_install_message(body, "inv-killed", _parts(dying, lease=timedelta(seconds=3)))
     killed = store.require(connection.id).install
     assert killed.state == "running" and killed.step == "Registering the webhook, its steps and their images"
     assert killed.lease_holder == "inv-killed"
     # ... a duplicate delivery meanwhile does not work alongside: it looks again after the lease
     assert handle_install_message(body, "inv-duplicate", _parts()) == "busy"
     # ... and once the dead worker's lease ran out, the redelivered message resumes the run
-    time.sleep(1.1)
+    assert killed.lease_until is not None
+    time.sleep(max(0.0, (killed.lease_until - utc_now()).total_seconds()) + 0.1)
     assert handle_install_message(body, "inv-redelivered", _parts()) == "done"
     # THEN every component exists once, the key stored, and a full install finds nothing to do
     done = store.require(connection.id)

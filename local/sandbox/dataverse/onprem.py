@@ -7,8 +7,10 @@ What differs from the online environments, and where it comes from:
   deployment). A later version's path is answered like any unknown path of the web server (unverified).
 - No Global Discovery (the online service at globaldisco.crm.dynamics.com); the deployment's own discovery
   service at `{server}/api/discovery/v9.x/Instances` (Learn, "Discover the URL for your organization using
-  the Web API", on-premises) — served here with the organisation's own tokens (its resource for discovery
-  is not on Learn: unverified). The 2011 SOAP discovery service (Discovery.svc) is only a 401 here.
+  the Web API", on-premises: supported by online, on-premises and IFD deployments) — served here with the
+  organisation's own tokens (its resource for discovery is not on Learn: unverified). The 2011 SOAP
+  discovery service (`/XRMServices/2011/Discovery.svc`, Learn "Discover the URL for your organization using
+  the Organization Service") exists on real servers too; the connector does not use it, so it is not served.
 - A request without a token is answered 401 with `WWW-Authenticate: Bearer authorization_uri=…/adfs/
   oauth2/authorize, resource_id=…` (as the Dataverse Service Client reads it from an on-premises server;
   not on Learn: unverified).
@@ -17,6 +19,8 @@ What differs from the online environments, and where it comes from:
   <requestLimits>": defaults and "IIS 7 will return an HTTP 404 error to the client"); a stopped application
   pool gives HTTP.sys's HTML 503 "Service Unavailable" (unverified wording) — on demand (`unavailable`).
 - No service protection limits (429s are Dataverse online's), so no throttling here.
+- Webhooks (service endpoints, contract 8, and their steps) exist from 9.0 and are registered as online
+  (Learn, on-premises developer guide, "Use webhooks to create external handlers for server events").
 - On demand, an operation the server lacks (`lacking`): answered "Resource not found for the segment" like
   any unknown operation (errors.not_found_segment).
 """

@@ -14,10 +14,12 @@ help:
 	@echo "make run   start Azurite, the sandboxes (when no real credentials are set) and the local Functions host"
 	@echo "make test  install what is needed, then ruff, mypy and pytest (unit, integration, browser)"
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+# The sandboxes are a package of their own (local/sandbox/pyproject.toml), installed editable beside the rest.
+$(VENV)/.installed: requirements.txt requirements-dev.txt local/sandbox/pyproject.toml
 	@test -x $(PY) || $(BASE_PY) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet -e local/sandbox
 	@touch $@
 
 # Azure's own Python worker (Python 3.13+ only) indexes function_app.py in the tests, as Azure does.

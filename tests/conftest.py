@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from local.azurite import Azurite, start_azurite
 from local.stack import forget_app, install_app
 from tests import reference_material
-from tests.reference_material import DATAVERSE_WEBHOOK_SAMPLES, XERO_SPECS
 
 # Every answer the sandbox Xero gives in the run is checked against Xero's contract at its end; the
 # sandboxes' fixtures and the fixtures the tests share come from one module each.
-pytest_plugins = ["tests.xero_contract_plugin", "local.sandbox.fixtures", "tests.support.fixtures"]
+pytest_plugins = [
+    "tests.xero_contract_plugin",
+    "tests.support.reference_fixtures",
+    "local.sandbox.fixtures",
+    "tests.support.fixtures",
+]
 
 
 @pytest.fixture(scope="session")
@@ -39,18 +42,6 @@ def storage_connection(azurite: Azurite, monkeypatch: pytest.MonkeyPatch) -> str
 def unique_name() -> str:
     """A queue/table-safe name no other test uses (lowercase letters and digits)."""
     return "t" + uuid.uuid4().hex[:12]
-
-
-@pytest.fixture(scope="session")
-def xero_spec_dir() -> Path:
-    """The folder of Xero's OpenAPI specs (tests/reference_material.py: skipped when absent, CI fails)."""
-    return reference_material.require(XERO_SPECS)
-
-
-@pytest.fixture(scope="session")
-def webhook_samples_dir() -> Path:
-    """The folder of Microsoft's published Dataverse webhook bodies (skipped when absent, CI fails)."""
-    return reference_material.require(DATAVERSE_WEBHOOK_SAMPLES)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -5,7 +5,7 @@ Portal sessions (with a hosted page), Subscriptions, and signed webhooks.
 Where its behaviour comes from (Stripe's public contract):
 - object shapes: Stripe's OpenAPI fixtures (github.com/stripe/openapi, fixtures3.json; a copy is in the
   team's reference folder). Every object answered has exactly the fields of Stripe's example of that
-  resource — tests/integration/sandbox_stripe/test_fixture_shapes.py checks it mechanically;
+  resource — local/sandbox/tests/stripe/test_fixture_shapes.py checks it mechanically;
 - the API's conventions (form-encoded bodies with bracketed keys, Bearer secret keys, `{"error": {...}}`
   bodies, list objects, Idempotency-Key replays): https://docs.stripe.com/api (Authentication, Errors,
   Idempotent requests, Pagination, Expanding) and the official stripe-python library that calls it;

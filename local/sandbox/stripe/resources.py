@@ -1,7 +1,7 @@
 """The objects the stand-in answers, each with exactly the fields of Stripe's example of that resource
 (Stripe's OpenAPI fixtures, fixtures3.json). Fields the product never sets hold Stripe's "nothing here"
 value (null, [], {} or false) as the API reference documents for them; nested objects keep the fixture's
-keys. tests/integration/sandbox_stripe/test_fixture_shapes.py compares every answer with the fixture.
+keys. local/sandbox/tests/stripe/test_fixture_shapes.py compares every answer with the fixture.
 """
 
 from __future__ import annotations

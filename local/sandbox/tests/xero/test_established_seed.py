@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from openapi_core import OpenAPI
 
+from local.sandbox.tests.xero.conftest import NZ, XeroClient
 from local.sandbox.xero import XeroSandbox
 from local.sandbox.xero.history import ITEM_CODE_AT_LIMIT
-from tests.integration.sandbox_xero.conftest import NZ, XeroClient
 
 
 def established(sandbox: XeroSandbox, answer_spec: OpenAPI | None) -> XeroClient:

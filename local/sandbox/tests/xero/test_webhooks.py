@@ -15,7 +15,7 @@ import pytest
 from werkzeug.wrappers import Request, Response
 
 from local.sandbox.common import ServerThread
-from tests.integration.sandbox_xero.conftest import XeroClient, created, http, invoice
+from local.sandbox.tests.xero.conftest import XeroClient, created, http, invoice
 
 KEY = "webhook-key-for-tests"
 

@@ -12,7 +12,7 @@ import requests
 import stripe
 
 from local.sandbox.stripe import StripeSandbox
-from tests.integration.sandbox_stripe.conftest import WEBHOOK_SECRET, Inbox, make_plan, subscribe
+from local.sandbox.tests.stripe.conftest import WEBHOOK_SECRET, Inbox, make_plan, subscribe
 
 
 def test_a_call_without_the_secret_key_is_refused(standin: StripeSandbox) -> None:

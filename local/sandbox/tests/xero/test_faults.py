@@ -8,8 +8,8 @@ import time
 import pytest
 import requests
 
+from local.sandbox.tests.xero.conftest import XeroClient, http, invoice
 from local.sandbox.xero import XeroSandbox
-from tests.integration.sandbox_xero.conftest import XeroClient, http, invoice
 
 
 def _faults(sb: XeroSandbox, **settings: object) -> None:

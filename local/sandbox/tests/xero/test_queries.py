@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from email.utils import format_datetime
 
-from tests.integration.sandbox_xero.conftest import XeroClient, created, invoice
+from local.sandbox.tests.xero.conftest import XeroClient, created, invoice
 
 
 def _ids(response: object) -> list[str]:

@@ -3,7 +3,7 @@ refused calls that benchmarks read from GET /_sandbox/limits."""
 
 from __future__ import annotations
 
-from tests.integration.sandbox_xero.conftest import XeroClient, http
+from local.sandbox.tests.xero.conftest import XeroClient, http
 
 
 def _put(xero: XeroClient, what: str, **settings: object) -> None:

@@ -10,9 +10,9 @@ from urllib.parse import parse_qs, urlparse
 
 import requests
 
+from local.sandbox.tests.xero.conftest import AU, NZ, UK, http
 from local.sandbox.xero import XeroSandbox
 from local.sandbox.xero.identity_state import REFRESH_GRACE
-from tests.integration.sandbox_xero.conftest import AU, NZ, UK, http
 
 CLIENT = ("sandbox-xero-client", "sandbox-xero-secret")
 REDIRECT = "http://127.0.0.1:7071/api/xero/callback"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.integration.sandbox_xero.conftest import AU, XeroClient, invoice
+from local.sandbox.tests.xero.conftest import AU, XeroClient, invoice
 
 
 def test_the_same_key_replays_the_first_answer_exactly(xero: XeroClient) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.integration.sandbox_xero.conftest import XeroClient, created, http, invoice
+from local.sandbox.tests.xero.conftest import XeroClient, created, http, invoice
 
 NZ = "Demo Company (NZ)"
 

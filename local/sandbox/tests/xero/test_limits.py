@@ -6,7 +6,7 @@ import threading
 
 import requests
 
-from tests.integration.sandbox_xero.conftest import AU, NZ, XeroClient, http
+from local.sandbox.tests.xero.conftest import AU, NZ, XeroClient, http
 
 
 def _limits(xero: XeroClient, **settings: object) -> None:

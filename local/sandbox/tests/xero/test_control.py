@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 from local.ports import free_port, wait_for_port
+from local.sandbox.tests.xero.conftest import NZ, XeroClient, http, invoice
 from local.sandbox.xero import XeroSandbox
-from tests.integration.sandbox_xero.conftest import NZ, XeroClient, http, invoice
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[4]
 
 
 def test_reset_empties_and_seed_realistic_fills(sandbox: XeroSandbox) -> None:

@@ -11,8 +11,7 @@ import requests
 
 from local.sandbox.dataverse import DataverseSandbox
 from local.sandbox.persist import StateFile
-from local.sandbox.xero import XeroSandbox
-from tests.integration.sandbox_dataverse.helpers import (
+from local.sandbox.tests.dataverse.helpers import (
     WebApiClient,
     app_token,
     create_publisher,
@@ -20,6 +19,7 @@ from tests.integration.sandbox_dataverse.helpers import (
     session_for,
     user_token,
 )
+from local.sandbox.xero import XeroSandbox
 
 NZ = "Demo Company (NZ)"
 

@@ -15,7 +15,7 @@ from stripe._object_classes import OBJECT_CLASSES
 from stripe._util import convert_to_stripe_object
 
 from local.sandbox.stripe import StripeSandbox
-from tests.integration.sandbox_stripe.conftest import make_plan, subscribe
+from local.sandbox.tests.stripe.conftest import make_plan, subscribe
 from tests.reference_material import STRIPE_FIXTURES, require
 
 FREE_FORM = {"metadata"}  # maps of the integrator's own keys, not fields

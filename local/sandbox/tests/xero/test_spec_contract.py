@@ -9,8 +9,8 @@ import pytest
 from openapi_core import OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 
+from local.sandbox.tests.xero.conftest import XERO_API, XeroClient, created, http, invoice
 from local.sandbox.xero import XeroSandbox
-from tests.integration.sandbox_xero.conftest import XERO_API, XeroClient, created, http, invoice
 
 # About the spec itself: without it these would check nothing, so they skip (the other sandbox tests run).
 pytestmark = pytest.mark.usefixtures("accounting_spec")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.sandbox_xero.conftest import XeroClient, created, invoice, messages
+from local.sandbox.tests.xero.conftest import XeroClient, created, invoice, messages
 
 
 def test_contact_names_are_unique_among_active_contacts_only(xero: XeroClient) -> None:

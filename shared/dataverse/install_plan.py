@@ -192,11 +192,18 @@ OPTION_VALUE_PREFIX = 72838  # any of 10000-99999; the publisher's choice values
 # The Update step lists the columns worth a push: the write-back columns are left out, so the connector's
 # own write-back never fires the webhook again. A line's Create carries its invoiceid in the Target (the
 # column is required); its Update and Delete do not, so those steps register an image of just that column.
+# A line's invoiceid may itself be updated (invoicedetail.InvoiceId is not marked IsValidForUpdate False in
+# the InvoiceDetail entity reference): the line moves to another invoice, and only the Update's pre-image
+# still names the invoice it left, which must lose the line in Xero too.
 STEPS: tuple[Step, ...] = (
     Step("Create", "invoice"),
     Step("Update", "invoice", schema.INVOICE_TRIGGER_COLUMNS),
     Step("Create", "invoicedetail"),
-    Step("Update", "invoicedetail", images=(Image("PostImage", ("invoiceid",)),)),
+    Step(
+        "Update",
+        "invoicedetail",
+        images=(Image("PreImage", ("invoiceid",)), Image("PostImage", ("invoiceid",))),
+    ),
     Step("Delete", "invoicedetail", images=(Image("PreImage", ("invoiceid",)),)),
 )
 

@@ -146,6 +146,7 @@ class InvoiceChange:
     invoice_id: str | None
     line_id: str | None = None
     version: int | str | None = None
+    moved_from: str | None = None  # the invoice a line was moved away from (its pre-image says so)
 
 
 @dataclass(frozen=True)
@@ -195,8 +196,14 @@ def classify(ctx: WebhookContext) -> InvoiceChange | Ignored:
         if message not in _LINE_MESSAGES:
             return Ignored(f"message {ctx.message_name} on invoicedetail is not handled")
         invoice = _invoice_of_line(ctx)
+        before = ctx.pre_image.get("invoiceid") if message == "update" else None
+        moved = isinstance(before, EntityRef) and invoice is not None and before.id != invoice.id
         # The line's own versionnumber is not the invoice's: the worker reads the invoice's version.
-        return InvoiceChange(invoice_id=invoice.id if invoice else None, line_id=ctx.entity_id)
+        return InvoiceChange(
+            invoice_id=invoice.id if invoice else None,
+            line_id=ctx.entity_id,
+            moved_from=before.id if moved and isinstance(before, EntityRef) else None,
+        )
     return Ignored(f"table {ctx.entity_name} is not handled")
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -65,8 +65,13 @@ def accept_webhook(
         received_at=now().isoformat(),
         received_by=PROCESS,
     )
+    # A line moved to another invoice: the invoice it left is pushed too, or Xero keeps billing the line
+    # there (the worker reads that invoice's lines afresh; no line of its own to name).
+    left = replace(event, invoice_id=change.moved_from, line_id=None, version=None)
     try:
         enqueue(event)
+        if change.moved_from:
+            enqueue(left)
     except Exception as error:  # storage unreachable: 503 is the answer Dynamics retries
         log.error("connection %s: could not queue an event: %s", connection.id, type(error).__name__)
         return Answer(503, {"error": "the event could not be queued; please retry"})
@@ -74,6 +79,10 @@ def accept_webhook(
         "queued invoice %s (line %s) for connection %s, correlation %s",
         event.invoice_id, event.line_id, connection.id, event.correlation_id,
     )  # fmt: skip
+    if change.moved_from:
+        return Answer(
+            202, {"status": "queued", "invoice_id": event.invoice_id, "moved_from": change.moved_from}
+        )
     return Answer(202, {"status": "queued", "invoice_id": event.invoice_id})
 
 

@@ -138,6 +138,28 @@ def test_a_deleted_line_is_taken_off_the_xero_invoice(world: World) -> None:
     assert float(xero_invoice["SubTotal"]) == 30
 
 
+def test_a_line_moved_to_another_invoice_leaves_one_xero_invoice_and_joins_the_other(world: World) -> None:
+    # GIVEN two invoices of one customer in Xero, the first with two lines
+    customer = ("account", world.new_account())
+    source = world.user.create_invoice(
+        "Move from", customer, [{"description": "Stays", "price": 20}, {"description": "Moves", "price": 45}]
+    )
+    target = world.user.create_invoice("Move to", customer, [{"description": "Already here", "price": 10}])
+    first_source, first_target = world.synced(source), world.synced(target)
+    # WHEN the user moves the second line onto the other invoice (Update of the line's invoiceid: its event
+    # names the new invoice; only the pre-image the install registered names the old one)
+    moving = world.user.lines(source)[1]["invoicedetailid"]
+    world.user.update("invoicedetails", moving, {"invoiceid@odata.bind": f"/invoices({target})"})
+    # THEN both Xero invoices follow: the old one no longer bills the line, the new one does
+    source_row = world.synced(source, after=first_source)
+    target_row = world.synced(target, after=first_target)
+    left = world.xero_invoice(source_row[schema.INVOICE_XERO_ID])
+    joined = world.xero_invoice(target_row[schema.INVOICE_XERO_ID])
+    assert [line["Description"] for line in left["LineItems"]] == ["Stays"]
+    assert sorted(line["Description"] for line in joined["LineItems"]) == ["Already here", "Moves"]
+    assert (float(left["SubTotal"]), float(joined["SubTotal"])) == (20, 55)
+
+
 def test_a_line_quantity_change_alone_updates_the_xero_line(world: World) -> None:
     invoice = world.user.create_invoice(
         "Quantity", ("account", world.new_account()), [{"description": "Hours", "price": 50, "quantity": 2}]

@@ -144,6 +144,19 @@ def test_a_deleted_line_finds_its_invoice_in_the_pre_image() -> None:
     assert classify(ctx) == InvoiceChange(invoice_id=INVOICE_ID, line_id=LINE_ID)
 
 
+def test_a_line_moved_to_another_invoice_names_the_invoice_it_left() -> None:
+    # GIVEN an Update that changed the line's invoiceid: the pre-image still names the old invoice
+    body = event("invoicedetail_update.json")
+    other = "0f0e0d0c-0b0a-4909-8807-060504030201"
+    for image in (body["InputParameters"][0]["value"], body["PostEntityImages"][0]["value"]):
+        for attribute in image["Attributes"]:
+            if attribute["key"] == "invoiceid":
+                attribute["value"] = {**attribute["value"], "Id": other}
+    change = classify(parse(body))
+    # THEN the line's new invoice is pushed, and the one it left too
+    assert change == InvoiceChange(invoice_id=other, line_id=LINE_ID, moved_from=INVOICE_ID)
+
+
 def test_size_exceeded_line_leaves_the_invoice_to_the_worker() -> None:
     ctx = parse(event("invoicedetail_update_size_exceeded.json"), {"X-MS-Dynamics-Msg-Size-Exceeded": "True"})
     assert ctx.size_exceeded and ctx.target == {} and ctx.post_image == {}

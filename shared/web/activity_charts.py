@@ -151,6 +151,14 @@ def latency_chart(days: list[DayFigures]) -> Chart:
         drawn = [" ".join(f"{x:.1f},{y:.1f}" for x, y in run) for run in runs if run]
         label = (marks[-1][0] + 8, marks[-1][1] + 4) if marks else None
         lines.append(Line(name, drawn, marks, label))
+    p50, p95 = lines
+    if p50.label_at and p95.label_at and abs(p50.label_at[1] - p95.label_at[1]) < 12:
+        # labels that would print over each other: p95 above, p50 below
+        middle = (p50.label_at[1] + p95.label_at[1]) / 2
+        lines = [
+            Line(p50.name, p50.runs, p50.marks, (p50.label_at[0], middle + 8)),
+            Line(p95.name, p95.runs, p95.marks, (p95.label_at[0], middle - 4)),
+        ]
     ticks = [Tick(_y(v, top), f"{v:g} s") for v in (0, top / 2, top)]
     return Chart([], lines, ticks, _x_ticks(days), empty=not values)
 

@@ -21,9 +21,11 @@ from playwright.sync_api import Page, expect
 from local.azurite import Azurite
 from local.smtp_sink import SmtpSink
 from local.stack import LocalStack
+from tests.browser.axe import serious_violations
 from tests.browser.journey_steps import NZ, PASSWORD, PRODUCTION, Shots, open_step
 from tests.browser.journey_steps import reloaded as _reloaded
 from tests.browser.journey_steps import until as _until
+from tests.browser.onboarding_meter import OnboardingMeter
 
 pytestmark = pytest.mark.browser
 _EMAIL_SETTINGS = (
@@ -76,10 +78,11 @@ def journey(azurite: Azurite, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 
 def test_register_connect_both_sides_and_see_an_invoice_arrive_in_xero(
-    page: Page, journey: Journey, screenshots: Path
+    page: Page, journey: Journey, screenshots: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     shot, url, stack = Shots(page, screenshots), journey.url, journey.stack
     email = f"journey.{uuid.uuid4().hex[:8]}@example.com"
+    meter = OnboardingMeter(page)  # clicks and seconds per step, printed at the end (issue 19.5)
 
     # register, then confirm the address from the development mailbox
     page.goto(url + "/signup")
@@ -91,6 +94,7 @@ def test_register_connect_both_sides_and_see_an_invoice_arrive_in_xero(
     expect(page.get_by_role("heading", level=1)).to_have_text("Check your e-mail")
     assert page.url == url + "/signup/sent"  # redirect after POST: a reload registers nothing twice
     shot("registered")
+    meter.step("register")
     page.goto(url + "/dev/mailbox")
     page.get_by_role("row").filter(has_text=email).get_by_role("link").click()
     # the message page fits the window: its long links wrap instead of widening the page
@@ -102,6 +106,7 @@ def test_register_connect_both_sides_and_see_an_invoice_arrive_in_xero(
     page.get_by_role("button", name="Save password and sign in").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your connections")
     shot("connections-empty")
+    meter.step("confirm_email")
 
     # a new connection
     page.get_by_role("link", name="Create a new connection").click()
@@ -112,6 +117,11 @@ def test_register_connect_both_sides_and_see_an_invoice_arrive_in_xero(
     shot("new-connection")
     page.get_by_role("button", name="Create connection").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Kiwi NZ")
+    meter.step("create_connection")
+    # the steps (issue 19.4): the current one open, the others closed, and no serious accessibility issue
+    expect(page.locator("details#step-xero")).to_have_attribute("open", "")
+    expect(page.locator("details[open]")).to_have_count(1)
+    assert serious_violations(page) == []
     for label in ("Sync tax rates", "Sync account codes", "Sync branding themes"):
         expect(page.get_by_role("button", name=label, include_hidden=True)).to_be_disabled()
     # a disabled button looks disabled (compared below with the same button once it is enabled)
@@ -133,6 +143,7 @@ def test_register_connect_both_sides_and_see_an_invoice_arrive_in_xero(
     shot("xero-consent")
     page.get_by_role("button", name="Allow access").click()
     expect(page.get_by_role("status").first).to_have_text(f"Connected to Xero: {NZ}.")
+    meter.step("connect_xero")
 
     # Dynamics: the sandbox's Microsoft sign-in, then our page to pick the environment
     page.get_by_role("button", name="Connect to Dynamics").click()
@@ -145,6 +156,7 @@ def test_register_connect_both_sides_and_see_an_invoice_arrive_in_xero(
     page.get_by_role("button", name="Connect this environment").click()
     expect(page.get_by_role("status").first).to_have_text(f"Connected to Dynamics: {PRODUCTION}.")
     expect(page.get_by_role("link", name="Install into Dynamics")).to_be_visible()  # the red light's fix
+    meter.step("connect_dynamics")
 
     # the click returns at once; a queue function installs while the page shows (and refreshes) progress
     page.get_by_role("button", name="Install into Dynamics").click()
@@ -153,6 +165,7 @@ def test_register_connect_both_sides_and_see_an_invoice_arrive_in_xero(
     installed = page.get_by_role("status").filter(has_text="Installed into Dynamics:")
     expect(installed).to_be_in_viewport(timeout=30_000)
     shot("installed")
+    meter.step("install")
 
     # Xero's lists into Dynamics, before the defaults that choose from them
     enabled_look = _colours(page.get_by_role("button", name="Sync tax rates"))
@@ -162,9 +175,11 @@ def test_register_connect_both_sides_and_see_an_invoice_arrive_in_xero(
     expect(queued).to_be_in_viewport()
     _until(lambda: _reloaded(page, "Last refreshed"), what="the reference refresh")
     expect(page.get_by_label("Tax rate")).to_be_visible()  # a list from Dynamics
+    meter.step("sync_lists")
 
     # defaults, chosen from Xero's lists
     page.get_by_label("Time zone").select_option("Pacific/Auckland")
+    meter.chose()
     page.get_by_role("radio", name="Approved (authorised)").check()
     page.get_by_label("Create products as Xero items when Xero has none").uncheck()
     expect(page.get_by_label("Default sales account")).to_have_value("200")
@@ -173,7 +188,9 @@ def test_register_connect_both_sides_and_see_an_invoice_arrive_in_xero(
     saved = page.get_by_role("status").filter(has_text="Defaults saved.")
     expect(saved).to_be_in_viewport()
     expect(page.get_by_label("Create products as Xero items when Xero has none")).not_to_be_checked()
+    meter.step("defaults")
     page.get_by_label("Plan", exact=True).select_option("starter")
+    meter.chose()
     page.get_by_role("button", name="Save plan").click()
     expect(page.get_by_role("status").filter(has_text="Plan saved: Starter.")).to_be_in_viewport()
 
@@ -186,12 +203,15 @@ def test_register_connect_both_sides_and_see_an_invoice_arrive_in_xero(
     expect(lights.get_by_text("✓")).to_have_count(2)
     expect(lights).to_contain_text(f"Connected to {PRODUCTION}")
     shot("active-and-green")
+    meter.step("start")
+    assert serious_violations(page) == []  # every step done: the page as a running connection shows it
 
     # an invoice saved in Dynamics (the sandbox's invoice page) reaches Xero and the activity
     page.goto(f"{stack.dataverse.url}/_sandbox/ui/contoso/invoices/new")
     page.get_by_label("Name", exact=True).fill("Journey order")
     usd = page.locator("#currency option", has_text="USD").first.get_attribute("value")
     page.get_by_label("Currency").select_option(usd)
+    meter.chose()
     page.locator("#line1-description").fill("Onboarding workshop")
     page.locator("#line1-price").fill("150")
     shot("dynamics-invoice")
@@ -204,6 +224,7 @@ def test_register_connect_both_sides_and_see_an_invoice_arrive_in_xero(
         return any(float(i.get("SubTotal", 0)) == 150 and i.get("Status") == "AUTHORISED" for i in invoices)
 
     _until(in_xero, timeout=30, what="the invoice in Xero")
+    meter.step("first_invoice_in_xero")
     page.goto(invoices_url)
     shot("xero-invoices")
     page.goto(url + "/connections")
@@ -213,6 +234,26 @@ def test_register_connect_both_sides_and_see_an_invoice_arrive_in_xero(
     expect(page.locator("#count-pushed")).to_have_text("1")
     assert connection_page.startswith(url + "/connections/")
     shot("activity")
+
+    # the Activity page (issue 19.1-2): the invoice, sent, with its links; the charts; accessible
+    page.get_by_role("link", name=re.compile("^See every invoice")).click()
+    row = page.locator("tr.outcome-sent")
+    expect(row).to_have_count(1)
+    expect(row.get_by_role("link", name=re.compile("^Xero"))).to_have_attribute(
+        "href", re.compile("shortcode=")
+    )
+    expect(page.get_by_role("img", name=re.compile("Invoices per day, by outcome"))).to_be_visible()
+    expect(page.locator("#usage-minute")).to_contain_text("of 60")
+    assert serious_violations(page) == []
+    shot("activity-page")
+    # readable on a phone: nothing wider than the screen, the steps still there
+    page.set_viewport_size({"width": 375, "height": 740})
+    for path in (connection_page, page.url):
+        page.goto(path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375, path
+    shot("activity-phone")
+    with capsys.disabled():
+        print("\n" + meter.line())
 
 
 def _colours(element: Any) -> tuple[str, str, str]:

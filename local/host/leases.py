@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 from azure.storage.queue import QueueClient, QueueMessage
 
+from local.host.queue_rest import LeanQueue
+
 log = logging.getLogger("local.host")
 LEASE_SETTING = "LOCAL_HOST_QUEUE_LEASE_SECONDS"
 
@@ -35,7 +37,7 @@ class Leases:
     """Pop receipts of the messages being processed; `renew_due()` extends the ones past half time.
     Each message's receipt changes on renewal, so deletes and updates go through `with_receipt`."""
 
-    def __init__(self, queue: QueueClient, seconds: int) -> None:
+    def __init__(self, queue: QueueClient | LeanQueue, seconds: int) -> None:
         self.queue, self.seconds = queue, seconds
         self._leases: dict[str, _Lease] = {}
         self._lock = threading.Lock()

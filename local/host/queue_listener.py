@@ -22,6 +22,7 @@ from local.host.host_json import QueueOptions
 from local.host.index import FunctionSpec
 from local.host.invoker import Invoker
 from local.host.leases import Leases, lease_seconds
+from local.host.queue_rest import lean_if_possible
 
 log = logging.getLogger("local.host")
 MIN_POLL_SECONDS = 0.1
@@ -47,7 +48,7 @@ class QueueListener:
         self.lease_seconds = lease_seconds(function_timeout)
         self.queue_name = resolve_setting_expression(spec.trigger["queueName"]).lower()
         setting = spec.trigger.get("connection") or "AzureWebJobsStorage"
-        self.queue = _queue_client(setting, self.queue_name)
+        self.queue = lean_if_possible(_queue_client(setting, self.queue_name))
         self.poison = _queue_client(setting, f"{self.queue_name}-poison")
         self.leases = Leases(self.queue, self.lease_seconds)
         self._stop = threading.Event()

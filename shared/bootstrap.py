@@ -345,6 +345,8 @@ class App:
 
     @once
     def backfill_worker(self) -> BackfillParts:
+        from datetime import timedelta
+
         from shared.backfill.runner import BackfillParts
         from shared.xero.budget import Priority
 
@@ -360,6 +362,9 @@ class App:
             live_waiting=lambda: (live.get_queue_properties().approximate_message_count or 0) > 0,
             now=utc_now,
             pacing=self.rate_gate(),
+            # a page is a handful of calls in a row, each bounded by the timeout; a copy of its message
+            # that finds it leased longer than this takes it over (safe either way: pages are replays)
+            lease=timedelta(seconds=6 * self.settings.http_timeout_seconds),
         )
 
 

@@ -1,8 +1,9 @@
 """What the portal does with a backfill: check what the person chose, estimate it, start it, stop it.
 
-The estimate counts the invoices in the selection exactly (ids only, 5,000 a page: Dataverse's $count
-stops at 5,000, Learn "Count number of rows") and turns them into Xero calls — one PUT per 50 invoices,
-one more per page with customers new to Xero — and those into time under Xero's limits: 60 calls a
+The estimate counts the invoices in the selection exactly (ids only, 5,000 a page, Dataverse's
+default; its $count stops at 5,000, Learn "Count number of rows") and turns them into Xero calls — one
+PUT per 50 invoices, one more per page with customers new to Xero — and those into time under Xero's
+limits: 60 calls a
 minute and 5,000 a day per organisation (FACTS.md, "Limits"), shared with the live pushes, which come
 first (they take what they need; the estimate assumes none are saved meanwhile)."""
 
@@ -13,10 +14,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from shared.backfill.query import (
-    COUNT_PAGE_SIZE,
     OPEN_STATUS_REASONS,
     PAGE_SIZE,
     Selection,
@@ -29,6 +29,7 @@ from shared.dataverse import schema
 from shared.errors import ConcurrencyError
 from shared.store.backfills import Backfill, BackfillStore
 from shared.store.models import Connection
+from shared.sync.write_back import Dataverse
 from shared.xero.budget import DAY_HEADROOM, DAY_LIMIT, MINUTE_HEADROOM, MINUTE_LIMIT, Priority
 
 # What the backfill may use of the organisation's budget (shared/xero/budget.py: it never takes the last
@@ -38,10 +39,6 @@ PER_DAY = DAY_LIMIT - DAY_HEADROOM[Priority.BULK]
 PAGE_SECONDS = 2.0  # a page's Dataverse read and $batch write-back, measured locally (bench/backfill.py)
 LONGEST = timedelta(days=366 * 10)
 FIELD_FROM, FIELD_TO, FIELD_STATUS = "backfill_from", "backfill_to", "backfill_status_"
-
-
-class Reader(Protocol):
-    def get(self, path_and_query: str, page_size: int | None = None) -> dict[str, Any]: ...
 
 
 class Refused(ValueError):
@@ -87,7 +84,7 @@ def selection_from_form(form: dict[str, str], connection: Connection) -> Selecti
     return Selection(start, end, reasons, connection.sync.require_send_flag)
 
 
-def estimate(dataverse: Reader, selection: Selection) -> Estimate:
+def estimate(dataverse: Dataverse, selection: Selection) -> Estimate:
     rows = _all(dataverse, count_query(selection))
     in_xero = sum(1 for r in rows if r.get(schema.INVOICE_XERO_ID))
     customers = {
@@ -148,11 +145,11 @@ def default_range(today: date) -> tuple[date, date]:
     return today - timedelta(days=365), today - timedelta(days=1)
 
 
-def _all(dataverse: Reader, query: str) -> list[dict[str, Any]]:
+def _all(dataverse: Dataverse, query: str) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     link = query
     while link:  # the next link stays on the environment's own origin (the client refuses any other)
-        page = dataverse.get(link, page_size=COUNT_PAGE_SIZE)
+        page = dataverse.get(link)  # 5,000 rows a page: Dataverse's default (Learn, "Page results")
         rows += page.get("value", [])
         link = str(page.get("@odata.nextLink") or "")
     return rows

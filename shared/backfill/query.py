@@ -30,7 +30,6 @@ OPEN_STATUS_REASONS: tuple[tuple[int, str], ...] = (
 )
 STATE_ACTIVE = 0
 PAGE_SIZE = 50  # Xero recommends at most 50 elements a PUT (FACTS.md, "Writes")
-COUNT_PAGE_SIZE = 5000  # Dataverse's largest page
 
 
 @dataclass(frozen=True)

@@ -249,7 +249,7 @@ def test_a_worker_killed_mid_page_leaves_no_duplicate_when_the_page_is_done_agai
                 raise Killed()  # Xero created the page's invoices; nothing was written back
             return answer
 
-        xero.write = then_dies  # type: ignore[method-assign]
+        xero.write = then_dies  # type: ignore[method-assign,assignment]
         return xero
 
     # WHEN the first worker dies after Xero answered the page's PUT

@@ -359,7 +359,7 @@ class App:
             xero_for=functools.partial(self.xero_for, priority=Priority.BULK),
             catalog=self.invoice_worker().catalog,  # one item catalog per worker: items read once
             send=self.send_backfill,
-            live_waiting=lambda: (live.get_queue_properties().approximate_message_count or 0) > 0,
+            live_backlog=lambda: live.get_queue_properties().approximate_message_count or 0,
             now=utc_now,
             pacing=self.rate_gate(),
             # a page is a handful of calls in a row, each bounded by the timeout; a copy of its message

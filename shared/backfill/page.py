@@ -324,8 +324,11 @@ class PageRun:
         return str(organisation.get("ShortCode") or "")
 
     def _write_back(self, entries: list[_Entry]) -> None:
+        # Stamped as it is written: the sweep takes an invoice changed more than a few seconds after the
+        # connector's stamp for a change of someone's (shared/xero_inbound/changes.py, WRITE_GRACE).
+        stamp = {schema.INVOICE_SYNCED_ON: f"{self.now():%Y-%m-%dT%H:%M:%SZ}"}
         requests = [
-            BatchRequest("PATCH", f"invoices({e.invoice_id})", changed, {"If-Match": "*"})
+            BatchRequest("PATCH", f"invoices({e.invoice_id})", {**changed, **stamp}, {"If-Match": "*"})
             for e in entries
             if e.values and (changed := changed_values(e.doc, e.values))
         ]

@@ -12,8 +12,8 @@ at least once) for a page already done is dropped, and a page is never done twic
   it finds the next page not yet announced and sends it.
 - Live pushes come first: the page's Xero calls are the lowest class of the organisation's budget
   shared by every instance (shared/xero/budget.py, Priority.BULK: never the minute's last calls, refused
-  while a live push waits for the minute), and while invoice messages wait on the live queue the page
-  waits too (a delayed copy of its message, never a sleep).
+  while a live push waits for the minute), and while live pushes pile up on their queue the page waits
+  too (a delayed copy of its message, never a sleep).
 - Stop: the portal sets the row to stopped; a page under way finishes and writes its results, and no next
   message is sent."""
 
@@ -44,6 +44,10 @@ from shared.xero.pacing import RateGate
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=2)  # longer than a page takes (one Dataverse read, a few Xero calls, one $batch)
 YIELD_SECONDS = 5  # how long a page waits while live pushes wait on the queue
+# A page waits while the live queue holds more than a host takes at once (host.json batchSize): live
+# pushes are waiting for a worker, not just being worked. Their Xero calls never wait for the backfill's
+# (the budget's classes), so this only keeps the backfill's pages from taking the workers they need.
+LIVE_BACKLOG = 16
 # The live queue is every connection's: after this many waits in a row a page goes anyway, so another
 # organisation's backlog (or a push deferred for hours by its plan) cannot hold a backfill forever.
 MAX_YIELDS = 12
@@ -95,7 +99,7 @@ class BackfillParts:
     xero_for: Callable[[Connection], XeroAccounting]
     catalog: ItemCatalog
     send: Callable[[str, int], Any]  # (message, delay in seconds) onto the backfill queue
-    live_waiting: Callable[[], bool]  # invoice messages wait on the live queue
+    live_backlog: Callable[[], int]  # invoice messages on the live queue (deferred ones included)
     now: Callable[[], datetime]
     pacing: RateGate | None = None
     organisations: OrganisationBook = BOOK
@@ -130,7 +134,7 @@ def handle_backfill_message(body: str, parts: BackfillParts) -> str:
             "the connection is no longer running — start it, then start the backfill again",
         )
         return "no-connection"
-    if message.yields < MAX_YIELDS and parts.live_waiting():
+    if message.yields < MAX_YIELDS and parts.live_backlog() >= LIVE_BACKLOG:
         return _later(parts, replace(message, yields=message.yields + 1), YIELD_SECONDS, "yielded")
     if parts.pacing is not None:
         try:

@@ -24,9 +24,9 @@ from local.dynamics_user import DynamicsUser
 from local.stack import LocalStack
 from shared import bootstrap
 from shared.accounts.passwords import hash_password
-from shared.backfill import control
+from shared.backfill import control, runner
 from shared.backfill.query import OPEN_STATUS_REASONS, Selection
-from shared.backfill.runner import BackfillParts, handle_backfill_message
+from shared.backfill.runner import BackfillParts, PageMessage, handle_backfill_message
 from shared.dataverse import schema
 from shared.store.backfills import Backfill
 from shared.store.models import Account, utc_now
@@ -37,6 +37,7 @@ FAST_HOST = Path(__file__).with_name("fast_host.json")
 PASSWORD = "correct horse 42 battery"
 ALL_OPEN = tuple(code for code, _ in OPEN_STATUS_REASONS)
 E2E_UNTIL, KILL_UNTIL, STOP_UNTIL = date(2025, 6, 30), date(2023, 6, 30), date(2021, 6, 30)
+YIELD_UNTIL = date(2019, 6, 30)
 
 
 class World:
@@ -88,7 +89,7 @@ class World:
             send=lambda body, delay: sent.append((body, delay)),
             pacing=None,
         )
-        return replace(parts, live_waiting=lambda: False, **changes)
+        return replace(parts, **{"live_backlog": lambda: 0, **changes})
 
 
 @pytest.fixture(scope="module")
@@ -380,3 +381,21 @@ def test_the_portal_estimates_starts_shows_and_stops_and_no_one_else_can(world: 
     owner.post(f"{page}/backfill/stop", {})
     job = _wait_finished(world.connection.id)
     assert job.status in ("stopped", "done") and job.date_from == "2020-01-01"
+
+
+def test_a_page_waits_while_live_pushes_pile_up_but_not_forever(world: World) -> None:
+    world.seed(60, YIELD_UNTIL, "Y")
+    sent: list[tuple[str, int]] = []
+    job = _start(world, world.selection(YIELD_UNTIL), 60, sent)
+    body = sent.pop(0)[0]
+    puts = world.calls("PUT", "/api.xro/2.0/Invoices")
+    # WHEN the live queue holds more than a host takes at once
+    busy = world.parts(sent, live_backlog=lambda: runner.LIVE_BACKLOG)
+    assert handle_backfill_message(body, busy) == "yielded"
+    # THEN the page waits (a delayed copy of its message), and after enough waits it goes anyway
+    waited, delay = sent.pop(0)
+    assert delay == runner.YIELD_SECONDS and PageMessage.from_json(waited).yields == 1
+    last = replace(PageMessage.from_json(waited), yields=runner.MAX_YIELDS).to_json()
+    assert handle_backfill_message(last, busy) == "page"
+    assert world.calls("PUT", "/api.xro/2.0/Invoices") > puts
+    control.stop(bootstrap.worker().backfills(), job.connection_id, utc_now())

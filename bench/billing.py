@@ -68,8 +68,8 @@ def main() -> int:
             "HTTP_TIMEOUT_SECONDS": "20",
         }
     )
-    from local.stack import install_app
     from shared.billing.setup import ensure_plans, setting_value
+    from tests.support.stack import install_app
 
     client = stripe.StripeClient(SECRET_KEY, base_addresses={"api": standin.url}, max_network_retries=0)
     os.environ["STRIPE_PRICE_IDS"] = setting_value(ensure_plans(client))

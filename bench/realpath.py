@@ -20,9 +20,9 @@ from typing import Any
 import requests
 
 from local.azurite import Azurite
-from local.dynamics_user import DynamicsUser
 from local.ports import free_port, wait_for_port
-from local.stack import LocalStack, install_app
+from tests.support.dynamics_user import DynamicsUser
+from tests.support.stack import LocalStack, install_app
 
 ROOT = Path(__file__).resolve().parent.parent
 RETRIED = (429, 500, 503)

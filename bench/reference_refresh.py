@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from local.stack import LocalStack  # noqa: E402  (needs the project root on sys.path)
+from tests.support.stack import LocalStack  # noqa: E402  (needs the project root on sys.path)
 
 ORGANISATION = "Realistic Trading Ltd"
 WRITES = ("POST", "PATCH", "PUT", "DELETE")

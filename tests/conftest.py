@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 
 from local.azurite import Azurite, start_azurite
-from local.stack import forget_app, install_app
 from tests import reference_material
+from tests.support.stack import forget_app, install_app
 
 # Every answer the sandbox Xero gives in the run is checked against Xero's contract at its end; the
 # sandboxes' fixtures and the fixtures the tests share come from one module each.

@@ -18,7 +18,7 @@ from local.azurite import Azurite
 from local.host.host import Host
 from local.ports import free_port
 from local.smtp_sink import SmtpSink
-from local.stack import forget_app, install_app
+from tests.support.stack import forget_app, install_app
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SESSION_SECRET = "portal-test-session-secret"

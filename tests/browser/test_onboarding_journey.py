@@ -20,12 +20,12 @@ from playwright.sync_api import Page, expect
 
 from local.azurite import Azurite
 from local.smtp_sink import SmtpSink
-from local.stack import LocalStack
 from tests.browser.axe import serious_violations
 from tests.browser.journey_steps import NZ, PASSWORD, PRODUCTION, Shots, open_step
 from tests.browser.journey_steps import reloaded as _reloaded
 from tests.browser.journey_steps import until as _until
 from tests.browser.onboarding_meter import OnboardingMeter
+from tests.support.stack import LocalStack
 
 pytestmark = pytest.mark.browser
 _EMAIL_SETTINGS = (

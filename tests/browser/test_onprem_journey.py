@@ -17,7 +17,6 @@ from playwright.sync_api import Page, expect
 
 from local.azurite import Azurite
 from local.smtp_sink import SmtpSink
-from local.stack import LocalStack
 from tests.browser.journey_steps import (
     NZ,
     Shots,
@@ -31,6 +30,7 @@ from tests.browser.journey_steps import (
     start,
     until,
 )
+from tests.support.stack import LocalStack
 
 pytestmark = pytest.mark.browser
 ADMIN = ("admin@fabrikam.example", "Fabrikam-Sandbox-1")

@@ -15,9 +15,9 @@ import stripe
 from local.azurite import Azurite
 from local.sandbox.stripe import StripeSandbox
 from local.sandbox.stripe.server import SECRET_KEY
-from local.stack import forget_app
 from shared.billing.setup import ensure_plans, setting_value
 from tests.browser.portal_stack import Portal, running_portal
+from tests.support.stack import forget_app
 
 WEBHOOK_SECRET = "whsec_billing_tests"
 

@@ -20,8 +20,6 @@ import pytest
 import requests
 
 from local.azurite import Azurite
-from local.dynamics_user import DynamicsUser
-from local.stack import LocalStack
 from shared import bootstrap
 from shared.accounts.passwords import hash_password
 from shared.backfill import control, runner
@@ -32,6 +30,8 @@ from shared.store.backfills import Backfill
 from shared.store.models import Account, utc_now
 from shared.xero.accounting import XeroAccounting
 from tests.integration.form_client import FormClient
+from tests.support.dynamics_user import DynamicsUser
+from tests.support.stack import LocalStack
 
 FAST_HOST = Path(__file__).with_name("fast_host.json")
 PASSWORD = "correct horse 42 battery"

@@ -7,9 +7,9 @@ import pytest
 
 from local.azurite import connection_string
 from local.ports import free_port
-from local.stack import forget_app, install_app
 from shared import __version__
 from tests.app_index import user_function
+from tests.support.stack import forget_app, install_app
 
 
 def _call() -> func.HttpResponse:

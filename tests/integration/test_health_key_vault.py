@@ -8,8 +8,8 @@ import json
 import azure.functions as func
 import pytest
 
-from local.stack import forget_app, install_app
 from tests.app_index import user_function
+from tests.support.stack import forget_app, install_app
 
 REFERENCE = "@Microsoft.KeyVault(SecretUri=https://kv-abc123.vault.azure.net/secrets/token-encryption-keys)"
 

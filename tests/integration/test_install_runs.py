@@ -17,7 +17,6 @@ import pytest
 import requests
 
 from local.azurite import Azurite
-from local.stack import LocalStack
 from shared import bootstrap
 from shared.connections.dynamics_access import dataverse_client_for
 from shared.connections.install_job import (
@@ -32,6 +31,7 @@ from shared.connections.install_service import install_into_dynamics
 from shared.dataverse import install_plan as plan
 from shared.http import make_session
 from shared.store.models import Connection, utc_now
+from tests.support.stack import LocalStack
 
 BUILD_SECONDS = 2.0
 

@@ -14,7 +14,6 @@ import requests
 
 from functions.portal_accounts import portal_dev_mailbox
 from local.azurite import Azurite
-from local.stack import forget_app, install_app
 from shared import bootstrap
 from shared.accounts.links import LinkClaims, make_token
 from shared.config import Settings
@@ -23,6 +22,7 @@ from shared.store.models import utc_now
 from shared.web import sessions
 from tests.browser.portal_stack import SESSION_SECRET, Portal, running_portal
 from tests.support.portal_visitor import GOOD_PASSWORD, Visitor, link_token
+from tests.support.stack import forget_app, install_app
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,6 @@ import requests
 
 from local.azurite import Azurite
 from local.sandbox.dataverse.identity_directory import Client
-from local.stack import LocalStack, install_app
 from shared import bootstrap
 from shared.accounts.passwords import hash_password
 from shared.connections.connections import create_connection
@@ -34,6 +33,7 @@ from shared.store.models import Account, Connection, Problem, utc_now
 from shared.store.sync_settings import InvoiceStatus, Numbering, TaxMode
 from shared.sync.events import InvoiceEvent
 from tests.integration.form_client import FormClient
+from tests.support.stack import LocalStack, install_app
 
 PASSWORD = "correct horse 42 battery"
 NZ, AU, UK = "Demo Company (NZ)", "Demo Company (AU)", "Demo Company (UK)"

@@ -15,12 +15,12 @@ import pytest
 
 from local.azurite import Azurite
 from local.sandbox.tests.dataverse.helpers import session_for
-from local.stack import LocalStack
 from shared import bootstrap
 from shared.dataverse import schema
 from shared.store.sync_settings import InvoiceStatus
 from shared.sync.item_catalog import ItemCatalog
 from shared.xero.accounting import ZERO_ID, XeroAccounting
+from tests.support.stack import LocalStack
 from tests.support.world import FAST_HOST, World, running_world
 
 

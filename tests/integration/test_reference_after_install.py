@@ -14,10 +14,10 @@ import requests
 
 from local.azurite import Azurite
 from local.host.invoker import InvocationContext
-from local.stack import LocalStack
 from shared import bootstrap
 from shared.reference.worker import refresh_message
 from tests.app_index import user_function
+from tests.support.stack import LocalStack
 
 BUILD_SECONDS = 3.0
 

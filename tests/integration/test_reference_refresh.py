@@ -18,16 +18,16 @@ import requests
 from azure.functions.timer import TimerRequest
 
 from local.azurite import Azurite
-from local.dynamics_user import DynamicsUser
 from local.host.host import Host
 from local.host.invoker import InvocationContext
-from local.stack import PROJECT_ROOT, LocalStack
 from shared import bootstrap
 from shared.connections.connections import create_connection
 from shared.errors import RetriableError
 from shared.reference.worker import refresh_message
 from shared.store.models import Connection, utc_now
 from tests.app_index import user_function
+from tests.support.dynamics_user import DynamicsUser
+from tests.support.stack import PROJECT_ROOT, LocalStack
 
 FAST_HOST = Path(__file__).with_name("fast_host.json")
 WRITES = ("POST", "PATCH", "PUT", "DELETE")

@@ -15,8 +15,6 @@ from typing import Any
 import requests
 
 from local.azurite import Azurite
-from local.dynamics_user import DynamicsUser
-from local.stack import LocalStack
 from shared import bootstrap
 from shared.billing.allowance import month_key
 from shared.billing.usage import USAGE, UsageStore
@@ -27,6 +25,8 @@ from shared.store.sync_settings import InvoiceStatus
 from shared.store.tables import table_client
 from shared.sync.events import InvoiceEvent
 from shared.sync.worker import handle_invoice_message, handle_poison_message
+from tests.support.dynamics_user import DynamicsUser
+from tests.support.stack import LocalStack
 
 FAST_HOST = Path(__file__).parents[1] / "integration" / "fast_host.json"  # 1 s visibility timeout, 3 attempts
 

@@ -11,12 +11,12 @@ from typing import Any
 import azure.functions as func
 import pytest
 
-from local.stack import forget_app, install_app
 from shared import bootstrap
 from shared.xero_inbound.intake import accept_xero_webhook
 from shared.xero_inbound.messages import MAX_IDS, BadMessage, XeroInvoicesMessage
 from shared.xero_inbound.signature import sign
 from tests.app_index import user_function
+from tests.support.stack import forget_app, install_app
 
 KEY = "unit-xero-webhook-key"
 TENANT = "c2cc9b6e-9458-4c7d-93cc-f02b81b0594f"

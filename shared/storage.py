@@ -7,6 +7,8 @@ import functools
 import logging
 from typing import Any
 
+import requests
+from azure.core.pipeline.transport import RequestsTransport
 from azure.data.tables import TableServiceClient
 from azure.storage.queue import (
     QueueClient,
@@ -14,6 +16,8 @@ from azure.storage.queue import (
     TextBase64DecodePolicy,
     TextBase64EncodePolicy,
 )
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from shared.config import Settings
 
@@ -26,9 +30,38 @@ _DEVELOPMENT_STORAGE = (
 )
 
 
-# No proxy or ~/.netrc lookups from the environment: storage is reached directly (a private endpoint or
-# Azurite), and requests would otherwise look for a .netrc file on every single call.
-_DIRECT: dict[str, Any] = {"use_env_settings": False}
+# Kept connections to storage per process. The SDK's own transport keeps 10 per client; the invoice
+# worker runs 24 invocations at once (host.json's batchSize 16 + newBatchThreshold 8) and webhooks arrive
+# beside them, so past 10 every call opened a connection of its own (a TLS handshake in Azure) and urllib3
+# dropped it after one use ("Connection pool is full, discarding connection").
+POOL_SIZE = 64
+
+
+@functools.cache
+def _session() -> requests.Session:
+    """One session for every storage client of the process: its connections are reused by all of them.
+    No proxy or ~/.netrc lookups from the environment (trust_env off): storage is reached directly (a
+    private endpoint or Azurite), and requests would otherwise look for a .netrc file on every call."""
+    session = requests.Session()
+    session.trust_env = False
+    # As the SDK's own adapter: urllib3 never retries (the SDK's retry policy does) nor raises on status.
+    retries = Retry(total=False, redirect=False, raise_on_status=False)
+    adapter = HTTPAdapter(pool_connections=POOL_SIZE, pool_maxsize=POOL_SIZE, max_retries=retries)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
+def _direct() -> dict[str, Any]:
+    """Client options: the process's shared session (a transport per client, closing only itself)."""
+    transport = RequestsTransport(
+        session=_session(),
+        session_owner=False,
+        use_env_settings=False,
+        connection_timeout=20,  # the storage SDK's own defaults (azure/storage/queue/_shared/constants.py)
+        read_timeout=60,
+    )
+    return {"transport": transport, "use_env_settings": False}
 
 
 # The Azure SDK logs every request URL at INFO (azure.core's HTTP logging policy); table URLs carry
@@ -60,7 +93,7 @@ def _queue_uri(settings: Settings) -> str:
 
 def queue_service(settings: Settings, **options: Any) -> QueueServiceClient:
     quiet_sdk_logs()
-    options = {**_DIRECT, **options}
+    options = {**_direct(), **options}
     if settings.storage_connection:
         return QueueServiceClient.from_connection_string(_connection_string(settings), **options)
     return QueueServiceClient(_queue_uri(settings), credential=_credential(), **options)
@@ -71,7 +104,7 @@ def queue_client(settings: Settings, queue_name: str) -> QueueClient:
     codecs: dict[str, Any] = {
         "message_encode_policy": TextBase64EncodePolicy(),
         "message_decode_policy": TextBase64DecodePolicy(),
-        **_DIRECT,
+        **_direct(),
     }
     if settings.storage_connection:
         return QueueClient.from_connection_string(_connection_string(settings), queue_name, **codecs)
@@ -80,7 +113,7 @@ def queue_client(settings: Settings, queue_name: str) -> QueueClient:
 
 def table_service(settings: Settings, **options: Any) -> TableServiceClient:
     quiet_sdk_logs()
-    options = {**_DIRECT, **options}
+    options = {**_direct(), **options}
     if settings.storage_connection:
         return TableServiceClient.from_connection_string(_connection_string(settings), **options)
     if not settings.storage_table_uri:

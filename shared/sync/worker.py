@@ -77,7 +77,9 @@ def handle_invoice_message(body: str, dequeue_count: int, invocation_id: str, pa
     elog = event_log(log, event, invocation_id, dequeue_count)
     try:
         if _covered_before_reading(event, parts):
-            elog.info("covered")
+            elog.debug(
+                "covered"
+            )  # the push that covered it logs its result: one line per push, not per event
             return "covered"
     except RetriableError as error:  # the organisation's Xero minute is full: wait without reading
         return _carry_out(decide(error, last_try=False, deferrals=event.deferrals), error, event, parts, elog)

@@ -6,25 +6,15 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 from html import unescape
 
-import pytest
-
-from local.azurite import Azurite
 from shared import bootstrap
 from shared.store.accounts import AccountStore
-from tests.browser.portal_stack import Portal, running_portal
+from tests.browser.portal_stack import Portal
 from tests.integration.form_client import FormClient
 
 PASSWORD = "correct horse 42 battery"
 NEW_PASSWORD = "Another Horse 43 battery"
-
-
-@pytest.fixture(scope="module")
-def portal(azurite: Azurite, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
-    with running_portal(azurite, tmp_path_factory.mktemp("settings")) as running:
-        yield running
 
 
 def _store() -> AccountStore:

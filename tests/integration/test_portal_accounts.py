@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,22 +12,15 @@ import pytest
 import requests
 
 from functions.portal_accounts import portal_dev_mailbox
-from local.azurite import Azurite
 from shared import bootstrap
 from shared.accounts.links import LinkClaims, make_token
 from shared.config import Settings
 from shared.store.accounts import AccountStore
 from shared.store.models import utc_now
 from shared.web import sessions
-from tests.browser.portal_stack import SESSION_SECRET, Portal, running_portal
+from tests.browser.portal_stack import SESSION_SECRET, Portal
 from tests.support.portal_visitor import GOOD_PASSWORD, Visitor, link_token
 from tests.support.stack import forget_app, install_app
-
-
-@pytest.fixture(scope="module")
-def portal(azurite: Azurite, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
-    with running_portal(azurite, tmp_path_factory.mktemp("portal")) as running:
-        yield running
 
 
 def _passwords(link: str, password: str = GOOD_PASSWORD) -> dict[str, str]:

@@ -3,14 +3,18 @@ fixtures (`sb`, `xero_sandbox`: one server each, reset for every test) are local
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 import requests
 
+from local.azurite import Azurite
 from local.sandbox.dataverse import DataverseSandbox
 from local.sandbox.xero import XeroSandbox
 from shared.config import Settings
 from shared.crypto import generate_key
 from shared.http import make_session
+from tests.browser.portal_stack import Portal, running_portal
 from tests.support.dataverse_sign_in import settings_for
 
 
@@ -55,3 +59,10 @@ def dataverse_settings(sb: DataverseSandbox) -> Settings:
 @pytest.fixture
 def dataverse_session(dataverse_settings: Settings) -> requests.Session:
     return make_session(dataverse_settings)
+
+
+@pytest.fixture(scope="module")
+def portal(azurite: Azurite, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
+    """The portal served by the local host in this process, with its own SMTP sink and tables."""
+    with running_portal(azurite, tmp_path_factory.mktemp("portal")) as running:
+        yield running

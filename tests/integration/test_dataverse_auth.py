@@ -54,6 +54,30 @@ def test_sign_in_lists_environments_and_gives_a_silent_token_for_the_chosen_one(
     assert me.user_id == admin["systemuserids"]["contoso-sandbox"]
 
 
+def test_global_discovery_leaves_out_environments_where_the_user_is_disabled(
+    sb: DataverseSandbox, dataverse_settings: Settings, dataverse_session: requests.Session
+) -> None:
+    # Learn, "Discover user organizations" → Limitations: nothing for an environment where the user is
+    # disabled or left out by the security group; an empty list (not an error) when none is left
+    result = signed_in(sb, dataverse_settings, dataverse_session, ADMIN)
+    [admin] = [u for u in sb.identity.directory.users if u.upn == ADMIN]
+
+    def listed() -> list[str]:
+        found = list_environments(
+            dataverse_settings, dataverse_session, result.cache_blob, result.home_account_id
+        )
+        return sorted(e.url_name for e in found)
+
+    try:
+        admin.disabled_in.add("contoso-sandbox")
+        assert listed() == ["contoso"]
+        admin.disabled_in.add("contoso")
+        assert listed() == []
+    finally:
+        admin.disabled_in.clear()
+    assert listed() == ["contoso", "contoso-sandbox"]
+
+
 def test_a_cancelled_sign_in_is_refused_in_words(
     sb: DataverseSandbox, dataverse_settings: Settings, dataverse_session: requests.Session
 ) -> None:

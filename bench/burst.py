@@ -106,6 +106,7 @@ class Burst:
         )
         self.path.xero("POST", "limits/reset")
         self.costs_before = self.table_calls()
+        self.a_granted_before = int(self.ledger_rows()[0].get("Granted") or 0)
 
     # -- B ----------------------------------------------------------------------------------------------
     def b_alone(self, count: int) -> list[tuple[str, float]]:
@@ -273,6 +274,10 @@ class Burst:
 
     def table_calls(self) -> int:
         """The table calls (reads and writes) every instance made on both organisations' ledger rows."""
+        return sum(int(row.get("Reads") or 0) + int(row.get("Writes") or 0) for row in self.ledger_rows())
+
+    def ledger_rows(self) -> list[dict[str, Any]]:
+        """Both organisations' ledger rows (A's first)."""
         from azure.core.exceptions import ResourceNotFoundError
         from azure.data.tables import TableServiceClient
 
@@ -281,14 +286,13 @@ class Burst:
         env = self.path.stack.env
         service = TableServiceClient.from_connection_string(env["AzureWebJobsStorage"])
         table = service.get_table_client(env["TABLE_PREFIX"] + XERO_BUDGET)
-        total = 0
+        rows: list[dict[str, Any]] = []
         for tenant in (self.a_tenant, self.b_tenant):
             try:
-                row = table.get_entity(tenant, ROW)
+                rows.append(dict(table.get_entity(tenant, ROW)))
             except ResourceNotFoundError:
-                continue
-            total += int(row.get("Reads") or 0) + int(row.get("Writes") or 0)
-        return total
+                rows.append({})
+        return rows
 
     def report(self, idle_runs: list[tuple[str, float]], busy_runs: list[tuple[str, float]]) -> None:
         idle = self.b_latencies([i for i, _ in idle_runs])
@@ -305,6 +309,12 @@ class Burst:
         table_calls = self.table_calls() - self.costs_before
         print(f"A: {len(self.a_invoices)} invoices, {admitted} Xero calls admitted")
         print(f"ledger: {table_calls} table calls for {all_calls} Xero calls (A and B)")
+        a_row = self.ledger_rows()[0]
+        granted = int(a_row.get("Granted") or 0) - self.a_granted_before
+        print(
+            f"ledger of A: granted {granted} calls (Xero admitted {admitted}: the rest were granted and "
+            f"not used in time), {a_row.get('Races')} lost races"
+        )
         print(f"B: webhook->Xero idle (ms) {[round(w) for w in idle]}")
         print(f"B: webhook->Xero busy (ms) {[round(w) for w in busy]}")
         waits = [[w for _, w in runs] for runs in (idle_runs, busy_runs)]

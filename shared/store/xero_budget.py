@@ -24,7 +24,7 @@ from azure.data.tables import TableClient
 
 from shared.config import Settings
 from shared.store.tables import replace_if_unchanged, table_client
-from shared.xero.budget import Grant, Limits, Priority, Window, grant
+from shared.xero.budget import Grant, Limits, Priority, Window, grant, peek
 
 XERO_BUDGET = "xerobudget"
 ROW = "minute"
@@ -53,13 +53,14 @@ class TableLedger:
         self._locks: dict[str, threading.Lock] = {}
         # table calls this process made that no write has counted into the row yet
         self._unsaved: dict[str, dict[str, int]] = {}
+        self._raced: dict[str, float] = {}  # when a write of ours last lost a race, per organisation
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TableLedger:
         minute = settings.xero_minute_seconds
-        # a grant may wait a thirtieth of the minute (2 s against Xero) to start: long enough for the
-        # Dynamics read a push makes after reserving its first call, short enough to waste little
-        limits = Limits(minute=minute, hold=max(0.5, minute / 30))
+        # a grant's calls may wait a thirtieth of the minute (2 s against Xero, at least 1 s) to start:
+        # one is made at once, the others by pushes of this instance about to call (reading Dynamics)
+        limits = Limits(minute=minute, hold=max(1.0, minute / 30))
         return cls(functools.partial(table_client, settings, XERO_BUDGET), limits)
 
     @functools.cached_property
@@ -70,17 +71,28 @@ class TableLedger:
     def take(self, tenant_id: str, want: int, priority: Priority, holder: str) -> Grant:
         with self._tenant_lock(tenant_id):
             seen = self._seen.get(tenant_id) or self._read(tenant_id)
+            fresh = False
             for _ in range(RACE_RETRIES):
                 window = copy.deepcopy(seen.window)
                 answer = grant(window, self._clock(), want, priority, holder, self.limits)
                 if not answer.calls and not answer.marked:
                     return answer
+                if not fresh and self._contended(tenant_id):
+                    # other instances write this row too: the row as seen is likely old, and a write
+                    # on it would cost a lost race and a read; read first
+                    seen, fresh = self._read(tenant_id), True
+                    continue
                 if self._write(tenant_id, seen, window, answer.calls):
                     return answer
                 self._count(tenant_id, "Races")
-                seen = self._read(tenant_id)
+                self._raced[tenant_id] = self._clock()
+                seen, fresh = self._read(tenant_id), True
             # lost every race: under that much contention, waiting a moment is the safe answer
             return Grant(0, 1.0, 1)
+
+    def peek(self, tenant_id: str, priority: Priority) -> float:
+        seen = self._seen.get(tenant_id)  # no lock: a take in progress may hold it through its I/O
+        return peek(seen.window if seen else None, self._clock(), priority, self.limits)
 
     def block(self, tenant_id: str, until: float) -> None:
         with self._tenant_lock(tenant_id):
@@ -134,6 +146,10 @@ class TableLedger:
     def _count(self, tenant_id: str, what: str, calls: int = 1) -> None:
         unsaved = self._unsaved.setdefault(tenant_id, {})
         unsaved[what] = unsaved.get(what, 0) + calls
+
+    def _contended(self, tenant_id: str) -> bool:
+        """Another instance wrote between our read and our write within the last minute."""
+        return self._clock() - self._raced.get(tenant_id, float("-inf")) < self.limits.minute
 
     def _tenant_lock(self, tenant_id: str) -> threading.Lock:
         with self._lock:

@@ -37,6 +37,7 @@ ledgers run the same rule."""
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from collections.abc import Callable
@@ -144,6 +145,14 @@ def grant(window: Window, now: float, want: int, priority: Priority, holder: str
     return Grant(0, wake - now, instances, marked)
 
 
+def peek(window: Window | None, now: float, priority: Priority, limits: Limits) -> float:
+    """Seconds until `grant` would give this class a call (0: now), without recording anything."""
+    if window is None:
+        return 0.0
+    answer = grant(copy.deepcopy(window), now, 1, priority, "", limits)
+    return 0.0 if answer.calls else answer.wait
+
+
 def _frees_at(grants: list[tuple[float, int, str]], calls: int, limits: Limits) -> float:
     """When `calls` of the minute's granted calls will have left it (oldest first)."""
     if calls <= 0:
@@ -193,6 +202,11 @@ class Ledger(Protocol):
 
     def take(self, tenant_id: str, want: int, priority: Priority, holder: str) -> Grant: ...
 
+    def peek(self, tenant_id: str, priority: Priority) -> float:
+        """Seconds until the row as this process last saw it would grant a call (0: now), with no storage
+        call and no wait: calls only join the row, so a refusal seen stays a refusal."""
+        ...
+
     def block(self, tenant_id: str, until: float) -> None: ...
 
 
@@ -209,6 +223,10 @@ class MemoryLedger:
         with self._lock:
             window = self._windows.setdefault(tenant_id, Window())
             return grant(window, self._clock(), want, priority, holder, self.limits)
+
+    def peek(self, tenant_id: str, priority: Priority) -> float:
+        with self._lock:
+            return peek(self._windows.get(tenant_id), self._clock(), priority, self.limits)
 
     def block(self, tenant_id: str, until: float) -> None:
         with self._lock:

@@ -1,17 +1,21 @@
 """Staying inside Xero's limits per organisation: at most 5 calls in flight (Xero's concurrency limit)
 and no call once the rolling minute's budget is known to be spent — the caller defers the work instead of
-collecting a 429. With a ledger (shared/xero/budget.py; bootstrap passes the table one) every call is
-first granted by the organisation's ledger, shared by every instance, with the caller's Priority: this
-gate keeps the calls granted to this process (a grant carries several), what the ledger last refused
-(so a refused class asks again only once its wake-up time has come: no table call per deferred message)
-and Xero's own answers. Without a ledger, the process paces alone from what it knows:
+collecting a 429.
 
-What this worker knows of an organisation's minute: the start times of its own calls (so it knows when
-each leaves the rolling window), the calls Xero counted that were not ours (from X-MinLimit-Remaining),
-and a 429's Retry-After. A push reserves its first call before it reads Dynamics, so a message that has to
-wait costs no Dataverse call. Deferred messages are given wake-up times spread at a little more than the
-rate the budget allows, in the order they asked: thousands of them do not all wake at the same moment,
-and there is always one ready when the window frees a call."""
+With a ledger (shared/xero/budget.py; the worker's composition root passes the table one) every call is
+first granted by the organisation's ledger, which every instance shares, in the caller's Priority class.
+This gate keeps the calls granted to this process and not yet started (a grant carries several), until
+when the ledger refused each class (a refused class asks again only once that moment has come: no table
+call per deferred message) and Xero's own answers (a 429's Retry-After goes to the ledger, for every
+instance). Without a ledger (tools, tests) the process paces alone, from the start times of its own
+calls, the calls Xero counted that were not ours (X-MinLimit-Remaining) and a 429's Retry-After.
+
+Either way a push reserves its first call before it reads Dynamics, so a message that has to wait costs
+no Dataverse call; and deferred messages are given wake-up times spread at a little more than the rate
+the budget allows (across instances: each spreads its own at that rate divided by the instances the
+ledger has seen), in the order they asked: thousands of them do not all wake at the same moment, and
+there is always one ready when the window frees a call. An organisation whose Xero reports no limits (a
+sandbox with its limits off) is not paced at all."""
 
 from __future__ import annotations
 
@@ -40,6 +44,8 @@ OVERBOOK = 1.25
 # fraction of a minute (0.3 s) later than it leaves ours.
 MARGIN = 0.005
 REMEMBERED_TURNS = 20_000
+# Seconds a thread waits for another thread's grant of the same organisation before deferring instead.
+TAKE_WAIT = 2.0
 
 
 @dataclass
@@ -53,11 +59,13 @@ class _Org:
     turns: OrderedDict[str, float] = field(default_factory=OrderedDict)  # key -> its wake-up time
     counted: bool = False  # Xero reports this organisation's minute (a sandbox with limits off does not)
     in_flight: int = 0  # our calls sent and not yet answered
+    tenant_id: str = ""
     # With a ledger: calls granted to this process and not yet started (expiry times), per class; until
     # when the ledger refused each class; threads asking for a grant; instances sharing the organisation.
     stock: dict[Priority, deque[float]] = field(default_factory=dict)
     refused_until: dict[Priority, float] = field(default_factory=dict)
     asking: int = 0
+    pending: int = 0  # pushes between their reservation and their calls (reading Dynamics)
     instances: int = 1
     uncounted: bool = False  # Xero answered without limit headers (a sandbox with its limits off)
     taking: threading.Lock = field(default_factory=threading.Lock)
@@ -128,21 +136,19 @@ class RateGate:
         with self._lock:
             org = self._org(tenant_id)
             self._admit(org, self._clock(), key, priority)
-        granted = self._granted(tenant_id, org, priority, key)
-        with self._lock:
             org.reserved += 1
+            org.pending += 1
         held = self._holdings()
         held[tenant_id] = held.get(tenant_id, 0) + 1
-        self._expiries()[tenant_id] = granted
         try:
             yield
         finally:
+            with self._lock:
+                org.pending -= 1
             if held.get(tenant_id, 0) > 0:  # the push made no Xero call: give the reservation back
                 held[tenant_id] -= 1
                 with self._lock:
                     org.reserved -= 1
-                    if granted is not None and granted > self._clock():  # still good for another call
-                        org.stock.setdefault(priority, deque()).append(granted)
 
     # -- before each call -------------------------------------------------------------------------------
     def before_call(self, tenant_id: str, priority: Priority = Priority.LIVE) -> None:
@@ -154,14 +160,13 @@ class RateGate:
             if reservation:
                 held[tenant_id] -= 1
                 org.reserved -= 1
-                granted = self._expiries().pop(tenant_id, None)
-                # a granted call must start in time (the ledger counts it from its grant): else another
-                reservation = granted is None or granted > now
             elif self._ledger is None:
                 self._admit(org, now)
             org.started.append(now)
-        if not reservation and self._ledger is not None:
-            self._granted(tenant_id, org, priority)
+        # With a ledger the call is granted now, as it starts (a reservation only kept the message from
+        # reading Dynamics when the ledger had refused): a grant taken earlier could expire unused
+        # while Dynamics answers, and a granted call counts whether it is made or not.
+        self._granted(tenant_id, org, priority)
 
     @contextmanager
     def slot(self, tenant_id: str) -> Iterator[None]:
@@ -187,9 +192,12 @@ class RateGate:
             # the ledger decides; until the moment it said, this class does not ask it again
             free_at = max(org.blocked_until, org.refused_until.get(priority, 0.0))
             if now >= free_at:
-                return
+                wait = self._ledger.peek(org.tenant_id, priority)  # the row as last seen: no storage call
+                if wait <= 0:
+                    return
+                free_at = org.refused_until[priority] = now + wait
             # every instance lines its deferred messages up: together, a little above the budget's rate
-            self._line_up(org, now, key, free_at, self.minute * org.instances / (MINUTE_LIMIT * OVERBOOK))
+            self._line_up(org, now, key, free_at, self._spacing(org))
         used = len(org.started) + org.others + org.reserved
         room = MINUTE_LIMIT - RESERVE
         if now >= org.blocked_until and (used < room or not org.counted):
@@ -222,7 +230,13 @@ class RateGate:
             return None
         with self._lock:
             org.asking += 1
-        with org.taking:  # one grant at a time per organisation: the threads behind it share it
+        # one grant at a time per organisation: the threads behind it share it; but never wait long,
+        # or one organisation's backlog would hold this process's threads from everyone else's work
+        if not org.taking.acquire(timeout=TAKE_WAIT):
+            with self._lock:
+                org.asking -= 1
+                self._line_up(org, self._clock(), key, self._clock(), self._spacing(org))
+        try:
             with self._lock:
                 org.asking -= 1
                 now = self._clock()
@@ -232,7 +246,8 @@ class RateGate:
                         stock.popleft()
                     if stock:
                         return stock.popleft()
-                want = min(CONCURRENT, 1 + org.asking)
+                # as many as the threads waiting here, or about to call (their pushes reading Dynamics)
+                want = min(CONCURRENT, max(1 + org.asking, org.pending))
             answer = ledger.take(tenant_id, want, priority, self._holder)
             with self._lock:
                 now = self._clock()
@@ -244,7 +259,14 @@ class RateGate:
                     return expiry
                 org.refused_until[priority] = now + max(answer.wait, 0.1)
                 self._admit(org, now, key, priority)
+        finally:
+            org.taking.release()
         raise AssertionError("a refused grant defers")  # pragma: no cover
+
+    def _spacing(self, org: _Org) -> float:
+        """Between two wake-ups this process hands out: together, every instance wakes its deferred
+        messages a little faster than the minute allows."""
+        return self.minute * org.instances / (MINUTE_LIMIT * OVERBOOK)
 
     @staticmethod
     def _defer(wait: float) -> NoReturn:
@@ -269,14 +291,10 @@ class RateGate:
             org.others = 0
 
     def _org(self, tenant_id: str) -> _Org:
-        return self._orgs.setdefault(tenant_id, _Org())
-
-    def _expiries(self) -> dict[str, float | None]:
-        """When this thread's reserved ledger calls must have started by, per organisation."""
-        found: dict[str, float | None] | None = getattr(self._held, "expiry", None)
-        if found is None:
-            found = self._held.expiry = {}
-        return found
+        org = self._orgs.get(tenant_id)
+        if org is None:
+            org = self._orgs[tenant_id] = _Org(tenant_id=tenant_id)
+        return org
 
     def _holdings(self) -> dict[str, int]:
         held: dict[str, int] | None = getattr(self._held, "by_tenant", None)

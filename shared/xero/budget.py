@@ -67,6 +67,9 @@ class Priority(IntEnum):
 # Calls of the minute and of the day each class leaves for the classes above it.
 MINUTE_HEADROOM = {Priority.LIVE: 0, Priority.INBOUND: 2, Priority.BULK: 4}
 DAY_HEADROOM = {Priority.LIVE: 0, Priority.INBOUND: 150, Priority.BULK: 300}
+# ...and of the calls in progress at once: a sweep run by every instance at the same moment (timers fire
+# together) must not take the moment's calls from a live push.
+CONCURRENT_HEADROOM = {Priority.LIVE: 0, Priority.INBOUND: 1, Priority.BULK: 2}
 
 
 @dataclass
@@ -112,11 +115,12 @@ def grant(window: Window, now: float, want: int, priority: Priority, holder: str
     day_used = sum(n for _, n in window.day)
     # the others' calls of the last moment (this instance's own in flight are its gate's to count)
     recent = [(t, n) for t, n, h in window.grants if t > now - limits.spread and h != holder]
+    concurrent = CONCURRENT - CONCURRENT_HEADROOM[priority]
     higher_waiting = any(until > now for cls, until in window.waiting.items() if cls < priority)
     room = min(
         MINUTE_LIMIT - MINUTE_HEADROOM[priority] - minute_used,
         DAY_LIMIT - DAY_HEADROOM[priority] - day_used,
-        CONCURRENT - sum(n for _, n in recent),
+        concurrent - sum(n for _, n in recent),
     )
     if now >= window.blocked_until and not higher_waiting and room > 0:
         calls = min(want, room)
@@ -131,7 +135,7 @@ def grant(window: Window, now: float, want: int, priority: Priority, holder: str
         window.blocked_until,
         _frees_at(window.grants, minute_used - (MINUTE_LIMIT - MINUTE_HEADROOM[priority]) + 1, limits),
         _day_frees_at(window.day, day_used - (DAY_LIMIT - DAY_HEADROOM[priority]) + 1, limits),
-        _spread_frees_at(recent, sum(n for _, n in recent) - CONCURRENT + 1, limits.spread),
+        _spread_frees_at(recent, sum(n for _, n in recent) - concurrent + 1, limits.spread),
         now,
     )
     if higher_waiting:

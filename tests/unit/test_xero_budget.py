@@ -62,6 +62,11 @@ def test_a_grant_carries_several_calls_but_no_more_than_xero_allows_at_once() ->
     assert grant(window, 101.0, 2, Priority.LIVE, "y", limits).calls == 2
     # an instance's own calls in progress are its gate's semaphore to count: one push's calls in a row
     assert grant(window, 101.1, 5, Priority.LIVE, "x", limits).calls == CONCURRENT - 2
+    # a sweep on another instance leaves live pushes their share of the moment
+    window = Window()
+    assert grant(window, 200.0, 3, Priority.LIVE, "x", limits).calls == 3
+    assert grant(window, 200.1, 5, Priority.BULK, "z", limits).calls == 0
+    assert grant(window, 200.1, 5, Priority.LIVE, "z", limits).calls == CONCURRENT - 3
 
 
 def test_bulk_leaves_the_last_calls_of_the_minute_to_live_pushes() -> None:

@@ -9,7 +9,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from shared.errors import FatalError, RetriableError
 from shared.reference.refresh import Dataverse, Xero, refresh
@@ -64,7 +64,8 @@ def handle_refresh_message(body: str, invocation_id: str, parts: RefreshParts) -
         return "no-connection"
     try:
         sets = parts.entity_sets.setdefault(connection.dynamics.org_url, {})
-        report = refresh(parts.xero_for(connection), parts.dataverse_for(connection), sets)
+        xero = _Remembered(parts.xero_for(connection))
+        report = refresh(xero, parts.dataverse_for(connection), sets)
     except RetriableError as error:
         _record(parts, connection_id, error=f"will retry: {error}")
         if error.retry_after is not None:
@@ -83,7 +84,39 @@ def handle_refresh_message(body: str, invocation_id: str, parts: RefreshParts) -
         return "failed"
     _record(parts, connection_id, counts=report.counts)
     log.info("connection %s: reference data refreshed, %s rows written", connection_id, report.writes)
+    _preflight(parts, connection, xero)
     return "refreshed"
+
+
+class _Remembered:
+    """Xero for one refresh and the pre-flight check after it: a list the refresh read (Accounts,
+    TaxRates, BrandingThemes, Currencies...) is not read again by the check."""
+
+    def __init__(self, xero: Xero) -> None:
+        self._xero, self._seen = xero, dict[str, Any]()
+        self.web_url = str(getattr(xero, "web_url", "https://go.xero.com"))
+
+    def get(self, resource: str, params: dict[str, Any] | None = None) -> Any:
+        if params:
+            return self._xero.get(resource, params)
+        if resource not in self._seen:
+            self._seen[resource] = self._xero.get(resource)
+        return self._seen[resource]
+
+    def get_all(self, resource: str, key: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        return list(cast(Any, self._xero).get_all(resource, key, params))
+
+
+def _preflight(parts: RefreshParts, connection: Connection, xero: _Remembered) -> None:
+    """After each refresh, the pre-flight check (reads only); its findings go on the connection. The
+    refresh is done whatever happens here: a check that cannot run now runs after the next one."""
+    from shared.reference.preflight import run_and_keep
+
+    try:
+        dataverse = parts.dataverse_for(connection)
+        run_and_keep(parts.connections, connection, xero, dataverse, xero.web_url, parts.now())
+    except (RetriableError, FatalError) as error:
+        log.warning("connection %s: pre-flight check not run: %s", connection.id, error)
 
 
 def _record(

@@ -109,6 +109,15 @@ class ReferenceRefresh:
 
 
 @dataclass
+class Preflight:
+    """The last pre-flight check (shared/connections/preflight.py): when, and each finding encoded (codes,
+    numbers and ids only); findings standing turn the page's light amber."""
+
+    checked_at: datetime | None = None
+    findings: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Connection:
     id: str
     account_id: str
@@ -121,6 +130,7 @@ class Connection:
     dynamics: DynamicsSide = field(default_factory=DynamicsSide)
     sync: SyncSettings = field(default_factory=SyncSettings)
     reference: ReferenceRefresh = field(default_factory=ReferenceRefresh)
+    preflight: Preflight = field(default_factory=Preflight)
     install: InstallProgress = field(default_factory=InstallProgress)
     # The red lights the owner was last e-mailed about ("" while both are green): one e-mail per change.
     alerted_lights: str = ""

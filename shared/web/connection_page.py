@@ -16,6 +16,7 @@ from shared.errors import ConnectorError
 from shared.store.backfills import Backfill
 from shared.store.models import Account, Connection
 from shared.web import connection_views as views
+from shared.web import preflight_pages as preflight
 from shared.web.backfill_pages import backfill_view
 from shared.web.billing_actions import plan_facts, usage_banner
 from shared.web.connect_flows import allow_sign_in_redirects
@@ -28,7 +29,7 @@ from shared.xero.accounting import sandbox_pages_url
 
 # The page's sections, in order: a note after a form is shown in the section of that form.
 SECTIONS = (
-    "xero", "dynamics", "install", "reference", "defaults", "subscription", "start", "activity",
+    "preflight", "xero", "dynamics", "install", "reference", "defaults", "subscription", "start", "activity",
     "backfill", "delete",
 )  # fmt: skip
 
@@ -99,6 +100,9 @@ def show_connection(
         reference_kinds=views.REFERENCE_KINDS,
         reference_when=views.when_text(connection.reference.last_refresh_at, zone),
         reference_counts=views.reference_counts(connection.reference.counts),
+        findings=preflight.finding_views(connection),
+        can_check=preflight.can_check(connection),
+        preflight_when=views.when_text(connection.preflight.checked_at, zone),
         activity=views.activity_view(page.parts.activity.summary(connection.id), zone),
         usage_banner=usage_banner(account, connection, page.now, page.parts.enforcer),
         backfill=backfill_view(_backfill_of(connection, page.parts), page.now.date(), backfill, estimate),

@@ -221,6 +221,14 @@ def activate_form(page: Page, account: Account, connection_id: str) -> func.Http
         return page.redirect(f"/connections/{connection_id}#start")
     ends = f", free trial until {connection.trial_ends_at:%d %B %Y}" if connection.trial_ends_at else ""
     page.flash(f"The connection is running on {plan_label(connection.plan)}{ends}.", place="start")
+    from shared.web.preflight_pages import check_now  # the pre-flight check runs on start (issue 19.3)
+
+    found = check_now(page, account, connection)
+    if found:
+        page.flash(
+            f"Pre-flight check: {found} thing{'s' if found != 1 else ''} would make invoices fail or differ.",
+            place="preflight",
+        )
     return page.redirect(f"/connections/{connection_id}#start")
 
 

@@ -204,6 +204,9 @@ def test_register_connect_both_sides_and_see_an_invoice_arrive_in_xero(
     expect(lights).to_contain_text(f"Connected to {PRODUCTION}")
     shot("active-and-green")
     meter.step("start")
+    # the pre-flight check ran on start (issue 19.3): Dynamics offers EUR, which the organisation lacks
+    expect(page.locator("#preflight-state")).to_contain_text("to fix before invoices fail")
+    expect(page.locator("section#preflight, section[aria-labelledby=preflight]")).to_contain_text("EUR")
     assert serious_violations(page) == []  # every step done: the page as a running connection shows it
 
     # an invoice saved in Dynamics (the sandbox's invoice page) reaches Xero and the activity

@@ -957,3 +957,89 @@ def test_retry_from_the_activity_list_queues_that_invoice_and_nothing_else(
     forged_post = visitor.post(f"/connections/{mine.id}/activity/retry", {"row": day_key}, with_token=False)
     assert forged_post.status_code == 403
     assert len(_messages(bootstrap.worker().invoice_queue(), mine.id)) == 1
+
+
+# --- the pre-flight check (issue 19.3) ------------------------------------------------------------------
+
+
+def _xero_writes(stack: LocalStack) -> int:
+    counts = requests.get(f"{stack.xero.url}/_sandbox/requests", timeout=10).json()
+    return sum(c["count"] for c in counts if c["method"] != "GET")
+
+
+def test_check_connection_finds_what_would_fail_without_writing_anything(
+    stack: LocalStack, password_hash: str
+) -> None:
+    from dataclasses import replace
+
+    from local.dynamics_user import DynamicsUser
+    from shared.dataverse.install_plan import endpoint_name as webhook_name
+    from shared.reference.preflight import standing
+
+    # GIVEN a running connection: Dynamics offers EUR, which Demo Company (AU) has not enabled, and the
+    # Dynamics customer "Northwind Traders" is a contact Xero holds archived
+    visitor = _visitor(stack, password_hash)
+    # (an organisation of its own: the other tests here spend Demo Company (NZ)'s minute of Xero calls)
+    connection = stack.onboard(account_id=visitor.account.id, organisation=AU)
+    tenant, store = connection.xero.tenant_id, bootstrap.worker().connections()
+    xero = bootstrap.worker().xero_for(store.require(connection.id))
+    [northwind] = xero.write(
+        "PUT", "Contacts", "Contacts", [{"Name": "Northwind Traders"}], str(uuid.uuid4())
+    )
+    contact = northwind.element["ContactID"]
+    archive = f"{stack.xero.url}/_sandbox/orgs/{tenant}/Contacts/{contact}"
+    requests.patch(archive, json={"ContactStatus": "ARCHIVED"}, timeout=10).raise_for_status()
+    rates = requests.get(f"{stack.xero.url}/_sandbox/orgs/{tenant}/TaxRates", timeout=10).json()
+    purchases_only = next(
+        r["TaxType"] for r in rates if r["CanApplyToRevenue"] is False and r["Status"] == "ACTIVE"
+    )
+    # ... and defaults Xero no longer agrees with: an archived account, a purchases-only tax rate, a branding
+    # theme since deleted, another time zone than the organisation's
+    store.update(connection.id, lambda c: setattr(c, "sync", replace(
+        c.sync, default_account_code="299", default_tax_type=purchases_only,
+        branding_theme_id=str(uuid.uuid4()), time_zone="Europe/London",
+    )))  # fmt: skip
+    # ... a Dynamics product number longer than Xero's item codes, and the webhook's step turned off
+    user = DynamicsUser(stack.dataverse)
+    product = user.first_id("products", "statecode eq 0")
+    user.update("products", product, {"productnumber": "LONG-" + "9" * 30})
+    endpoint = user.first_id("serviceendpoints", f"name eq '{webhook_name(connection.id)}'")
+    step = user.first_id("sdkmessageprocessingsteps", f"_eventhandler_value eq {endpoint}")
+    user.update("sdkmessageprocessingsteps", step, {"statecode": 1, "statuscode": 2})
+    writes_before = _xero_writes(stack)
+
+    # WHEN the owner presses "Check connection"
+    visitor.get(f"/connections/{connection.id}")
+    checked = visitor.post(f"/connections/{connection.id}/check", {})
+
+    # THEN each finding says what and what to do, the light is amber, and nothing was written to Xero
+    assert checked.status_code == 303 and checked.headers["Location"].endswith("#preflight")
+    page = unescape(visitor.follow(checked).text)
+    findings = {f.key: f for f in standing(store.require(connection.id))}
+    assert set(findings) == {  # (the texts say why when this fails)
+        "currencies", "account-archived", "tax-type", "branding-theme", "item-codes", "archived-contacts",
+        "webhook-disabled", "time-zones",
+    }, [f.text for f in findings.values()]  # fmt: skip
+    assert "Dynamics has EUR, which Xero's organisation has not enabled" in page
+    assert f"The tax rate {purchases_only} cannot be used on sales in Xero" in page
+    assert "LONG-999999999999999999999999999999" in page and "Shorten the product numbers" in page
+    assert "Xero's organisation keeps time in Australia/" in page
+    assert "8 things would make invoices fail or differ" in page and "(findings to look at)" in page
+    assert f'/connections/{connection.id}#defaults">Defaults</a>' in page
+    assert f"redirecturl=/Contacts/View/{contact}" in page  # the archived contact, in the right organisation
+    assert "Northwind" not in json.dumps(store.require(connection.id).preflight.findings)  # no names kept
+    assert _xero_writes(stack) == writes_before
+
+    # ... a sales account changed into an expense account is the next finding once the archived one is fixed
+    accounts = requests.get(f"{stack.xero.url}/_sandbox/orgs/{tenant}/Accounts", timeout=10).json()
+    expense = next(a["Code"] for a in accounts if a["Type"] == "EXPENSE" and a["Status"] == "ACTIVE")
+    store.update(connection.id, lambda c: setattr(c, "sync", replace(c.sync, default_account_code=expense)))
+    user.delete("serviceendpoints", endpoint)  # ... and the webhook gone altogether
+    visitor.post(f"/connections/{connection.id}/check", {})
+    keys = {f.key for f in standing(store.require(connection.id))}
+    assert {"account-type", "webhook-missing"} <= keys and "account-archived" not in keys
+
+    # another account's visitor cannot run it (404) and learns nothing
+    other = _visitor(stack, password_hash, "Other Ltd")
+    other.get("/connections")
+    assert other.post(f"/connections/{connection.id}/check", {}).status_code == 404

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
+from azure.core.exceptions import ResourceExistsError
+
 from shared.config import Settings
 from shared.store.models import utc_now
 from shared.store.tables import table_client
@@ -114,6 +116,25 @@ class ActivityLog:
             if value:
                 entity[name] = value
         self._table.upsert_entity(entity)
+
+    def record_if_first(self, connection_id: str, invoice_id: str, outcome: Outcome, message: str) -> bool:
+        """The outcome only when the invoice has no row today (one insert, no read): an event that waits
+        must not hide what an earlier push of the same invoice did, and it may end up covered by that
+        push without recording anything itself. False when a row was there."""
+        at = self._clock()
+        entity = {
+            "PartitionKey": connection_id,
+            "RowKey": f"{at:%Y-%m-%d}|{invoice_id}",
+            "outcome": outcome,
+            "message": message[:MESSAGE_LIMIT],
+            "at": at,
+            "latency_ms": NO_LATENCY,
+        }
+        try:
+            self._table.create_entity(entity)
+        except ResourceExistsError:
+            return False
+        return True
 
     def latest(self, connection_id: str, invoice_id: str, days: int = 2) -> InvoiceActivity | None:
         """The newest row of an invoice within the last `days` days."""

@@ -179,8 +179,12 @@ def _defer(parts: Collaborators, event: InvoiceEvent, error: RetriableError, elo
     towards poisoning. The copy counts its waits (failure_policy.MAX_DEFERRALS)."""
     delay = math.ceil(min(max(error.retry_after or 0, MIN_DEFER_SECONDS), MAX_DEFER_SECONDS))
     parts.requeue(replace(event, deferrals=event.deferrals + 1).to_json(), delay)
-    if event.deferrals == 0:  # the Activity page shows it waiting; later waits of the same event add no write
-        _remember(parts, event, f"Waiting {delay} s, as asked: {error}", outcome="waiting")
+    if event.deferrals == 0 and event.invoice_id:  # shown as waiting while the invoice has no row today
+        try:
+            why = f"Waiting {delay} s, as asked: {error}"
+            parts.activity.record_if_first(event.connection_id, event.invoice_id, "waiting", why)
+        except Exception as failure:  # the activity log must never turn a wait into a failure
+            log.warning("could not record the wait: %s", type(failure).__name__)
     elog.info("deferred %s s: %s", delay, error)
     return "deferred"
 

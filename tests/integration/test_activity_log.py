@@ -133,3 +133,12 @@ def test_finished_days_figures_are_kept_once_and_today_stays_live(log: ActivityL
 
     assert log.forget("c1") == 4 + 1 + 29
     assert list(log.table.query_entities("PartitionKey eq @p", parameters={"p": days_partition("c1")})) == []
+
+
+def test_a_wait_shows_only_for_an_invoice_without_a_row_today(log: ActivityLog, clock: Clock) -> None:
+    log.record("c1", "inv-1", "INV-1", "pushed", latency_ms=900)
+    # a later event of the same invoice waits for Xero's minute (and may end covered, recording nothing)
+    assert log.record_if_first("c1", "inv-1", "waiting", "Waiting 12 s, as asked") is False
+    assert log.record_if_first("c1", "inv-2", "waiting", "Waiting 12 s, as asked") is True
+    rows = {a.invoice_id: a.outcome for a in log.day("c1")}
+    assert rows == {"inv-1": "pushed", "inv-2": "waiting"}

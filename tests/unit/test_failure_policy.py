@@ -84,6 +84,10 @@ class Activity:
     ) -> None:
         self.rows.append((outcome, message))
 
+    def record_if_first(self, connection_id: str, invoice_id: str, outcome: str, message: str) -> bool:
+        self.rows.append((outcome, message))
+        return True
+
 
 def _run(error: Exception, poison: bool, deferrals: int = 0) -> tuple[str, list[int], Activity]:
     requeued: list[int] = []

@@ -42,6 +42,9 @@ class Formatter:
     def __init__(self, env: EnvironmentState, annotations: Callable[[str], bool]) -> None:
         self.env = env
         self.annotations = annotations
+        # (child table, lookup column) -> parent id -> children: grouped once per answer, so expanding a
+        # page of rows costs one pass over the child table, not one per row
+        self._children: dict[tuple[str, str], dict[str, list[Row]]] = {}
 
     def record(self, table: Table, row: Row, options: QueryOptions) -> dict[str, Any]:
         out: dict[str, Any] = {"@odata.etag": etag(row)}
@@ -89,16 +92,24 @@ class Formatter:
             related = self.env.get(ref.table, ref.id)
             return self.record(expand.table, related, expand.options) if related else None
         collection = table.one_to_many[expand.nav]
-        children = [
-            r
-            for r in self.env.all_rows(collection.table)
-            if isinstance(r.get(collection.attribute), Ref)
-            and r[collection.attribute].id == row[table.primary_id]
-        ]
+        children = list(
+            self._children_of(collection.table, collection.attribute).get(row[table.primary_id], [])
+        )
         if expand.options.filter is not None:
             children = [r for r in children if expand.options.filter(row_getter(expand.table, r))]
         children.sort(key=lambda r: r.get("createdon") or "")
         return self.records(expand.table, children, expand.options)
+
+    def _children_of(self, child_table: str, attribute: str) -> dict[str, list[Row]]:
+        key = (child_table, attribute)
+        if key not in self._children:
+            grouped: dict[str, list[Row]] = {}
+            for child in self.env.all_rows(child_table):
+                parent = child.get(attribute)
+                if isinstance(parent, Ref):
+                    grouped.setdefault(parent.id, []).append(child)
+            self._children[key] = grouped
+        return self._children[key]
 
     def _primary_name(self, ref: Ref) -> str | None:
         table = self.env.tables.get(ref.table)

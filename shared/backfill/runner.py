@@ -164,9 +164,9 @@ def _run(parts: BackfillParts, message: PageMessage, job: Backfill, connection: 
     except Exception:
         _release(parts, job)  # a bug or an outage: the queue redelivers this message
         raise
-    job = _commit(parts, job, result)
-    if job.status == "running":
-        _announce(parts, job)
+    committed = _commit(parts, job, result)
+    if committed is not None and committed.status == "running":
+        _announce(parts, committed)
     log.info("backfill %s page %s: %s", job.job_id, message.step, result)
     return "page"
 
@@ -184,8 +184,9 @@ def _page(parts: BackfillParts, job: Backfill, connection: Connection) -> PageRu
     )  # fmt: skip
 
 
-def _commit(parts: BackfillParts, job: Backfill, result: PageResult) -> Backfill:
-    """The page's results onto the row; a Stop pressed meanwhile stays stopped."""
+def _commit(parts: BackfillParts, job: Backfill, result: PageResult) -> Backfill | None:
+    """The page's results onto the row; a Stop pressed meanwhile stays stopped. None when another run of
+    the page finished it first (its results are there, and it announced the next page)."""
     page_step = job.step
 
     def apply(current: Backfill) -> Backfill | None:
@@ -207,8 +208,15 @@ def _commit(parts: BackfillParts, job: Backfill, result: PageResult) -> Backfill
             finished_at=parts.now() if finished else current.finished_at,
         )
 
-    saved = parts.jobs.update(job.connection_id, apply)
-    return saved or job
+    committed: list[Backfill] = []
+
+    def applied(current: Backfill) -> Backfill | None:
+        changed = apply(current)
+        committed[:] = [changed] if changed is not None else []
+        return changed
+
+    saved = parts.jobs.update(job.connection_id, applied)
+    return saved if committed else None
 
 
 def _announce(parts: BackfillParts, job: Backfill) -> None:

@@ -2,7 +2,7 @@
 
 The estimate counts the invoices in the selection exactly (ids only, 5,000 a page, Dataverse's
 default; its $count stops at 5,000, Learn "Count number of rows") and turns them into Xero calls — one
-PUT per 50 invoices, one more per page with customers new to Xero — and those into time under Xero's
+PUT per 50 invoices, two more per page with customers new to Xero — and those into time under Xero's
 limits: 60 calls a
 minute and 5,000 a day per organisation (FACTS.md, "Limits"), shared with the live pushes, which come
 first (they take what they need; the estimate assumes none are saved meanwhile)."""
@@ -97,7 +97,10 @@ def estimate(dataverse: Dataverse, selection: Selection) -> Estimate:
     }
     to_send = len(rows) - in_xero
     pages = math.ceil(to_send / PAGE_SIZE)
-    calls = pages + min(pages, len(customers)) + (2 if to_send else 0)  # + the items and organisation reads
+    # a PUT of invoices a page; on a page with customers new to Xero a PUT of contacts and a read of their
+    # payment terms; the items read and written once, the organisation read once. A new customer whose
+    # name Xero already holds costs up to two lookups more, which nothing tells beforehand.
+    calls = pages + 2 * min(pages, len(customers)) + (3 if to_send else 0)
     minutes = max(calls / PER_MINUTE, pages * PAGE_SECONDS / 60)
     minutes += (calls // PER_DAY) * 24 * 60  # each full day's budget spent: wait for the next day
     return Estimate(len(rows), in_xero, len(customers), calls, minutes)

@@ -324,7 +324,7 @@ def test_the_estimate_counts_the_range_and_prices_it_in_xero_calls(world: World)
     in_xero = len([r for r in rows if r[schema.INVOICE_XERO_ID]])
     assert (found.invoices, found.in_xero, found.to_send) == (110, in_xero, 110 - in_xero)
     pages = -(-found.to_send // 50)
-    assert found.xero_calls == pages + min(pages, found.new_customers) + 2
+    assert found.xero_calls == pages + 2 * min(pages, found.new_customers) + 3
     assert found.minutes == pytest.approx(max(found.xero_calls / 56, pages * control.PAGE_SECONDS / 60))
     narrower = Selection(STOP_UNTIL - timedelta(days=400), STOP_UNTIL, (1,))
     assert control.estimate(bootstrap.worker().dataverse_for(world.connection), narrower).invoices < 110
@@ -334,7 +334,8 @@ def test_the_estimate_counts_the_range_and_prices_it_in_xero_calls(world: World)
     sent: list[tuple[str, int]] = []
     _start(world, world.selection(STOP_UNTIL), found.invoices, sent)
     _drain(world.parts(sent), sent)
-    assert 0 < _api_calls(world) - before <= found.xero_calls
+    # (a new customer whose name Xero holds already costs up to two lookups, which nobody can foresee)
+    assert 0 < _api_calls(world) - before <= found.xero_calls + 2 * found.new_customers
 
 
 def _api_calls(world: World) -> int:

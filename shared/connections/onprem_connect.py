@@ -39,7 +39,7 @@ from shared.dataverse.privileges import check_privileges
 from shared.dataverse.public_host import customer_host_session
 from shared.errors import ConnectorError, NotFoundError, ReconnectRequired, RetriableError
 from shared.store.connections import ConnectionStore
-from shared.store.models import Connection
+from shared.store.models import Connection, DynamicsSide
 
 log = logging.getLogger(__name__)
 FIELDS = ("org_url", "adfs_url", "client_id", "client_secret", "mode")
@@ -57,10 +57,13 @@ class OnPremConnect:
     ) -> str | Connected | ConnectFailed:
         """The AD FS sign-in URL for the browser (or, app-only, the result at once). ValidationFailed
         names the fields to fix; NotFoundError for another account's connection."""
-        get_for_account(self._connections, account_id, connection_id)
-        values = _checked(form)
+        saved = get_for_account(self._connections, account_id, connection_id).dynamics
+        reused = "" if form.get("client_secret") else _saved_secret(saved, form)
+        values = _checked(form, reused)
         try:
             server = probe(self._session, values["org_url"], values["adfs_url"], self._timeout)
+            if reused and server.authority != saved.adfs_authority:
+                raise OnPremProblem(NEEDED, "client_secret")  # the saved secret goes to its own AD FS only
             if values["mode"] == "app":
                 return self._connect(account_id, connection_id, server, values, cache="", home="")
             app = onprem_auth.build_adfs_app(
@@ -176,9 +179,23 @@ class OnPremConnect:
         return DataverseClient(org_url, tokens, self._session, self._timeout, api_version=version)
 
 
-def _checked(form: Mapping[str, str]) -> dict[str, str]:
+def _saved_secret(saved: DynamicsSide, form: Mapping[str, str]) -> str:
+    """Signing in again, the secret may be left empty: the saved one is used, but only for the same
+    organisation and client identifier (and, checked once AD FS is known, the same AD FS), so a changed
+    address can never make the connector hand a customer's secret to another server."""
+    if saved.deployment != "onprem" or not saved.app_client_secret:
+        return ""
+    try:
+        org_url = checked_onprem_url(str(form.get("org_url", "")))
+    except NotOnPremUrl:
+        return ""
+    same = org_url == saved.org_url and str(form.get("client_id", "")).strip() == saved.app_client_id
+    return saved.app_client_secret if same else ""
+
+
+def _checked(form: Mapping[str, str], saved_secret: str = "") -> dict[str, str]:
     values = {name: str(form.get(name, "")).strip() for name in FIELDS}
-    values["client_secret"] = str(form.get("client_secret", ""))
+    values["client_secret"] = str(form.get("client_secret", "")) or saved_secret
     values["mode"] = "app" if values["mode"] == "app" else "delegated"
     errors = {name: NEEDED for name in ("org_url", "client_id", "client_secret") if not values[name].strip()}
     try:

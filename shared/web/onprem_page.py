@@ -12,7 +12,7 @@ from typing import Any
 
 import azure.functions as func
 
-from shared.store.models import Account
+from shared.store.models import Account, Connection
 from shared.web.pages import Page
 
 TEMPLATE = "dynamics_onprem.html"
@@ -33,6 +33,8 @@ def onprem(page: Page, account: Account, connection_id: str) -> func.HttpRespons
     connection = get_for_account(page.parts.connections, account.id, connection_id)
     callback = redirect_uri(page, "dynamics")
     form = {name: page.field(name) for name in FIELDS}
+    if page.method == "GET":  # signing in again: the values the connection was connected with
+        form = saved_form(connection)
     context: dict[str, Any] = {
         "title": "Connect Dynamics 365 on-premises (AD FS)",
         "connection": connection,
@@ -40,6 +42,7 @@ def onprem(page: Page, account: Account, connection_id: str) -> func.HttpRespons
         "modes": MODES,
         "redirect_uri": callback,
         "sign_in_url": "",
+        "secret_saved": bool(saved_form(connection)["org_url"]),
     }
     if page.method == "GET":
         return page.render(TEMPLATE, errors={}, **context)
@@ -56,3 +59,18 @@ def onprem(page: Page, account: Account, connection_id: str) -> func.HttpRespons
         return page.render(TEMPLATE, 400, errors={"": result.message}, **context)
     page.flash(f"Connected to Dynamics: {result.name}.", place="dynamics")
     return page.redirect(f"/connections/{connection_id}#dynamics")
+
+
+def saved_form(connection: Connection) -> dict[str, str]:
+    """The on-premises values a connection was connected with, for "Sign in again" (never the secret);
+    empty for a connection that is not on-premises."""
+    dynamics = connection.dynamics
+    if dynamics.deployment != "onprem" or not dynamics.org_url:
+        return {"org_url": "", "adfs_url": "", "client_id": "", "client_secret": "", "mode": ""}
+    return {
+        "org_url": dynamics.org_url,
+        "adfs_url": dynamics.adfs_authority,
+        "client_id": dynamics.app_client_id,
+        "client_secret": "",
+        "mode": "app" if dynamics.auth_mode == "app" else "delegated",
+    }

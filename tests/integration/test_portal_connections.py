@@ -1043,3 +1043,80 @@ def test_check_connection_finds_what_would_fail_without_writing_anything(
     other = _visitor(stack, password_hash, "Other Ltd")
     other.get("/connections")
     assert other.post(f"/connections/{connection.id}/check", {}).status_code == 404
+
+
+# --- Dynamics 365 on-premises (issue 18) -----------------------------------------------------------------
+
+ONPREM_CLIENT, ONPREM_SECRET = "6a1f0c2e-3b4d-4e5f-8a9b-fabrikam0002", "adfs-portal-secret-0002"
+
+
+def test_onprem_an_untrusted_certificate_is_said_on_the_page(stack: LocalStack, password_hash: str) -> None:
+    """The portal as in Azure (public certificate authorities only, no TLS_CA_BUNDLE): the sandbox's
+    on-premises server answers with a certificate from its private CA, which the connector does not trust."""
+    visitor = _visitor(stack, password_hash)
+    mine = _draft(visitor.account)
+    stack.dataverse.register_adfs_client(
+        ONPREM_CLIENT, ONPREM_SECRET, [f"{stack.host.url}/oauth/dynamics/callback"]
+    )  # type: ignore[union-attr]
+    form = {
+        "org_url": stack.dataverse.onprem.org_url(),
+        "client_id": ONPREM_CLIENT,
+        "client_secret": ONPREM_SECRET,
+    }
+    visitor.get(f"/connections/{mine.id}/dynamics/onprem")
+    os.environ["TLS_CA_BUNDLE"] = ""
+    stack.app = install_app()
+    try:
+        refused = visitor.post(f"/connections/{mine.id}/dynamics/onprem", form)
+    finally:
+        os.environ["TLS_CA_BUNDLE"] = stack.env["TLS_CA_BUNDLE"]
+        stack.app = install_app()
+    host = stack.dataverse.url.split("://", 1)[1]
+    assert refused.status_code == 400
+    assert (
+        unescape(refused.text).count(
+            f"{host} answered, but its certificate is not trusted. Publish Dynamics and AD FS with a "
+            f"certificate from a public certificate authority that is valid for {host} and not expired."
+        )
+        == 2
+    )  # in the summary and at the organisation URL
+    assert ONPREM_SECRET not in refused.text
+    assert bootstrap.worker().connections().require(mine.id).dynamics.org_url == ""
+    # the same form with the trust Azure would have for a public certificate connects
+    assert visitor.post(f"/connections/{mine.id}/dynamics/onprem", {**form, "mode": "app"}).status_code == 303
+
+
+def test_onprem_sign_in_again_keeps_the_values_and_never_shows_the_secret(
+    stack: LocalStack, password_hash: str
+) -> None:
+    visitor = _visitor(stack, password_hash)
+    mine = _draft(visitor.account)
+    stack.dataverse.register_adfs_client(
+        ONPREM_CLIENT, ONPREM_SECRET, [f"{stack.host.url}/oauth/dynamics/callback"]
+    )  # type: ignore[union-attr]
+    org_url = stack.dataverse.onprem.org_url()
+    form = {"org_url": org_url, "client_id": ONPREM_CLIENT, "client_secret": ONPREM_SECRET, "mode": "app"}
+    visitor.get(f"/connections/{mine.id}/dynamics/onprem")
+    assert visitor.post(f"/connections/{mine.id}/dynamics/onprem", form).status_code == 303
+    connection_page = visitor.get(f"/connections/{mine.id}").text
+    assert f'href="/connections/{mine.id}/dynamics/onprem">Sign in again through AD FS' in connection_page
+
+    again = visitor.get(f"/connections/{mine.id}/dynamics/onprem")
+    assert f'id="org_url" name="org_url" type="url" autocomplete="off" value="{org_url}"' in again.text
+    assert f'name="client_id" type="text" autocomplete="off" value="{ONPREM_CLIENT}"' in again.text
+    assert 'name="mode" value="app" checked' in again.text
+    assert f'value="{stack.dataverse.url}/adfs"' in again.text
+    assert ONPREM_SECRET not in again.text
+    # the secret left empty: the saved one, for the same server and client identifier
+    assert (
+        visitor.post(f"/connections/{mine.id}/dynamics/onprem", {**form, "client_secret": ""}).status_code
+        == 303
+    )
+
+    # the attack: another server typed with the secret left empty must not receive the saved secret
+    stack.dataverse.counter.reset()
+    elsewhere = {**form, "org_url": f"{stack.dataverse.url}/elsewhere", "client_secret": ""}
+    refused = visitor.post(f"/connections/{mine.id}/dynamics/onprem", elsewhere)
+    assert refused.status_code == 400 and "This is needed." in refused.text
+    assert not [r for r in stack.dataverse.counter.as_list() if r["organisation"] == "adfs"]
+    assert bootstrap.worker().connections().require(mine.id).dynamics.org_url == org_url

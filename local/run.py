@@ -228,6 +228,7 @@ def start_children(settings: dict[str, str]) -> list[Child]:
             certs = STATE / "sandbox-certs"
             args = ["-m", "local.sandbox.dataverse", "--port", str(port), "--cert-dir", str(certs)]
             args += ["--state-dir", str(STATE / "sandbox-dataverse")]
+            args += ["--history", "300"]  # years of older invoices, for the portal's Backfill to send
             base = settings.get("PUBLIC_BASE_URL") or f"http://127.0.0.1:{host_port(settings)}"
             args += ["--adfs-redirect-uri", f"{base.rstrip('/')}/oauth/dynamics/callback"]
             children.append(_spawn("sandbox Dataverse", args, port, "dataverse.log"))

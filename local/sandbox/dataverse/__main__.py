@@ -21,6 +21,9 @@ def main() -> None:
     parser.add_argument("--time-scale", type=float, default=1.0)
     parser.add_argument("--no-seed", action="store_true", help="start without the demo data")
     parser.add_argument(
+        "--history", type=int, default=0, help="older invoices in contoso, dated before today (history.py)"
+    )
+    parser.add_argument(
         "--state-dir", type=Path, default=None, help="keep rows and tokens here across restarts"
     )
     parser.add_argument(
@@ -33,6 +36,12 @@ def main() -> None:
     sandbox = DataverseSandbox(
         cert_dir=args.cert_dir, time_scale=args.time_scale, seed=not args.no_seed, state_dir=args.state_dir
     )
+    if args.history and not args.no_seed:  # idempotent: a restart finds them and leaves them as they are
+        from datetime import date
+
+        from .history import seed_history
+
+        seed_history(sandbox.state.environments["contoso"], args.history, date.today())
     sandbox.start(port=args.port)
     # What an AD FS administrator would have set up for the connector (README, "Dynamics 365 on-premises")
     sandbox.register_adfs_client(ADFS_CLIENT_ID, ADFS_CLIENT_SECRET, [args.adfs_redirect_uri])

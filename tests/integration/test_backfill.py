@@ -37,7 +37,7 @@ FAST_HOST = Path(__file__).with_name("fast_host.json")
 PASSWORD = "correct horse 42 battery"
 ALL_OPEN = tuple(code for code, _ in OPEN_STATUS_REASONS)
 E2E_UNTIL, KILL_UNTIL, STOP_UNTIL = date(2025, 6, 30), date(2023, 6, 30), date(2021, 6, 30)
-YIELD_UNTIL = date(2019, 6, 30)
+YIELD_UNTIL, ANNOUNCE_UNTIL = date(2019, 6, 30), date(2017, 6, 30)
 
 
 class World:
@@ -400,3 +400,25 @@ def test_a_page_waits_while_live_pushes_pile_up_but_not_forever(world: World) ->
     assert handle_backfill_message(last, busy) == "page"
     assert world.calls("PUT", "/api.xro/2.0/Invoices") > puts
     control.stop(bootstrap.worker().backfills(), job.connection_id, utc_now())
+
+
+def test_a_worker_killed_between_finishing_a_page_and_announcing_the_next_is_healed(world: World) -> None:
+    world.seed(60, ANNOUNCE_UNTIL, "A")
+    sent: list[tuple[str, int]] = []
+    job = _start(world, world.selection(ANNOUNCE_UNTIL), 60, sent)
+    body = sent.pop(0)[0]
+
+    def dies(message: str, delay: int) -> None:
+        raise Killed()
+
+    # WHEN the worker dies right after writing the page's results, before sending the next page's message
+    with pytest.raises(Killed):
+        handle_backfill_message(body, world.parts([], send=dies))
+    after = bootstrap.worker().backfills().get(job.connection_id)
+    assert after is not None and (after.step, after.kicked, after.done) == (1, 0, 50)
+    # THEN its own message, redelivered, sends the next page's, and the backfill finishes
+    parts = world.parts(sent)
+    assert handle_backfill_message(body, parts) == "announced"
+    assert _drain(parts, sent) == ["page"]
+    done = bootstrap.worker().backfills().get(job.connection_id)
+    assert done is not None and done.status == "done" and done.done == done.total == 60

@@ -47,9 +47,17 @@ NEEDED = "This is needed."
 
 
 class OnPremConnect:
-    def __init__(self, connections: ConnectionStore, flows: FlowStates, settings: Settings) -> None:
+    def __init__(
+        self,
+        connections: ConnectionStore,
+        flows: FlowStates,
+        settings: Settings,
+        session: requests.Session | None = None,
+    ) -> None:
+        """`session`: the public-only session for customer hosts (public_host.py), this process's one
+        unless a test passes its own (a name of its own resolved to the sandbox)."""
         self._connections, self._flows, self._settings = connections, flows, settings
-        self._session = customer_host_session(settings)
+        self._session = session or customer_host_session(settings)
         self._timeout = settings.http_timeout_seconds
 
     def begin(

@@ -20,7 +20,7 @@ from shared.connections.results import Connected, ConnectFailed
 from shared.connections.sync_form import ValidationFailed
 from shared.crypto import KeyRing
 from shared.dataverse.client_errors import ServerRefused
-from shared.dataverse.public_host import PrivateAddress
+from shared.dataverse.public_host import PrivateAddress, PublicOnlyAdapter, resolve
 from shared.errors import NotFoundError, RetriableError
 from tests.integration.connection_helpers import DYNAMICS_REDIRECT, World, browser_session
 
@@ -223,3 +223,38 @@ def test_a_worker_asks_adfs_once_for_many_messages(world: World) -> None:
     # silent call may refresh once), never one per message
     assert adfs.pop("/adfs/oauth2/token", 0) <= 1 and adfs == {}
     assert _requests(world, "/WhoAmI") == 3
+
+
+def test_the_organisations_own_host_form_connects_at_the_root(world: World) -> None:
+    """`https://{org}.{domain}/` (an Internet-facing deployment): the Web API, the challenge's relying party
+    and the deployment's discovery at the organisation's own host. `fabrikam.contoso.test` is resolved to the
+    sandbox by this test's resolver; the address check still runs on every connection (allowing only that
+    one loopback address for that one name), and TLS checks the certificate against the name."""
+    _register(world)
+    port = urlsplit(world.dataverse.url).port
+
+    def resolver(host: str, _port: int) -> list[str]:
+        return ["127.0.0.1"] if host == "fabrikam.contoso.test" else resolve(host, _port)
+
+    session = requests.Session()
+    session.trust_env, session.verify = False, str(world.dataverse.ca_path)
+    session.mount(
+        "https://", PublicOnlyAdapter(world.dataverse.url, resolver, allowed=lambda a: a == "127.0.0.1")
+    )
+    keys = KeyRing.from_setting(world.settings.token_encryption_keys)
+    service = OnPremConnect(world.store, FlowStates(world.states, keys, "dynamics"), world.settings, session)
+    connection = world.new_connection()
+    world.dataverse.counter.reset()
+
+    org_url = f"https://fabrikam.contoso.test:{port}"
+    result = service.begin("acct-a", connection.id, _form(world, org_url=f"{org_url}/", mode="app"), "")
+
+    assert result == Connected("Fabrikam (on-premises)")  # the name from the discovery service at the host
+    dynamics = world.reload(connection).dynamics
+    assert (dynamics.org_url, dynamics.onprem_resource, dynamics.api_version) == (
+        org_url,
+        f"{org_url}/",
+        "9.1",
+    )
+    fabrikam = [r["path"] for r in world.dataverse.counter.as_list() if r["organisation"] == "fabrikam"]
+    assert "/api/data/v9.1/WhoAmI" in fabrikam and _requests(world, "/api/discovery/v9.1/Instances") == 1

@@ -199,6 +199,8 @@ class DataverseSandbox:
             return self.ui.handle(request, path[len("/_sandbox/ui/") :])
         if path.startswith("/_sandbox/"):
             return self.control.handle(request, path[len("/_sandbox/") :])
+        if self.onprem.ifd_org(request) is not None:  # https://fabrikam.contoso.test/: the IFD form
+            return self._ifd(request)
         match = _API_PATH.match(path)
         if match:
             return self.webapi.handle(request, match.group("env"), match.group("rest"))
@@ -222,6 +224,16 @@ class DataverseSandbox:
             json.dumps(errors.not_found_segment(path.strip("/").split("/")[0]).body()),
             status=404,
             content_type="application/json",
+        )
+
+    def _ifd(self, request: Request) -> Response:
+        """The organisation's own host: its Web API and the deployment's discovery service at the root."""
+        own_discovery = self.onprem.discovery(request)
+        if own_discovery is not None:
+            return own_discovery
+        self.state.environments[onprem.ORG].product_version = self.onprem.version()
+        return self.onprem.handle(
+            request, onprem.ORG, request.path.lstrip("/"), org_url=self.onprem.ifd_url(onprem.ORG)
         )
 
 

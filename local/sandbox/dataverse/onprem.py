@@ -1,5 +1,8 @@
 """The sandbox's Dynamics 365 Customer Engagement (on-premises) server: one organisation, Fabrikam, at
-`{base}/fabrikam` (the `https://{server}/{org}` form), signed in through the AD FS stand-in (adfs.py).
+`{base}/fabrikam` (the `https://{server}/{org}` form) and at `https://fabrikam.contoso.test:{port}/` (the
+Internet-facing deployment's `https://{org}.{domain}/` form, told apart by the Host header as IIS's host
+name binding does; `.test` is reserved for testing, RFC 2606, so a test maps the name to 127.0.0.1 itself),
+signed in through the AD FS stand-in (adfs.py).
 
 What differs from the online environments, and where it comes from:
 - Web API 9.0 and 9.1 only, up to the release the server runs (`max_version`, 9.1 unless a test says 9.0):
@@ -32,6 +35,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from werkzeug.wrappers import Request, Response
 
@@ -45,6 +49,7 @@ FRIENDLY_NAME = "Fabrikam (on-premises)"
 VERSIONS = {"9.0": "9.0.2.3034", "9.1": "9.1.0.28476"}  # build numbers: unverified, any 9.0 / 9.1 build
 MAX_URL, MAX_QUERY, MAX_BODY = 4096, 2048, 30_000_000
 _API = re.compile(r"^api/data/v(?P<version>[0-9]+\.[0-9]+)/?(?P<rest>.*)$")
+IFD_DOMAIN = "contoso.test"
 _DISCOVERY = re.compile(r"^api/discovery/v9\.[01]/Instances(?:\((?P<key>[^)]*)\))?/?$")
 
 
@@ -73,19 +78,34 @@ class OnPremServer:
     def org_url(self, org: str = ORG) -> str:
         return f"{self._base().rstrip('/')}/{org}"
 
-    def resources(self) -> set[str]:
-        return {self.org_url().lower()}
+    def ifd_url(self, org: str = ORG) -> str:
+        """The organisation's own host in an Internet-facing deployment, `https://{org}.{domain}` (Learn,
+        "Discover the URL for your organization using the Web API", on-premises; IfdSettings.ExternalDomain
+        in the deployment SDK). A token is taken only for the address the request came by (the relying
+        party's identifiers per organisation host: unverified, the stricter choice)."""
+        port = urlsplit(self._base()).port
+        return f"https://{org}.{IFD_DOMAIN}" + (f":{port}" if port not in (None, 443) else "")
 
-    def handle(self, request: Request, org: str, rest: str) -> Response:
+    def ifd_org(self, request: Request) -> str | None:
+        """The organisation a request's Host header names in the IFD form, if any."""
+        host = (urlsplit(f"//{request.host}").hostname or "").lower()
+        return ORG if host == f"{ORG}.{IFD_DOMAIN}" else None
+
+    def resources(self) -> set[str]:
+        return {self.org_url().lower(), self.ifd_url().lower()}
+
+    def handle(self, request: Request, org: str, rest: str, org_url: str = "") -> Response:
+        """`org_url`: the form the request came by (the IFD host); the `/{org}` form when empty."""
+        org_url = org_url or self.org_url(org)
         self.webapi.counter.add(request.method, "/" + path_template(rest), org)  # even if refused below
         limit = _over_iis_limits(request)
         if limit is not None:
             return limit
         if self.settings.unavailable:
             return _html(503, "Service Unavailable", "HTTP Error 503. The service is unavailable.")
-        identity = self.adfs.authenticate(request.headers.get("Authorization"), self.org_url(org))
+        identity = self.adfs.authenticate(request.headers.get("Authorization"), org_url)
         if identity is None:
-            return Response(status=401, headers={"WWW-Authenticate": self._challenge(org)})
+            return Response(status=401, headers={"WWW-Authenticate": self._challenge(org_url)})
         user, client_id = identity
         principal = Principal(
             user.systemuserid(org) if user else stable_id("onprem-applicationuser", org, client_id),
@@ -104,7 +124,7 @@ class OnPremServer:
         lacked = next((name for name in self.settings.lacking if name in api.group("rest")), None)
         if lacked is not None:
             return error_response(errors.not_found_segment(lacked))
-        api_url = f"{self.org_url(org)}/api/data/v{api.group('version')}/"
+        api_url = f"{org_url}/api/data/v{api.group('version')}/"
         return self.webapi.handle_as(request, org, api.group("rest"), principal, api_url)
 
     def discovery(self, request: Request) -> Response | None:
@@ -114,20 +134,18 @@ class OnPremServer:
         if found is None:
             return None
         self.webapi.counter.add(request.method, request.path, "")
-        if self.adfs.authenticate(request.headers.get("Authorization"), self.org_url(ORG)) is None:
-            return Response(status=401, headers={"WWW-Authenticate": self._challenge(ORG)})
-        return self._instances(ORG, found.group("key"))
+        org_url = self.ifd_url(ORG) if self.ifd_org(request) else self.org_url(ORG)
+        if self.adfs.authenticate(request.headers.get("Authorization"), org_url) is None:
+            return Response(status=401, headers={"WWW-Authenticate": self._challenge(org_url)})
+        return self._instances(ORG, found.group("key"), org_url)
 
     def version(self) -> str:
         return VERSIONS[self.settings.max_version]
 
-    def _challenge(self, org: str) -> str:
-        return (
-            f"Bearer authorization_uri={self.adfs.authority}/oauth2/authorize, "
-            f"resource_id={self.org_url(org)}/"
-        )
+    def _challenge(self, org_url: str) -> str:
+        return f"Bearer authorization_uri={self.adfs.authority}/oauth2/authorize, resource_id={org_url}/"
 
-    def _instances(self, org: str, key: str | None) -> Response:
+    def _instances(self, org: str, key: str | None, org_url: str) -> Response:
         row = {
             "Id": stable_id("organization", "onprem", org),
             "UniqueName": org,
@@ -135,8 +153,8 @@ class OnPremServer:
             "FriendlyName": FRIENDLY_NAME,
             "State": 0,
             "Version": self.version(),
-            "Url": self.org_url(org),
-            "ApiUrl": self.org_url(org),
+            "Url": org_url,
+            "ApiUrl": org_url,
         }
         if key is not None and key not in (row["Id"], f"UniqueName='{org}'"):
             return error_response(errors.not_found_segment(key))

@@ -23,6 +23,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 CA_FILE = "sandbox-ca.pem"
 CERT_FILE = "sandbox-server.pem"
 KEY_FILE = "sandbox-server-key.pem"
+# `*.contoso.test`: the on-premises organisation's own host (onprem.py's IFD form)
+DNS_NAMES = ("localhost", "*.contoso.test")
 RENEW_BEFORE = dt.timedelta(days=7)  # renew early so a long-running sandbox never crosses an expiry
 _PUBLIC_FORMAT = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
@@ -65,6 +67,12 @@ def _still_valid(files: SandboxCertificate, moment: dt.datetime) -> bool:
     same_key = key.public_key().public_bytes(*_PUBLIC_FORMAT) == cert.public_key().public_bytes(
         *_PUBLIC_FORMAT
     )
+    try:
+        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return False
+    if set(names.get_values_for_type(x509.DNSName)) != set(DNS_NAMES):
+        return False  # made before a name was added
     horizon = moment + RENEW_BEFORE
     return same_key and all(
         c.not_valid_before_utc <= moment and horizon < c.not_valid_after_utc for c in (ca, cert)
@@ -82,7 +90,7 @@ def _create(files: SandboxCertificate, moment: dt.datetime, lifetime: dt.timedel
     )
     server_key = ec.generate_private_key(ec.SECP256R1())
     server_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    alt_names = [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
+    alt_names = [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), *map(x509.DNSName, DNS_NAMES)]
     aki = x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key())
     server = (
         _builder(server_name, ca_name, server_key.public_key(), moment, lifetime)

@@ -7,8 +7,6 @@ import functools
 import logging
 from typing import Any
 
-import requests
-from azure.core.pipeline.transport import RequestsTransport
 from azure.data.tables import TableServiceClient
 from azure.storage.queue import (
     QueueClient,
@@ -16,10 +14,9 @@ from azure.storage.queue import (
     TextBase64DecodePolicy,
     TextBase64EncodePolicy,
 )
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from shared.config import Settings
+from shared.storage_transport import ConnectionPool, HttpClientTransport
 
 # Azurite's documented development endpoints, for "UseDevelopmentStorage=true".
 _DEVELOPMENT_STORAGE = (
@@ -32,36 +29,23 @@ _DEVELOPMENT_STORAGE = (
 
 # Kept connections to storage per process. The SDK's own transport keeps 10 per client; the invoice
 # worker runs 24 invocations at once (host.json's batchSize 16 + newBatchThreshold 8) and webhooks arrive
-# beside them, so past 10 every call opened a connection of its own (a TLS handshake in Azure) and urllib3
-# dropped it after one use ("Connection pool is full, discarding connection").
+# beside them, so past 10 every call opened a connection of its own (a TLS handshake in Azure) and dropped
+# it after one use. Idle connections kept per storage host:
 POOL_SIZE = 64
 
 
 @functools.cache
-def _session() -> requests.Session:
-    """One session for every storage client of the process: its connections are reused by all of them.
-    No proxy or ~/.netrc lookups from the environment (trust_env off): storage is reached directly (a
-    private endpoint or Azurite), and requests would otherwise look for a .netrc file on every call."""
-    session = requests.Session()
-    session.trust_env = False
-    # As the SDK's own adapter: urllib3 never retries (the SDK's retry policy does) nor raises on status.
-    retries = Retry(total=False, redirect=False, raise_on_status=False)
-    adapter = HTTPAdapter(pool_connections=POOL_SIZE, pool_maxsize=POOL_SIZE, max_retries=retries)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    return session
+def connection_pool() -> ConnectionPool:
+    """The process's kept connections to storage, shared by every client."""
+    # The storage SDK's own timeout defaults (azure/storage/queue/_shared/constants.py).
+    return ConnectionPool(POOL_SIZE, connect_timeout=20, read_timeout=60)
 
 
 def _direct() -> dict[str, Any]:
-    """Client options: the process's shared session (a transport per client, closing only itself)."""
-    transport = RequestsTransport(
-        session=_session(),
-        session_owner=False,
-        use_env_settings=False,
-        connection_timeout=20,  # the storage SDK's own defaults (azure/storage/queue/_shared/constants.py)
-        read_timeout=60,
-    )
-    return {"transport": transport, "use_env_settings": False}
+    """Client options: a transport on the process's connection pool (shared/storage_transport.py: the
+    requests transport cost most of each call's CPU). No proxy settings from the environment: storage
+    is reached directly (a private endpoint or Azurite)."""
+    return {"transport": HttpClientTransport(connection_pool()), "use_env_settings": False}
 
 
 # The Azure SDK logs every request URL at INFO (azure.core's HTTP logging policy); table URLs carry

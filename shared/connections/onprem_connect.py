@@ -19,7 +19,7 @@ import logging
 import secrets
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import requests
 
@@ -44,6 +44,7 @@ from shared.store.models import Connection, DynamicsSide
 log = logging.getLogger(__name__)
 FIELDS = ("org_url", "adfs_url", "client_id", "client_secret", "mode")
 NEEDED = "This is needed."
+RETYPED = ("org_url", "adfs_url", "client_id", "mode")  # what "Try again" brings back to the form
 
 
 class OnPremConnect:
@@ -97,7 +98,11 @@ class OnPremConnect:
     ) -> Connected | ConnectFailed:
         result = self._complete(account_id, connection_id, secret, params, state)
         if isinstance(result, ConnectFailed) and result.retry_possible:  # back to the on-premises form
-            return dataclasses.replace(result, retry_url=f"/connections/{connection_id}/dynamics/onprem")
+            typed = {name: secret["onprem"].get(name, "") for name in RETYPED}  # never the secret
+            query = urlencode({name: value for name, value in typed.items() if value})
+            return dataclasses.replace(
+                result, retry_url=f"/connections/{connection_id}/dynamics/onprem?{query}"
+            )
         return result
 
     def _complete(

@@ -24,7 +24,7 @@ MODES = [
 
 def onprem(page: Page, account: Account, connection_id: str) -> func.HttpResponse:
     from shared.connections.connections import get_for_account
-    from shared.connections.onprem_connect import FIELDS, OnPremConnect
+    from shared.connections.onprem_connect import FIELDS, RETYPED, OnPremConnect
     from shared.connections.pick_state import FlowStates
     from shared.connections.results import Connected
     from shared.connections.sync_form import ValidationFailed
@@ -33,8 +33,10 @@ def onprem(page: Page, account: Account, connection_id: str) -> func.HttpRespons
     connection = get_for_account(page.parts.connections, account.id, connection_id)
     callback = redirect_uri(page, "dynamics")
     form = {name: page.field(name) for name in FIELDS}
-    if page.method == "GET":  # signing in again: the values the connection was connected with
-        form = saved_form(connection)
+    if page.method == "GET":  # signing in again: the values the connection was connected with, or after
+        form = saved_form(connection)  # a failed sign-in ("Try again") the values typed then
+        if not form["org_url"]:
+            form.update({name: page.query.get(name, "")[:500] for name in RETYPED})
     context: dict[str, Any] = {
         "title": "Connect Dynamics 365 on-premises (AD FS)",
         "connection": connection,

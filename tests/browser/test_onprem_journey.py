@@ -179,8 +179,13 @@ def _each_failure_says_what_failed(page: Page, stack: LocalStack, connection_pag
             "connector needs. Update Dynamics 365 Customer Engagement (on-premises) to 9.1 or later"
         )
         expect(page.get_by_role("link", name="Try again")).to_have_attribute(
-            "href", re.compile(r"/dynamics/onprem$")
+            "href", re.compile(r"/dynamics/onprem\?org_url=https")
         )
         shot("onprem-9-0-lacks-a-call")
+        page.get_by_role("link", name="Try again").click()  # the form as it was typed, but the secret
+        expect(page.get_by_label("Organisation URL")).to_have_value(dataverse.onprem.org_url())
+        expect(page.get_by_label("Client identifier")).to_have_value(client_id)
+        expect(page.get_by_label("Client secret")).to_have_value("")
+        assert secret not in page.content()
     finally:
         dataverse.onprem.settings.update({"max_version": "9.1", "lacking": []})

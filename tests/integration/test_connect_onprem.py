@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from html import unescape
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 import requests
@@ -112,8 +112,14 @@ def test_a_9_0_server_is_used_on_9_0_and_a_call_it_lacks_is_named(world: World) 
     assert world.reload(connection).dynamics.api_version == "9.0"
 
     world.dataverse.onprem.settings.update({"lacking": ["RetrieveUserPrivileges"]})
-    result = _sign_in(world, world.new_connection().id)
+    second = world.new_connection()
+    result = _sign_in(world, second.id)
     assert isinstance(result, ConnectFailed)
+    # "Try again" brings back what was typed (never the secret) to the on-premises form
+    typed = urlencode(
+        {"org_url": world.dataverse.onprem.org_url(), "client_id": CLIENT_ID, "mode": "delegated"}
+    )
+    assert result.retry_url == f"/connections/{second.id}/dynamics/onprem?{typed}"
     assert result.message.startswith(
         "Your Dynamics server's Web API (version 9.0) does not offer RetrieveUserPrivileges, which the "
         "connector needs."

@@ -264,3 +264,25 @@ def test_the_organisations_own_host_form_connects_at_the_root(world: World) -> N
     )
     fabrikam = [r["path"] for r in world.dataverse.counter.as_list() if r["organisation"] == "fabrikam"]
     assert "/api/data/v9.1/WhoAmI" in fabrikam and _requests(world, "/api/discovery/v9.1/Instances") == 1
+
+
+def test_an_empty_secret_reuses_the_saved_one_only_with_the_same_adfs(world: World) -> None:
+    """Signing in again with the secret left empty: the saved secret is used for the same organisation,
+    client identifier and AD FS; if the server now names another AD FS, the secret must be typed again
+    (the saved one is never sent to an AD FS it was not made for)."""
+    _register(world)
+    connection = world.new_connection()
+    assert _onprem(world).begin("acct-a", connection.id, _form(world, mode="app"), "") == Connected(
+        "Fabrikam (on-premises)"
+    )
+    again = _form(world, mode="app", client_secret="")
+    assert _onprem(world).begin("acct-a", connection.id, again, "") == Connected("Fabrikam (on-premises)")
+
+    world.store.update(
+        connection.id, lambda c: setattr(c.dynamics, "adfs_authority", "https://adfs.elsewhere.example/adfs")
+    )
+    world.dataverse.counter.reset()
+    with pytest.raises(ValidationFailed) as refused:
+        _onprem(world).begin("acct-a", connection.id, again, "")
+    assert refused.value.field_errors == {"client_secret": "This is needed."}
+    assert "/adfs/oauth2/token" not in {r["path"] for r in world.dataverse.counter.as_list()}

@@ -166,6 +166,13 @@ def _dynamics_findings(
     connection: Connection, dataverse: Any, xero: Reader, xero_link: Callable[[str], str]
 ) -> list[Finding]:
     found: list[Finding] = []
+    # first: without them the reads below may be refused, and this says why
+    missing_privileges = [p.name for p in check_privileges(dataverse)]
+    if missing_privileges:
+        found.append(Finding(
+            "privileges", f"The Dynamics user lacks {_listed(missing_privileges)}: invoices cannot be read or written back.",
+            "Ask your Dynamics administrator for them, then install again.", "#install", "Install into Dynamics",
+        ))  # fmt: skip
     enabled = {str(c.get("Code")) for c in (xero.get("Currencies").get("Currencies") or [])}
     currencies = dataverse.get_all("transactioncurrencies?$select=isocurrencycode&$filter=statecode eq 0")
     missing = sorted({str(c.get("isocurrencycode")) for c in currencies} - enabled - {""})
@@ -207,12 +214,6 @@ def _dynamics_findings(
             "archived-contacts", f"{len(matched)} Dynamics customer{'s have' if len(matched) > 1 else ' has'} the name of an archived Xero contact (Xero contact {_listed(matched)}): Xero refuses invoices to an archived contact.",
             "Restore the contact in Xero (or rename the customer in Dynamics).",
             xero_link(f"/Contacts/View/{matched[0]}"), "Open the first contact in Xero",
-        ))  # fmt: skip
-    missing_privileges = [p.name for p in check_privileges(dataverse)]
-    if missing_privileges:
-        found.append(Finding(
-            "privileges", f"The Dynamics user lacks {_listed(missing_privileges)}: invoices cannot be read or written back.",
-            "Ask your Dynamics administrator for them, then install again.", "#install", "Install into Dynamics",
         ))  # fmt: skip
     found += _webhook_findings(connection, dataverse)
     return found

@@ -26,6 +26,7 @@ from shared import bootstrap
 from shared.accounts.passwords import hash_password
 from shared.connections.connections import create_connection
 from shared.dataverse.install_plan import endpoint_name
+from shared.reference.preflight import standing
 from shared.reference.worker import handle_refresh_message, refresh_message
 from shared.store.accounts import AccountStore
 from shared.store.activity import ActivityLog
@@ -543,6 +544,20 @@ def test_install_without_privileges_names_each_missing_one(stack: LocalStack, pa
     assert bootstrap.worker().connections().require(mine.id).dynamics.privileges_missing
     assert f"{PRODUCTION}: privileges missing" in unescape(page)
 
+    # the pre-flight check (issue 19.3) finds them too, read-only, once Xero is connected as well
+    connected = _connect_xero(visitor, stack, mine.id, [UK])
+    if connected.status_code == 200:  # the sandbox remembers earlier consents: Xero asks which one
+        hidden, offered = _choose_form(connected.text)
+        visitor.post("/oauth/xero/choose", {**hidden, "choice": offered[UK]})
+    checked = unescape(visitor.follow(visitor.post(f"/connections/{mine.id}/check", {})).text)
+    found = standing(bootstrap.worker().connections().require(mine.id))
+    assert [f.key for f in found if f.key == "privileges"] == ["privileges"], re.findall(
+        r"role=.(?:alert|status).>([^<]*)<", checked
+    )
+    [lacking] = [f for f in found if f.key == "privileges"]
+    assert lacking.text.startswith("The Dynamics user lacks ") and lacking.text in checked
+    assert f'/connections/{mine.id}#install">Install into Dynamics</a>' in checked
+
 
 def test_activity_shows_the_day_and_retry_failed_enqueues_ids_only(
     stack: LocalStack, password_hash: str
@@ -974,7 +989,6 @@ def test_check_connection_finds_what_would_fail_without_writing_anything(
 
     from local.dynamics_user import DynamicsUser
     from shared.dataverse.install_plan import endpoint_name as webhook_name
-    from shared.reference.preflight import standing
 
     # GIVEN a running connection: Dynamics offers EUR, which Demo Company (AU) has not enabled, and the
     # Dynamics customer "Northwind Traders" is a contact Xero holds archived

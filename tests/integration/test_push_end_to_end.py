@@ -9,6 +9,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -269,13 +270,32 @@ def test_a_draft_is_updated_in_place(world: World) -> None:
     # what Xero said is left of its limits on its last answer (X-MinLimit-Remaining, X-DayLimit-Remaining)
     assert 0 <= created.xero_minute_left < 60 and 0 <= created.xero_day_left < 5000
     creates = world.calls("PUT", "/api.xro/2.0/Invoices")
-    world.user.update("invoices", invoice, {"name": "After"})
-    second = world.synced(invoice, after=first)
+    log = bootstrap.worker().activity()  # the host's workers record through this one (same process)
+    writes = _CountingTable(log.table)
+    log._table = writes
+    try:
+        world.user.update("invoices", invoice, {"name": "After"})
+        second = world.synced(invoice, after=first)
+        updated = _activity_row(world, invoice, "updated")
+    finally:
+        log._table = writes.table
     assert second[schema.INVOICE_XERO_ID] == first[schema.INVOICE_XERO_ID]
     assert world.xero_invoice(second[schema.INVOICE_XERO_ID])["Reference"] == "After"
     assert world.calls("PUT", "/api.xro/2.0/Invoices") == creates
-    updated = _activity_row(world, invoice, "updated")
     assert updated.xero_invoice_id == created.xero_invoice_id and updated.latency_ms >= 0
+    assert writes.writes == 1  # the push's one activity write: ids, outcome, latency, Xero's usage
+
+
+class _CountingTable:
+    """The activity table, counting the writes made through it."""
+
+    def __init__(self, table: Any) -> None:
+        self.table, self.writes = table, 0
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("upsert_entity", "create_entity", "update_entity", "delete_entity", "submit_transaction"):
+            self.writes += 1
+        return getattr(self.table, name)
 
 
 def _activity_row(world: World, invoice: str, outcome: str) -> InvoiceActivity:

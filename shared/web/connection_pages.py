@@ -24,6 +24,7 @@ def list_page(page: Page, account: Account) -> func.HttpResponse:
             "lights": light_views(c, page.now),
             "status": STATUS_TEXT[c.status],
             "plan": plan_label(c.plan),
+            "findings": len(c.preflight.findings),  # the pre-flight check's amber light (issue 19.3)
         }
         for c in list_for_account(page.parts.connections, account.id)
     ]

@@ -1043,6 +1043,8 @@ def test_check_connection_finds_what_would_fail_without_writing_anything(
     assert f"redirecturl=/Contacts/View/{contact}" in page  # the archived contact, in the right organisation
     assert "Northwind" not in json.dumps(store.require(connection.id).preflight.findings)  # no names kept
     assert _xero_writes(stack) == writes_before
+    listed = unescape(visitor.get("/connections").text)  # the list shows the amber light too
+    assert "8 to fix" in listed and f"/connections/{connection.id}#preflight" in listed
 
     # ... a sales account changed into an expense account is the next finding once the archived one is fixed
     accounts = requests.get(f"{stack.xero.url}/_sandbox/orgs/{tenant}/Accounts", timeout=10).json()

@@ -30,6 +30,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "templating",
                 "http",
                 "storage",
+                "storage_transport",
                 "time_zones",
             }
         ),

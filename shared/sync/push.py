@@ -212,12 +212,11 @@ class Push:
         short_code = self._short_code()
         values = success_values(invoice, digest, self.now(), self.xero.web_url, short_code, warning=warning)
         write_back(self.dataverse, doc, values, (plan, contact))
-        if warning:
-            log.warning("invoice %s: %s", invoice_id, warning)
+        said = totals_warning(doc, invoice, amounts=False)  # the activity and the logs keep no amounts
+        if said:
+            log.warning("invoice %s: %s", invoice_id, said)
         xero_id = str(invoice.get("InvoiceID", ""))
-        return PushResult(
-            "pushed", invoice_id, number, warning, xero_id, existing is None, short_code, xero_at
-        )
+        return PushResult("pushed", invoice_id, number, said, xero_id, existing is None, short_code, xero_at)
 
     def _completed(
         self, doc: dict[str, Any], payload: dict[str, Any], contact_id: str, existing: dict[str, Any] | None

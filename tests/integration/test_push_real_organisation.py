@@ -252,7 +252,10 @@ def test_a_total_xero_works_out_differently_is_a_warning_on_the_invoice_until_bo
     assert "Sync warning" in page.text and "differs from the Dynamics total 10.00" in page.text
     # and the push is counted as sent with that warning
     latest = bootstrap.worker().activity().latest(world.connection.id, invoice)
-    assert latest is not None and latest.outcome == "pushed" and latest.message == warning
+    # (its words without the amounts: the activity keeps no amounts, the connection-metadata rule)
+    assert latest is not None and latest.outcome == "pushed"
+    assert latest.message.startswith("Warning: Xero's total differs from the Dynamics total: the tax differs")
+    assert not any(char.isdigit() for char in latest.message), latest.message
     assert bootstrap.worker().activity().summary(world.connection.id).warnings >= 1
     # AND writing the warning back fired no webhook, so nothing was sent to Xero a second time
     assert world.stack.dataverse.webhooks.wait_idle(10)

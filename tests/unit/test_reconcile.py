@@ -42,3 +42,16 @@ def test_the_warning_rides_in_the_success_write_and_an_empty_one_clears_it() -> 
     assert success_values(sent, "d", now, warning="")[schema.INVOICE_SYNC_WARNING] == ""
     # a cancel's write (no totals compared) leaves the warning shown as it is
     assert schema.INVOICE_SYNC_WARNING not in success_values(sent, "d", now)
+
+
+def test_without_amounts_the_same_cause_and_fix_carry_no_figure() -> None:
+    cases = [
+        (doc(100.0, 0.0), {"Total": 115.0, "TotalTax": 15.0}, "the tax differs"),
+        (doc(90.0, 0.0, discount=10.0), {"Total": 80.0, "TotalTax": 0.0}, "the discount was applied"),
+        (doc(100.0, 10.0), {"Total": 100.2, "TotalTax": 10.02}, "rounding — Xero rounds each line's tax"),
+    ]
+    for ours, theirs, cause in cases:
+        said = totals_warning(ours, theirs, amounts=False)
+        assert said.startswith("Warning: Xero's total differs from the Dynamics total: ") and cause in said
+        assert not any(char.isdigit() for char in said), said
+        assert said.split(" — ")[-1] == totals_warning(ours, theirs).split(" — ")[-1]

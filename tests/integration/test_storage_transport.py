@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import pytest
 from azure.core.exceptions import ResourceNotFoundError, ServiceRequestError
 from azure.core.pipeline.transport import HttpRequest
+from azure.data.tables import TableTransactionError
 
 from local.ports import free_port
 from shared.config import Settings
@@ -92,3 +93,20 @@ def test_nothing_listening_is_a_request_error_the_sdk_retries() -> None:
     transport = HttpClientTransport(ConnectionPool(4, connect_timeout=5, read_timeout=5))
     with pytest.raises(ServiceRequestError):
         transport.send(HttpRequest("GET", f"http://127.0.0.1:{free_port()}/"))
+
+
+def test_a_table_transaction_goes_through_as_one_multipart_request(
+    storage_connection: str, unique_name: str
+) -> None:
+    """shared/store/activity_days.py writes its day rows as batches: a multipart body and answer."""
+    settings = Settings.from_env({"AzureWebJobsStorage": storage_connection})
+    table = table_service(settings).create_table_if_not_exists(unique_name)
+
+    answers = table.submit_transaction(
+        [("upsert", {"PartitionKey": "p", "RowKey": f"{n:03}", "n": n}) for n in range(50)]
+    )
+    assert len(answers) == 50
+    assert sorted(row["n"] for row in table.query_entities("PartitionKey eq 'p'")) == list(range(50))
+
+    with pytest.raises(TableTransactionError):  # the batch's refusal is read from the multipart answer
+        table.submit_transaction([("create", {"PartitionKey": "p", "RowKey": "001", "n": 1})])

@@ -59,7 +59,7 @@ class TableLedger:
     def from_settings(cls, settings: Settings) -> TableLedger:
         minute = settings.xero_minute_seconds
         # a grant's calls may wait a thirtieth of the minute (2 s against Xero, at least 1 s) to start:
-        # one is made at once, the others by pushes of this instance about to call (reading Dynamics)
+        # one is made at once, the others by this instance's threads that were waiting for it
         limits = Limits(minute=minute, hold=max(1.0, minute / 30))
         return cls(functools.partial(table_client, settings, XERO_BUDGET), limits)
 

@@ -65,7 +65,6 @@ class _Org:
     stock: dict[Priority, deque[float]] = field(default_factory=dict)
     refused_until: dict[Priority, float] = field(default_factory=dict)
     asking: int = 0
-    pending: int = 0  # pushes between their reservation and their calls (reading Dynamics)
     instances: int = 1
     uncounted: bool = False  # Xero answered without limit headers (a sandbox with its limits off)
     taking: threading.Lock = field(default_factory=threading.Lock)
@@ -137,14 +136,11 @@ class RateGate:
             org = self._org(tenant_id)
             self._admit(org, self._clock(), key, priority)
             org.reserved += 1
-            org.pending += 1
         held = self._holdings()
         held[tenant_id] = held.get(tenant_id, 0) + 1
         try:
             yield
         finally:
-            with self._lock:
-                org.pending -= 1
             if held.get(tenant_id, 0) > 0:  # the push made no Xero call: give the reservation back
                 held[tenant_id] -= 1
                 with self._lock:
@@ -246,8 +242,9 @@ class RateGate:
                         stock.popleft()
                     if stock:
                         return stock.popleft()
-                # as many as the threads waiting here, or about to call (their pushes reading Dynamics)
-                want = min(CONCURRENT, max(1 + org.asking, org.pending))
+                # as many as the threads waiting here: a push still reading Dynamics may never call (its
+                # invoice unchanged, handed over), and a call granted and not made is a call lost
+                want = min(CONCURRENT, 1 + org.asking)
             answer = ledger.take(tenant_id, want, priority, self._holder)
             with self._lock:
                 now = self._clock()

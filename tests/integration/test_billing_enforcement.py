@@ -37,6 +37,9 @@ def on_trial(world: World) -> None:
     world.account(plan="trial", trial_ends_at=utc_now() + timedelta(days=10), subscription=Subscription())
     world.set_used(0)
     world.requeued.clear()
+    # the module's pushes share one organisation: each test starts with Xero's minute free (the
+    # sandbox's window and the connector's shared ledger of it), as the other shared-stack modules do
+    world.stack.reset_xero_limits()
 
 
 def _subscribed(

@@ -987,8 +987,8 @@ def test_check_connection_finds_what_would_fail_without_writing_anything(
 ) -> None:
     from dataclasses import replace
 
-    from local.dynamics_user import DynamicsUser
     from shared.dataverse.install_plan import endpoint_name as webhook_name
+    from tests.support.dynamics_user import DynamicsUser
 
     # GIVEN a running connection: Dynamics offers EUR, which Demo Company (AU) has not enabled, and the
     # Dynamics customer "Northwind Traders" is a contact Xero holds archived

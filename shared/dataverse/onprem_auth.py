@@ -32,6 +32,7 @@ from urllib.parse import urlencode
 import requests
 
 from shared.dataverse.auth import SignInError, TimeoutSession, guarded
+from shared.dataverse.tokens import SavedMsalCache
 from shared.errors import FatalError, ReconnectRequired, RetriableError
 
 if TYPE_CHECKING:
@@ -117,7 +118,7 @@ def complete(
     return str(accounts[0]["home_account_id"]), str(claims.get("upn") or accounts[0].get("username") or "")
 
 
-class AdfsTokens:
+class AdfsTokens(SavedMsalCache):
     """Tokens for one connection's organisation: delegated (from the stored MSAL cache) or app-only
     (client credentials). Kept in memory until 5 minutes before expiry; `on_cache_changed` gets a
     rotated cache to save."""
@@ -140,11 +141,6 @@ class AdfsTokens:
         self._memo: tuple[str, float] = ("", 0.0)
         self._app: msal.ConfidentialClientApplication | None = None
         self._cache: msal.SerializableTokenCache | None = None
-
-    @property
-    def cache_blob(self) -> str:
-        """The MSAL cache as this provider last saw or reported it."""
-        return self._blob
 
     def __call__(self, *, force_refresh: bool = False) -> str:
         with self._lock:
@@ -183,21 +179,8 @@ class AdfsTokens:
 
     def _application(self) -> msal.ConfidentialClientApplication:
         if self._app is None:
-            import msal
-
-            cache = msal.SerializableTokenCache()
-            if self._blob:
-                cache.deserialize(self._blob)
-            self._app, self._cache = self._factory(cache), cache
+            self._app = self._factory(self._load_cache())
         return self._app
-
-    def _report_cache(self) -> None:
-        cache = self._cache
-        if cache is not None and cache.has_state_changed:
-            self._blob = cache.serialize()
-            cache.has_state_changed = False
-            if self.on_cache_changed is not None:
-                self.on_cache_changed(self._blob)
 
 
 class AdfsTokenRegistry:

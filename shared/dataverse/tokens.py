@@ -74,7 +74,39 @@ class _MemoTokens:
             return token
 
 
-class DelegatedTokens(_MemoTokens):
+class SavedMsalCache:
+    """A connection's stored MSAL cache, loaded on first use; a refresh token MSAL rotated goes to
+    `on_cache_changed` (which the token registry may set later) so the caller saves it. Shared by the
+    online and the AD FS providers (shared/dataverse/onprem_auth.py)."""
+
+    _blob: str
+    _cache: msal.SerializableTokenCache | None
+    on_cache_changed: Callable[[str], None] | None
+
+    @property
+    def cache_blob(self) -> str:
+        """The cache as this provider last saw or reported it."""
+        return self._blob
+
+    def _load_cache(self) -> msal.SerializableTokenCache:
+        import msal
+
+        cache = msal.SerializableTokenCache()
+        if self._blob:
+            cache.deserialize(self._blob)
+        self._cache = cache
+        return cache
+
+    def _report_cache(self) -> None:
+        cache = self._cache
+        if cache is not None and cache.has_state_changed:
+            self._blob = cache.serialize()
+            cache.has_state_changed = False
+            if self.on_cache_changed is not None:
+                self.on_cache_changed(self._blob)
+
+
+class DelegatedTokens(_MemoTokens, SavedMsalCache):
     def __init__(
         self,
         settings: Settings,
@@ -92,11 +124,6 @@ class DelegatedTokens(_MemoTokens):
         self.on_cache_changed = on_cache_changed
         self._app: msal.ConfidentialClientApplication | None = None
         self._cache: msal.SerializableTokenCache | None = None
-
-    @property
-    def cache_blob(self) -> str:
-        """The cache as this provider last saw or reported it."""
-        return self._blob
 
     def token_for(self, org_url: str, *, force_refresh: bool = False) -> str:
         return self.token_for_scope(f"{org_url.rstrip('/')}/user_impersonation", force_refresh=force_refresh)
@@ -120,22 +147,8 @@ class DelegatedTokens(_MemoTokens):
 
     def _application(self) -> msal.ConfidentialClientApplication:
         if self._app is None:
-            import msal
-
-            cache = msal.SerializableTokenCache()
-            if self._blob:
-                cache.deserialize(self._blob)
-            self._app = build_app(self._settings, cache, self._session, tenant=self._tenant)
-            self._cache = cache
+            self._app = build_app(self._settings, self._load_cache(), self._session, tenant=self._tenant)
         return self._app
-
-    def _report_cache(self) -> None:
-        cache = self._cache
-        if cache is not None and cache.has_state_changed:
-            self._blob = cache.serialize()
-            cache.has_state_changed = False
-            if self.on_cache_changed is not None:
-                self.on_cache_changed(self._blob)
 
 
 class AppOnlyTokens(_MemoTokens):

@@ -39,7 +39,9 @@ MIN_LENGTH = 12
 MAX_LENGTH = 1000  # hashing a megabyte-long "password" would be a cheap denial of service
 _CLASSES = (string.ascii_lowercase, string.ascii_uppercase, string.digits)
 MEMORY_KIB, TIME_COST, PARALLELISM = 19 * 1024, 2, 1  # OWASP's argon2id minimum (see above)
-HASH_SLOTS = 2  # hashes at once per process: 2 × 19 MiB, and at most two cores' worth of hashing
+# Hashes at once per process: at most 2 × 19 MiB, and always one core left to webhooks and queue work
+# (bench/abuse.py on 2 cores: with a hash on each core, webhook p95 rose from 8 to 23 ms during a flood).
+HASH_SLOTS = max(1, min(2, (os.cpu_count() or 1) - 1))
 HASH_WAIT_SECONDS = 2.0
 _slots = threading.BoundedSemaphore(HASH_SLOTS)
 T = TypeVar("T")

@@ -147,7 +147,9 @@ def css_url() -> str:
 # As many as can hash a password at once: more pages only wait for a hashing slot, and every page being
 # worked on takes turns at the interpreter lock with the webhooks. bench/abuse.py, webhook p95 during the
 # attack (idle ~10 ms): 4 slots 64-141 ms, 2 slots 33-40 ms, 1 slot 26 ms; the attack's pages took the
-# same time with 2 as with 4 (6.0-6.6 s).
+# same time with 2 as with 4 (6.0-6.6 s). On 2 cores HASH_SLOTS is 1 (one core always left to the
+# webhooks): on a quiet machine webhook p95 during the attack 15-22 ms against 9-10 idle, where 2 slots
+# gave 23-37 ms.
 PORTAL_SLOTS = HASH_SLOTS
 PORTAL_WAIT_SECONDS = 2.0
 _portal_slots = threading.BoundedSemaphore(PORTAL_SLOTS)

@@ -16,7 +16,7 @@ from shared.backfill import control
 from shared.backfill.query import OPEN_STATUS_REASONS
 from shared.connections.connections import get_for_account
 from shared.store.backfills import Backfill
-from shared.store.models import Account
+from shared.store.models import Account, Connection
 from shared.web.pages import Page
 
 Send = Callable[[str, int], Any]
@@ -75,18 +75,32 @@ def estimate_words(found: control.Estimate) -> str:
 def estimate_form(page: Page, account: Account, connection_id: str) -> func.HttpResponse:
     from shared.web.connection_page import show_connection
 
-    connection = get_for_account(page.parts.connections, account.id, connection_id)
-    try:
-        selection = control.selection_from_form(page.form, connection)
-    except control.Refused as refused:
-        return show_connection(
-            page, account, connection_id, 400, errors=refused.field_errors, backfill=page.form
-        )
-    found = control.estimate(page.parts.dataverse_for(connection), selection)
+    chosen = _chosen(page, account, connection_id)
+    if isinstance(chosen, func.HttpResponse):
+        return chosen
+    _, _, found = chosen
     return show_connection(page, account, connection_id, backfill=page.form, estimate=estimate_words(found))
 
 
 def start_form(page: Page, account: Account, connection_id: str, send: Send) -> func.HttpResponse:
+    chosen = _chosen(page, account, connection_id)
+    if isinstance(chosen, func.HttpResponse):
+        return chosen
+    connection, selection, found = chosen
+    try:
+        control.start(_jobs(page), connection, selection, found.invoices, send, page.now)
+    except control.Refused as refused:
+        page.flash(str(refused), error=True, place="backfill")
+        return page.redirect(f"/connections/{connection_id}#backfill")
+    page.flash(f"Backfill started: {estimate_words(found)}", place="backfill")
+    return page.redirect(f"/connections/{connection_id}#backfill")
+
+
+def _chosen(
+    page: Page, account: Account, connection_id: str
+) -> tuple[Connection, control.Selection, control.Estimate] | func.HttpResponse:
+    """The account's connection, the form's selection and its estimate (what Estimate and Start both
+    need); a form that cannot be read comes back as the page again with its errors (400)."""
     from shared.web.connection_page import show_connection
 
     connection = get_for_account(page.parts.connections, account.id, connection_id)
@@ -96,14 +110,7 @@ def start_form(page: Page, account: Account, connection_id: str, send: Send) -> 
         return show_connection(
             page, account, connection_id, 400, errors=refused.field_errors, backfill=page.form
         )
-    found = control.estimate(page.parts.dataverse_for(connection), selection)
-    try:
-        control.start(_jobs(page), connection, selection, found.invoices, send, page.now)
-    except control.Refused as refused:
-        page.flash(str(refused), error=True, place="backfill")
-        return page.redirect(f"/connections/{connection_id}#backfill")
-    page.flash(f"Backfill started: {estimate_words(found)}", place="backfill")
-    return page.redirect(f"/connections/{connection_id}#backfill")
+    return connection, selection, control.estimate(page.parts.dataverse_for(connection), selection)
 
 
 def stop_form(page: Page, account: Account, connection_id: str) -> func.HttpResponse:
